@@ -4,23 +4,48 @@
 
 __version__ = "1.0.0"
 
-from criteo_api_retailmedia_v2022_10.api.o_auth_api import OAuthApi as OAuthApi
-from criteo_api_retailmedia_v2022_10.api_client import ApiClient as ApiClient
-from criteo_api_retailmedia_v2022_10.api_response import ApiResponse as ApiResponse
-from criteo_api_retailmedia_v2022_10.configuration import Configuration as Configuration
-from criteo_api_retailmedia_v2022_10.exceptions import ApiConnectionError as ApiConnectionError
-from criteo_api_retailmedia_v2022_10.exceptions import ApiException as ApiException
-from criteo_api_retailmedia_v2022_10.exceptions import ApiTimeoutError as ApiTimeoutError
-from criteo_api_retailmedia_v2022_10.exceptions import ApiTypeError as ApiTypeError
-from criteo_api_retailmedia_v2022_10.exceptions import ApiValueError as ApiValueError
-from criteo_api_retailmedia_v2022_10.exceptions import BadRequestException as BadRequestException
-from criteo_api_retailmedia_v2022_10.exceptions import ConflictException as ConflictException
-from criteo_api_retailmedia_v2022_10.exceptions import ForbiddenException as ForbiddenException
-from criteo_api_retailmedia_v2022_10.exceptions import NotFoundException as NotFoundException
-from criteo_api_retailmedia_v2022_10.exceptions import OpenApiException as OpenApiException
-from criteo_api_retailmedia_v2022_10.exceptions import ServiceException as ServiceException
-from criteo_api_retailmedia_v2022_10.exceptions import TooManyRequestsException as TooManyRequestsException
-from criteo_api_retailmedia_v2022_10.exceptions import UnauthorizedException as UnauthorizedException
-from criteo_api_retailmedia_v2022_10.exceptions import UnprocessableEntityException as UnprocessableEntityException
-from criteo_api_retailmedia_v2022_10.model.access_token_model import AccessTokenModel as AccessTokenModel
-from criteo_api_retailmedia_v2022_10.model.o_auth_error_model import OAuthErrorModel as OAuthErrorModel
+from criteo_api_retailmedia_v2022_10.api.o_auth_api import OAuthApi
+from criteo_api_retailmedia_v2022_10.api_client import ApiClient
+from criteo_api_retailmedia_v2022_10.api_response import ApiResponse
+from criteo_api_retailmedia_v2022_10.configuration import Configuration
+from criteo_api_retailmedia_v2022_10.exceptions import (
+    ApiConnectionError,
+    ApiException,
+    ApiTimeoutError,
+    ApiTypeError,
+    ApiValueError,
+    BadRequestException,
+    ConflictException,
+    ForbiddenException,
+    NotFoundException,
+    OpenApiException,
+    ServiceException,
+    TooManyRequestsException,
+    UnauthorizedException,
+    UnprocessableEntityException,
+)
+from criteo_api_retailmedia_v2022_10.model.access_token_model import AccessTokenModel
+from criteo_api_retailmedia_v2022_10.model.o_auth_error_model import OAuthErrorModel
+
+__all__ = [
+    "AccessTokenModel",
+    "ApiClient",
+    "ApiConnectionError",
+    "ApiException",
+    "ApiResponse",
+    "ApiTimeoutError",
+    "ApiTypeError",
+    "ApiValueError",
+    "BadRequestException",
+    "Configuration",
+    "ConflictException",
+    "ForbiddenException",
+    "NotFoundException",
+    "OAuthApi",
+    "OAuthErrorModel",
+    "OpenApiException",
+    "ServiceException",
+    "TooManyRequestsException",
+    "UnauthorizedException",
+    "UnprocessableEntityException",
+]

@@ -2,33 +2,43 @@
 
 """Turns an operation and its arguments into an HTTP request, and its answer into data."""
 
+from __future__ import annotations
+
 import json
-from typing import Any, ClassVar, Dict, List, Mapping, Optional, Tuple
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlencode
 
 from criteo_api_retailmedia_v2022_10.api_response import ApiResponse
 from criteo_api_retailmedia_v2022_10.configuration import Configuration, Timeout
-from criteo_api_retailmedia_v2022_10.exceptions import ApiException, ApiValueError, exception_class_for
+from criteo_api_retailmedia_v2022_10.exceptions import (
+    ApiException,
+    ApiValueError,
+    exception_class_for,
+)
 from criteo_api_retailmedia_v2022_10.model_base import Field, Model, to_plain
 from criteo_api_retailmedia_v2022_10.rest import RESTClient, RESTResponse
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 class Operation:
     """One operation of the spec: method, path, parameters, media types, auth, responses."""
 
-    __slots__ = ("name", "method", "path", "params", "content_type", "accept", "auth", "responses")
+    __slots__ = ("accept", "auth", "content_type", "method", "name", "params", "path", "responses")
 
     def __init__(
         self,
         name: str,
         method: str,
         path: str,
-        params: Tuple[Field, ...],
+        params: tuple[Field, ...],
         *,
-        content_type: Optional[str] = None,
-        accept: Optional[str] = None,
-        auth: Tuple[str, ...] = (),
-        responses: Mapping[str, Optional[type]],
+        content_type: str | None = None,
+        accept: str | None = None,
+        auth: tuple[str, ...] = (),
+        responses: Mapping[str, type | None],
     ) -> None:
         self.name = name
         self.method = method
@@ -39,7 +49,7 @@ class Operation:
         self.auth = auth
         self.responses = responses
 
-    def response_type(self, status: int) -> Optional[type]:
+    def response_type(self, status: int) -> type | None:
         """The type the spec declares for a status: exact code, then range, then default."""
         code = str(status)
         for key in (code, code[0] + "XX", "default"):
@@ -51,14 +61,14 @@ class Operation:
 class ApiClient:
     """Sends operations to the API; use it as a context manager to close its connections."""
 
-    _default: ClassVar[Optional["ApiClient"]] = None
+    _default: ClassVar[ApiClient | None] = None
 
-    def __init__(self, configuration: Optional[Configuration] = None) -> None:
+    def __init__(self, configuration: Configuration | None = None) -> None:
         self.configuration = configuration if configuration is not None else Configuration()
         self.rest_client = RESTClient(self.configuration)
-        self.default_headers: Dict[str, str] = {"User-Agent": "tokenworks-criteo-retailmedia-v2022-10/1.0.0/python"}
+        self.default_headers: dict[str, str] = {"User-Agent": "tokenworks-criteo-retailmedia-v2022-10/1.0.0/python"}
 
-    def __enter__(self) -> "ApiClient":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -69,14 +79,14 @@ class ApiClient:
         self.rest_client.close()
 
     @classmethod
-    def get_default(cls) -> "ApiClient":
+    def get_default(cls) -> ApiClient:
         """The client an API class uses when it is given none."""
         if cls._default is None:
             cls._default = cls()
         return cls._default
 
     @classmethod
-    def set_default(cls, client: Optional["ApiClient"]) -> None:
+    def set_default(cls, client: ApiClient | None) -> None:
         """Make ``client`` the default one (None: a new default on next use)."""
         cls._default = client
 
@@ -84,7 +94,7 @@ class ApiClient:
         self,
         operation: Operation,
         arguments: Mapping[str, Any],
-        request_timeout: Optional[Timeout] = None,
+        request_timeout: Timeout | None = None,
     ) -> ApiResponse[Any]:
         """Check the arguments, send the request, and parse the answer.
 
@@ -93,9 +103,9 @@ class ApiClient:
         """
         path = operation.path
         headers = dict(self.default_headers)
-        query: List[Tuple[str, str]] = []
-        form: List[Tuple[str, str]] = []
-        body: Optional[bytes] = None
+        query: list[tuple[str, str]] = []
+        form: list[tuple[str, str]] = []
+        body: bytes | None = None
         for param in operation.params:
             value = arguments.get(param.name)
             param.check(value, param.name)
@@ -128,7 +138,7 @@ class ApiClient:
         return self._read(operation, response)
 
     def _authorize(
-        self, schemes: Tuple[str, ...], headers: Dict[str, str], query: List[Tuple[str, str]]
+        self, schemes: tuple[str, ...], headers: dict[str, str], query: list[tuple[str, str]]
     ) -> None:
         """Add the credentials of the first configured scheme the operation accepts."""
         for scheme in schemes:
@@ -180,7 +190,7 @@ class ApiClient:
         return parsed
 
 
-def _form_fields(model: Model) -> List[Tuple[str, str]]:
+def _form_fields(model: Model) -> list[tuple[str, str]]:
     """The set fields of a request model, as form fields in spec order."""
     fields = []
     for field in model._fields:
@@ -194,7 +204,7 @@ def _text(value: Any) -> str:
     """A parameter value as text on the wire."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (list, dict)) or isinstance(value, Model):
+    if isinstance(value, (list, dict, Model)):
         return json.dumps(to_plain(value))
     return str(value)
 

@@ -2,15 +2,22 @@
 
 """Settings of an ApiClient: host, credentials, TLS, timeouts and pool size."""
 
-from typing import Dict, Optional, Tuple, Union
+from __future__ import annotations
+
+import os
+from typing import Union
 
 from criteo_api_retailmedia_v2022_10.model_base import mask
 
+#: The server used when no host is given: the spec's, unless this variable names another.
+HOST_VARIABLE = "CRITEO_API_RETAILMEDIA_V2022_10_HOST"
+DEFAULT_HOST = "https://api.criteo.com"
+
 #: (connect, read) seconds, or one number for both.
-Timeout = Union[float, Tuple[float, float]]
+Timeout = Union[float, tuple[float, float]]
 
 #: How each security scheme of the spec is sent: (scheme, kind, where, name).
-AUTH_SCHEMES: Tuple[Tuple[str, str, str, str], ...] = (
+AUTH_SCHEMES: tuple[tuple[str, str, str, str], ...] = (
     ("oauth", "bearer", "header", "Authorization"),
 )
 
@@ -18,7 +25,8 @@ AUTH_SCHEMES: Tuple[Tuple[str, str, str, str], ...] = (
 class Configuration:
     """Where and how an ApiClient sends its requests.
 
-    :param host: base URL, default ``https://api.criteo.com``.
+    :param host: base URL; default: the ``CRITEO_API_RETAILMEDIA_V2022_10_HOST`` environment
+        variable if set, else ``https://api.criteo.com``.
     :param api_key: API keys by security scheme name, e.g. ``{"apiKey": "..."}``.
     :param api_key_prefix: prefixes of those keys, e.g. ``{"apiKey": "API-Key"}``.
     :param access_token: OAuth 2.0 access token, sent as ``Authorization: Bearer``.
@@ -33,22 +41,22 @@ class Configuration:
 
     def __init__(
         self,
-        host: Optional[str] = None,
-        api_key: Optional[Dict[str, str]] = None,
-        api_key_prefix: Optional[Dict[str, str]] = None,
-        access_token: Optional[str] = None,
+        host: str | None = None,
+        api_key: dict[str, str] | None = None,
+        api_key_prefix: dict[str, str] | None = None,
+        access_token: str | None = None,
         *,
         timeout: Timeout = (10.0, 30.0),
         verify_ssl: bool = True,
-        ssl_ca_cert: Optional[str] = None,
-        cert_file: Optional[str] = None,
-        key_file: Optional[str] = None,
-        proxy: Optional[str] = None,
+        ssl_ca_cert: str | None = None,
+        cert_file: str | None = None,
+        key_file: str | None = None,
+        proxy: str | None = None,
         connection_pool_maxsize: int = 10,
     ) -> None:
-        self.host = host if host is not None else "https://api.criteo.com"
-        self.api_key: Dict[str, str] = dict(api_key or {})
-        self.api_key_prefix: Dict[str, str] = dict(api_key_prefix or {})
+        self.host = host if host is not None else os.environ.get(HOST_VARIABLE, DEFAULT_HOST)
+        self.api_key: dict[str, str] = dict(api_key or {})
+        self.api_key_prefix: dict[str, str] = dict(api_key_prefix or {})
         self.access_token = access_token
         self.timeout = timeout
         self.verify_ssl = verify_ssl
@@ -58,7 +66,7 @@ class Configuration:
         self.proxy = proxy
         self.connection_pool_maxsize = connection_pool_maxsize
 
-    def auth_for(self, scheme: str) -> Optional[Tuple[str, str, str]]:
+    def auth_for(self, scheme: str) -> tuple[str, str, str] | None:
         """(where, name, value) to send for a security scheme, or None if not configured."""
         for name, kind, where, param in AUTH_SCHEMES:
             if name != scheme:

@@ -7,12 +7,16 @@ Python name, its name on the wire, its type and the constraints the spec puts
 on it. ``Field.check`` enforces them before anything is sent.
 """
 
+from __future__ import annotations
+
 import re
-from typing import Any, ClassVar, Dict, Mapping, Optional, Sequence, Tuple, Type, TypeVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from criteo_api_retailmedia_v2022_10.exceptions import ApiTypeError, ApiValueError
 
-M = TypeVar("M", bound="Model")
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 _TYPE_NAMES = {str: "str", int: "int", float: "float", bool: "bool", dict: "dict", list: "list"}
 
@@ -21,20 +25,20 @@ class Field:
     """One property or parameter: names, type and constraints from the spec."""
 
     __slots__ = (
-        "name",
-        "wire_name",
-        "kind",
-        "item_type",
-        "location",
-        "required",
-        "nullable",
-        "secret",
         "enum",
-        "min_length",
+        "item_type",
+        "kind",
+        "location",
         "max_length",
-        "pattern",
-        "minimum",
         "maximum",
+        "min_length",
+        "minimum",
+        "name",
+        "nullable",
+        "pattern",
+        "required",
+        "secret",
+        "wire_name",
     )
 
     def __init__(
@@ -43,17 +47,17 @@ class Field:
         wire_name: str,
         kind: type,
         *,
-        item_type: Optional[type] = None,
-        location: Optional[str] = None,
+        item_type: type | None = None,
+        location: str | None = None,
         required: bool = False,
         nullable: bool = False,
         secret: bool = False,
-        enum: Optional[Tuple[Any, ...]] = None,
-        min_length: Optional[int] = None,
-        max_length: Optional[int] = None,
-        pattern: Optional[str] = None,
-        minimum: Optional[float] = None,
-        maximum: Optional[float] = None,
+        enum: tuple[Any, ...] | None = None,
+        min_length: int | None = None,
+        max_length: int | None = None,
+        pattern: str | None = None,
+        minimum: float | None = None,
+        maximum: float | None = None,
     ) -> None:
         self.name = name
         self.wire_name = wire_name
@@ -108,11 +112,12 @@ class Field:
                 raise ApiValueError(
                     f"Invalid value for `{where}`: length must be at least {self.min_length}"
                 )
-        if self.pattern is not None and isinstance(value, str):
-            if re.search(self.pattern, value) is None:
-                raise ApiValueError(
-                    f"Invalid value for `{where}`: must match the pattern {self.pattern}"
-                )
+        if (
+            self.pattern is not None
+            and isinstance(value, str)
+            and re.search(self.pattern, value) is None
+        ):
+            raise ApiValueError(f"Invalid value for `{where}`: must match the pattern {self.pattern}")
         if isinstance(value, (int, float)):
             if self.minimum is not None and value < self.minimum:
                 raise ApiValueError(f"Invalid value for `{where}`: must be at least {self.minimum}")
@@ -127,17 +132,17 @@ class Model:
     ``additional_properties`` and written back by ``to_dict``.
     """
 
-    _fields: ClassVar[Tuple[Field, ...]] = ()
-    additional_properties: Dict[str, Any]
+    _fields: ClassVar[tuple[Field, ...]] = ()
+    additional_properties: dict[str, Any]
 
     def validate(self, where: str) -> None:
         """Check every field against the spec; ``where`` prefixes field names in errors."""
         for field in self._fields:
             field.check(getattr(self, field.name), f"{where}.{field.name}")
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """The model as JSON-ready data keyed by wire names; unset fields are left out."""
-        data: Dict[str, Any] = {}
+        data: dict[str, Any] = {}
         for field in self._fields:
             value = getattr(self, field.name)
             if value is not None:
@@ -146,15 +151,15 @@ class Model:
         return data
 
     @classmethod
-    def from_dict(cls: Type[M], data: Mapping[str, Any]) -> M:
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build the model from parsed JSON; unknown keys go to additional_properties."""
         if not isinstance(data, Mapping):
             raise ApiTypeError(
                 f"{cls.__name__}.from_dict expects a mapping, got {type(data).__name__}"
             )
         by_wire_name = {field.wire_name: field for field in cls._fields}
-        known: Dict[str, Any] = {}
-        extra: Dict[str, Any] = {}
+        known: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
         for key, value in data.items():
             field = by_wire_name.get(key)
             if field is None:
@@ -197,7 +202,7 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def _from_plain(value: Any, kind: type, item_type: Optional[type]) -> Any:
+def _from_plain(value: Any, kind: type, item_type: type | None) -> Any:
     if value is None:
         return None
     if isinstance(kind, type) and issubclass(kind, Model) and isinstance(value, Mapping):

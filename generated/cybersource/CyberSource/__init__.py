@@ -4,26 +4,54 @@
 
 __version__ = "1.0.0"
 
-from CyberSource.api.o_auth_api import OAuthApi as OAuthApi
-from CyberSource.api_client import ApiClient as ApiClient
-from CyberSource.api_response import ApiResponse as ApiResponse
-from CyberSource.configuration import Configuration as Configuration
-from CyberSource.exceptions import ApiConnectionError as ApiConnectionError
-from CyberSource.exceptions import ApiException as ApiException
-from CyberSource.exceptions import ApiTimeoutError as ApiTimeoutError
-from CyberSource.exceptions import ApiTypeError as ApiTypeError
-from CyberSource.exceptions import ApiValueError as ApiValueError
-from CyberSource.exceptions import BadRequestException as BadRequestException
-from CyberSource.exceptions import ConflictException as ConflictException
-from CyberSource.exceptions import ForbiddenException as ForbiddenException
-from CyberSource.exceptions import NotFoundException as NotFoundException
-from CyberSource.exceptions import OpenApiException as OpenApiException
-from CyberSource.exceptions import ServiceException as ServiceException
-from CyberSource.exceptions import TooManyRequestsException as TooManyRequestsException
-from CyberSource.exceptions import UnauthorizedException as UnauthorizedException
-from CyberSource.exceptions import UnprocessableEntityException as UnprocessableEntityException
-from CyberSource.model.access_token_response import AccessTokenResponse as AccessTokenResponse
-from CyberSource.model.bad_request_error import BadRequestError as BadRequestError
-from CyberSource.model.create_access_token_request import CreateAccessTokenRequest as CreateAccessTokenRequest
-from CyberSource.model.resource_not_found_error import ResourceNotFoundError as ResourceNotFoundError
-from CyberSource.model.unauthorized_client_error import UnauthorizedClientError as UnauthorizedClientError
+from CyberSource.api.o_auth_api import OAuthApi
+from CyberSource.api_client import ApiClient
+from CyberSource.api_response import ApiResponse
+from CyberSource.configuration import Configuration
+from CyberSource.exceptions import (
+    ApiConnectionError,
+    ApiException,
+    ApiTimeoutError,
+    ApiTypeError,
+    ApiValueError,
+    BadRequestException,
+    ConflictException,
+    ForbiddenException,
+    NotFoundException,
+    OpenApiException,
+    ServiceException,
+    TooManyRequestsException,
+    UnauthorizedException,
+    UnprocessableEntityException,
+)
+from CyberSource.model.access_token_response import AccessTokenResponse
+from CyberSource.model.bad_request_error import BadRequestError
+from CyberSource.model.create_access_token_request import CreateAccessTokenRequest
+from CyberSource.model.resource_not_found_error import ResourceNotFoundError
+from CyberSource.model.unauthorized_client_error import UnauthorizedClientError
+
+__all__ = [
+    "AccessTokenResponse",
+    "ApiClient",
+    "ApiConnectionError",
+    "ApiException",
+    "ApiResponse",
+    "ApiTimeoutError",
+    "ApiTypeError",
+    "ApiValueError",
+    "BadRequestError",
+    "BadRequestException",
+    "Configuration",
+    "ConflictException",
+    "CreateAccessTokenRequest",
+    "ForbiddenException",
+    "NotFoundException",
+    "OAuthApi",
+    "OpenApiException",
+    "ResourceNotFoundError",
+    "ServiceException",
+    "TooManyRequestsException",
+    "UnauthorizedClientError",
+    "UnauthorizedException",
+    "UnprocessableEntityException",
+]

@@ -7,8 +7,11 @@ answer that cannot be read, a refused connection or a timeout. Bad arguments
 raise ``ApiTypeError`` or ``ApiValueError`` before anything is sent.
 """
 
+from __future__ import annotations
+
 import json
-from typing import Any, Mapping, Optional, Type
+from collections.abc import Mapping
+from typing import Any
 
 
 class OpenApiException(Exception):
@@ -34,9 +37,9 @@ class ApiException(OpenApiException):
     def __init__(
         self,
         status: int = 0,
-        reason: Optional[str] = None,
-        headers: Optional[Mapping[str, str]] = None,
-        body: Optional[str] = None,
+        reason: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: str | None = None,
         data: Any = None,
     ) -> None:
         self.status = status
@@ -45,9 +48,9 @@ class ApiException(OpenApiException):
         self.body = body
         self.data = data
         fields = _oauth_error_fields(body)
-        self.error: Optional[str] = fields.get("error")
-        self.error_description: Optional[str] = fields.get("error_description")
-        self.error_uri: Optional[str] = fields.get("error_uri")
+        self.error: str | None = fields.get("error")
+        self.error_description: str | None = fields.get("error_description")
+        self.error_uri: str | None = fields.get("error_uri")
         super().__init__(status, reason)
 
     def __str__(self) -> str:
@@ -110,14 +113,14 @@ _BY_STATUS = {
 }
 
 
-def exception_class_for(status: int) -> Type[ApiException]:
+def exception_class_for(status: int) -> type[ApiException]:
     """The ApiException subclass raised for an HTTP status."""
     if status >= 500:
         return ServiceException
     return _BY_STATUS.get(status, ApiException)
 
 
-def _oauth_error_fields(body: Optional[str]) -> Mapping[str, str]:
+def _oauth_error_fields(body: str | None) -> Mapping[str, str]:
     """RFC 6749 error fields of a JSON body; empty when there are none."""
     if not body or not body.lstrip().startswith("{"):
         return {}

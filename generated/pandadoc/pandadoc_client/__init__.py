@@ -4,22 +4,46 @@
 
 __version__ = "1.0.0"
 
-from pandadoc_client.api.o_auth_2_0_authentication_api import OAuth20AuthenticationApi as OAuth20AuthenticationApi
-from pandadoc_client.api_client import ApiClient as ApiClient
-from pandadoc_client.api_response import ApiResponse as ApiResponse
-from pandadoc_client.configuration import Configuration as Configuration
-from pandadoc_client.exceptions import ApiConnectionError as ApiConnectionError
-from pandadoc_client.exceptions import ApiException as ApiException
-from pandadoc_client.exceptions import ApiTimeoutError as ApiTimeoutError
-from pandadoc_client.exceptions import ApiTypeError as ApiTypeError
-from pandadoc_client.exceptions import ApiValueError as ApiValueError
-from pandadoc_client.exceptions import BadRequestException as BadRequestException
-from pandadoc_client.exceptions import ConflictException as ConflictException
-from pandadoc_client.exceptions import ForbiddenException as ForbiddenException
-from pandadoc_client.exceptions import NotFoundException as NotFoundException
-from pandadoc_client.exceptions import OpenApiException as OpenApiException
-from pandadoc_client.exceptions import ServiceException as ServiceException
-from pandadoc_client.exceptions import TooManyRequestsException as TooManyRequestsException
-from pandadoc_client.exceptions import UnauthorizedException as UnauthorizedException
-from pandadoc_client.exceptions import UnprocessableEntityException as UnprocessableEntityException
-from pandadoc_client.model.o_auth2_access_token_response import OAuth2AccessTokenResponse as OAuth2AccessTokenResponse
+from pandadoc_client.api.o_auth_2_0_authentication_api import OAuth20AuthenticationApi
+from pandadoc_client.api_client import ApiClient
+from pandadoc_client.api_response import ApiResponse
+from pandadoc_client.configuration import Configuration
+from pandadoc_client.exceptions import (
+    ApiConnectionError,
+    ApiException,
+    ApiTimeoutError,
+    ApiTypeError,
+    ApiValueError,
+    BadRequestException,
+    ConflictException,
+    ForbiddenException,
+    NotFoundException,
+    OpenApiException,
+    ServiceException,
+    TooManyRequestsException,
+    UnauthorizedException,
+    UnprocessableEntityException,
+)
+from pandadoc_client.model.o_auth2_access_token_response import OAuth2AccessTokenResponse
+
+__all__ = [
+    "ApiClient",
+    "ApiConnectionError",
+    "ApiException",
+    "ApiResponse",
+    "ApiTimeoutError",
+    "ApiTypeError",
+    "ApiValueError",
+    "BadRequestException",
+    "Configuration",
+    "ConflictException",
+    "ForbiddenException",
+    "NotFoundException",
+    "OAuth2AccessTokenResponse",
+    "OAuth20AuthenticationApi",
+    "OpenApiException",
+    "ServiceException",
+    "TooManyRequestsException",
+    "UnauthorizedException",
+    "UnprocessableEntityException",
+]

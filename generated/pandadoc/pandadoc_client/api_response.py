@@ -2,7 +2,10 @@
 
 """What a ``*_with_http_info`` call returns: the data with the status and headers."""
 
-from typing import Generic, Mapping, TypeVar
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -10,7 +13,7 @@ T = TypeVar("T")
 class ApiResponse(Generic[T]):
     """A successful answer: ``data`` parsed into the operation's return type."""
 
-    __slots__ = ("status_code", "headers", "data", "raw_data")
+    __slots__ = ("data", "headers", "raw_data", "status_code")
 
     def __init__(self, status_code: int, headers: Mapping[str, str], data: T, raw_data: bytes) -> None:
         self.status_code = status_code

@@ -4,22 +4,46 @@
 
 __version__ = "1.0.0"
 
-from zuora_client.api.o_auth_api import OAuthApi as OAuthApi
-from zuora_client.api_client import ApiClient as ApiClient
-from zuora_client.api_response import ApiResponse as ApiResponse
-from zuora_client.configuration import Configuration as Configuration
-from zuora_client.exceptions import ApiConnectionError as ApiConnectionError
-from zuora_client.exceptions import ApiException as ApiException
-from zuora_client.exceptions import ApiTimeoutError as ApiTimeoutError
-from zuora_client.exceptions import ApiTypeError as ApiTypeError
-from zuora_client.exceptions import ApiValueError as ApiValueError
-from zuora_client.exceptions import BadRequestException as BadRequestException
-from zuora_client.exceptions import ConflictException as ConflictException
-from zuora_client.exceptions import ForbiddenException as ForbiddenException
-from zuora_client.exceptions import NotFoundException as NotFoundException
-from zuora_client.exceptions import OpenApiException as OpenApiException
-from zuora_client.exceptions import ServiceException as ServiceException
-from zuora_client.exceptions import TooManyRequestsException as TooManyRequestsException
-from zuora_client.exceptions import UnauthorizedException as UnauthorizedException
-from zuora_client.exceptions import UnprocessableEntityException as UnprocessableEntityException
-from zuora_client.model.token_response import TokenResponse as TokenResponse
+from zuora_client.api.o_auth_api import OAuthApi
+from zuora_client.api_client import ApiClient
+from zuora_client.api_response import ApiResponse
+from zuora_client.configuration import Configuration
+from zuora_client.exceptions import (
+    ApiConnectionError,
+    ApiException,
+    ApiTimeoutError,
+    ApiTypeError,
+    ApiValueError,
+    BadRequestException,
+    ConflictException,
+    ForbiddenException,
+    NotFoundException,
+    OpenApiException,
+    ServiceException,
+    TooManyRequestsException,
+    UnauthorizedException,
+    UnprocessableEntityException,
+)
+from zuora_client.model.token_response import TokenResponse
+
+__all__ = [
+    "ApiClient",
+    "ApiConnectionError",
+    "ApiException",
+    "ApiResponse",
+    "ApiTimeoutError",
+    "ApiTypeError",
+    "ApiValueError",
+    "BadRequestException",
+    "Configuration",
+    "ConflictException",
+    "ForbiddenException",
+    "NotFoundException",
+    "OAuthApi",
+    "OpenApiException",
+    "ServiceException",
+    "TokenResponse",
+    "TooManyRequestsException",
+    "UnauthorizedException",
+    "UnprocessableEntityException",
+]

@@ -2,15 +2,19 @@
 
 """HTTP transport: a urllib3 pool that turns transport failures into ApiConnectionError."""
 
+from __future__ import annotations
+
 import logging
 import time
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 import urllib3
 
 from zuora_client.configuration import Configuration, Timeout
-from zuora_client.exceptions import ApiConnectionError, ApiTimeoutError
-from zuora_client.exceptions import ApiException as ApiException  # documented import path
+from zuora_client.exceptions import ApiConnectionError, ApiException, ApiTimeoutError
+
+# ApiException is importable from here, as the provider docs show.
+__all__ = ["ApiException", "RESTClient", "RESTResponse"]
 
 logger = logging.getLogger("zuora_client")
 
@@ -18,15 +22,15 @@ logger = logging.getLogger("zuora_client")
 class RESTResponse:
     """A complete HTTP answer: status, reason, headers and body bytes."""
 
-    __slots__ = ("status", "reason", "headers", "data")
+    __slots__ = ("data", "headers", "reason", "status")
 
-    def __init__(self, status: int, reason: Optional[str], headers: Mapping[str, str], data: bytes) -> None:
+    def __init__(self, status: int, reason: str | None, headers: Mapping[str, str], data: bytes) -> None:
         self.status = status
         self.reason = reason
         self.headers = headers
         self.data = data
 
-    def getheader(self, name: str, default: Optional[str] = None) -> Optional[str]:
+    def getheader(self, name: str, default: str | None = None) -> str | None:
         """A response header, matched case-insensitively."""
         return self.headers.get(name, default)
 
@@ -53,7 +57,7 @@ class RESTClient:
         method: str,
         url: str,
         headers: Mapping[str, str],
-        body: Optional[bytes],
+        body: bytes | None,
         timeout: Timeout,
     ) -> RESTResponse:
         """Send one request and read the whole answer; never retries."""

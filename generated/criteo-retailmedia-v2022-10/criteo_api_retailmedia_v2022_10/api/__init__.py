@@ -2,4 +2,8 @@
 
 """The API classes, one module each."""
 
-from criteo_api_retailmedia_v2022_10.api.o_auth_api import OAuthApi as OAuthApi
+from criteo_api_retailmedia_v2022_10.api.o_auth_api import OAuthApi
+
+__all__ = [
+    "OAuthApi",
+]

@@ -2,5 +2,10 @@
 
 """The models of the spec, one module each."""
 
-from criteo_api_retailmedia_v2022_10.model.access_token_model import AccessTokenModel as AccessTokenModel
-from criteo_api_retailmedia_v2022_10.model.o_auth_error_model import OAuthErrorModel as OAuthErrorModel
+from criteo_api_retailmedia_v2022_10.model.access_token_model import AccessTokenModel
+from criteo_api_retailmedia_v2022_10.model.o_auth_error_model import OAuthErrorModel
+
+__all__ = [
+    "AccessTokenModel",
+    "OAuthErrorModel",
+]

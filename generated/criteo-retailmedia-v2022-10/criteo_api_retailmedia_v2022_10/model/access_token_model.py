@@ -2,7 +2,9 @@
 
 """The AccessTokenModel model."""
 
-from typing import Any, Dict, Optional
+from __future__ import annotations
+
+from typing import Any
 
 from criteo_api_retailmedia_v2022_10.model_base import Field, Model
 
@@ -28,13 +30,13 @@ class AccessTokenModel(Model):
     def __init__(
         self,
         *,
-        access_token: Optional[str] = None,
-        token_type: Optional[str] = None,
-        refresh_token: Optional[str] = None,
-        expires_in: Optional[int] = None,
+        access_token: str | None = None,
+        token_type: str | None = None,
+        refresh_token: str | None = None,
+        expires_in: int | None = None,
     ) -> None:
         self.access_token = access_token
         self.token_type = token_type
         self.refresh_token = refresh_token
         self.expires_in = expires_in
-        self.additional_properties: Dict[str, Any] = {}
+        self.additional_properties: dict[str, Any] = {}

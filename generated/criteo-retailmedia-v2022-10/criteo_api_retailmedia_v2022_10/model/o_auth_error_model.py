@@ -2,7 +2,9 @@
 
 """The OAuthErrorModel model."""
 
-from typing import Any, Dict, Optional
+from __future__ import annotations
+
+from typing import Any
 
 from criteo_api_retailmedia_v2022_10.model_base import Field, Model
 
@@ -26,11 +28,11 @@ class OAuthErrorModel(Model):
     def __init__(
         self,
         *,
-        error: Optional[str] = None,
-        error_description: Optional[str] = None,
-        error_uri: Optional[str] = None,
+        error: str | None = None,
+        error_description: str | None = None,
+        error_uri: str | None = None,
     ) -> None:
         self.error = error
         self.error_description = error_description
         self.error_uri = error_uri
-        self.additional_properties: Dict[str, Any] = {}
+        self.additional_properties: dict[str, Any] = {}

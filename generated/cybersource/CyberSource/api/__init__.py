@@ -2,4 +2,8 @@
 
 """The API classes, one module each."""
 
-from CyberSource.api.o_auth_api import OAuthApi as OAuthApi
+from CyberSource.api.o_auth_api import OAuthApi
+
+__all__ = [
+    "OAuthApi",
+]

@@ -2,8 +2,16 @@
 
 """The models of the spec, one module each."""
 
-from CyberSource.model.access_token_response import AccessTokenResponse as AccessTokenResponse
-from CyberSource.model.bad_request_error import BadRequestError as BadRequestError
-from CyberSource.model.create_access_token_request import CreateAccessTokenRequest as CreateAccessTokenRequest
-from CyberSource.model.resource_not_found_error import ResourceNotFoundError as ResourceNotFoundError
-from CyberSource.model.unauthorized_client_error import UnauthorizedClientError as UnauthorizedClientError
+from CyberSource.model.access_token_response import AccessTokenResponse
+from CyberSource.model.bad_request_error import BadRequestError
+from CyberSource.model.create_access_token_request import CreateAccessTokenRequest
+from CyberSource.model.resource_not_found_error import ResourceNotFoundError
+from CyberSource.model.unauthorized_client_error import UnauthorizedClientError
+
+__all__ = [
+    "AccessTokenResponse",
+    "BadRequestError",
+    "CreateAccessTokenRequest",
+    "ResourceNotFoundError",
+    "UnauthorizedClientError",
+]

@@ -2,7 +2,9 @@
 
 """The AccessTokenResponse model."""
 
-from typing import Any, Dict, Optional
+from __future__ import annotations
+
+from typing import Any
 
 from CyberSource.model_base import Field, Model
 
@@ -34,13 +36,13 @@ class AccessTokenResponse(Model):
     def __init__(
         self,
         *,
-        access_token: Optional[str] = None,
-        token_type: Optional[str] = None,
-        refresh_token: Optional[str] = None,
-        expires_in: Optional[int] = None,
-        scope: Optional[str] = None,
-        refresh_token_expires_in: Optional[int] = None,
-        client_status: Optional[str] = None,
+        access_token: str | None = None,
+        token_type: str | None = None,
+        refresh_token: str | None = None,
+        expires_in: int | None = None,
+        scope: str | None = None,
+        refresh_token_expires_in: int | None = None,
+        client_status: str | None = None,
     ) -> None:
         self.access_token = access_token
         self.token_type = token_type
@@ -49,4 +51,4 @@ class AccessTokenResponse(Model):
         self.scope = scope
         self.refresh_token_expires_in = refresh_token_expires_in
         self.client_status = client_status
-        self.additional_properties: Dict[str, Any] = {}
+        self.additional_properties: dict[str, Any] = {}

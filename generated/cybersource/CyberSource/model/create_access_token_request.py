@@ -2,7 +2,9 @@
 
 """The CreateAccessTokenRequest model."""
 
-from typing import Any, Dict, Optional
+from __future__ import annotations
+
+from typing import Any
 
 from CyberSource.model_base import Field, Model
 
@@ -30,15 +32,15 @@ class CreateAccessTokenRequest(Model):
     def __init__(
         self,
         *,
-        client_id: Optional[str] = None,
-        client_secret: Optional[str] = None,
-        grant_type: Optional[str] = None,
-        code: Optional[str] = None,
-        refresh_token: Optional[str] = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        grant_type: str | None = None,
+        code: str | None = None,
+        refresh_token: str | None = None,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
         self.grant_type = grant_type
         self.code = code
         self.refresh_token = refresh_token
-        self.additional_properties: Dict[str, Any] = {}
+        self.additional_properties: dict[str, Any] = {}

@@ -2,7 +2,9 @@
 
 """The ResourceNotFoundError model."""
 
-from typing import Any, Dict, Optional
+from __future__ import annotations
+
+from typing import Any
 
 from CyberSource.model_base import Field, Model
 
@@ -24,9 +26,9 @@ class ResourceNotFoundError(Model):
     def __init__(
         self,
         *,
-        error: Optional[str] = None,
-        error_description: Optional[str] = None,
+        error: str | None = None,
+        error_description: str | None = None,
     ) -> None:
         self.error = error
         self.error_description = error_description
-        self.additional_properties: Dict[str, Any] = {}
+        self.additional_properties: dict[str, Any] = {}

@@ -2,4 +2,8 @@
 
 """The API classes, one module each."""
 
-from pandadoc_client.api.o_auth_2_0_authentication_api import OAuth20AuthenticationApi as OAuth20AuthenticationApi
+from pandadoc_client.api.o_auth_2_0_authentication_api import OAuth20AuthenticationApi
+
+__all__ = [
+    "OAuth20AuthenticationApi",
+]

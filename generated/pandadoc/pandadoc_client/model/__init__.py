@@ -2,4 +2,8 @@
 
 """The models of the spec, one module each."""
 
-from pandadoc_client.model.o_auth2_access_token_response import OAuth2AccessTokenResponse as OAuth2AccessTokenResponse
+from pandadoc_client.model.o_auth2_access_token_response import OAuth2AccessTokenResponse
+
+__all__ = [
+    "OAuth2AccessTokenResponse",
+]

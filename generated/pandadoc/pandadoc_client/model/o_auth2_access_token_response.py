@@ -2,7 +2,9 @@
 
 """The OAuth2AccessTokenResponse model."""
 
-from typing import Any, Dict, Optional
+from __future__ import annotations
+
+from typing import Any
 
 from pandadoc_client.model_base import Field, Model
 
@@ -30,15 +32,15 @@ class OAuth2AccessTokenResponse(Model):
     def __init__(
         self,
         *,
-        access_token: Optional[str] = None,
-        token_type: Optional[str] = None,
-        expires_in: Optional[float] = None,
-        scope: Optional[str] = None,
-        refresh_token: Optional[str] = None,
+        access_token: str | None = None,
+        token_type: str | None = None,
+        expires_in: float | None = None,
+        scope: str | None = None,
+        refresh_token: str | None = None,
     ) -> None:
         self.access_token = access_token
         self.token_type = token_type
         self.expires_in = expires_in
         self.scope = scope
         self.refresh_token = refresh_token
-        self.additional_properties: Dict[str, Any] = {}
+        self.additional_properties: dict[str, Any] = {}

@@ -2,4 +2,8 @@
 
 """The models of the spec, one module each."""
 
-from zuora_client.model.token_response import TokenResponse as TokenResponse
+from zuora_client.model.token_response import TokenResponse
+
+__all__ = [
+    "TokenResponse",
+]

@@ -2,7 +2,9 @@
 
 """The TokenResponse model."""
 
-from typing import Any, Dict, Optional
+from __future__ import annotations
+
+from typing import Any
 
 from zuora_client.model_base import Field, Model
 
@@ -30,15 +32,15 @@ class TokenResponse(Model):
     def __init__(
         self,
         *,
-        access_token: Optional[str] = None,
-        expires_in: Optional[float] = None,
-        jti: Optional[str] = None,
-        scope: Optional[str] = None,
-        token_type: Optional[str] = None,
+        access_token: str | None = None,
+        expires_in: float | None = None,
+        jti: str | None = None,
+        scope: str | None = None,
+        token_type: str | None = None,
     ) -> None:
         self.access_token = access_token
         self.expires_in = expires_in
         self.jti = jti
         self.scope = scope
         self.token_type = token_type
-        self.additional_properties: Dict[str, Any] = {}
+        self.additional_properties: dict[str, Any] = {}

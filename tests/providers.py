@@ -1,0 +1,45 @@
+"""The four provider packages: where they are generated and how they are imported."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = REPO_ROOT.parent / "shared" / "reference"
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str  # as in openapi/<name>.yaml and tests/mock_servers.PROVIDERS
+    package: str  # the import name the provider documents
+    folder: str  # generated/<folder>
+    reference_doc: str  # the provider's doc page in ../shared/reference
+
+    @property
+    def host_variable(self) -> str:
+        """Environment variable that sets the default host of Configuration()."""
+        return f"{self.package.upper()}_HOST"
+
+    @property
+    def generated(self) -> Path:
+        return REPO_ROOT / "generated" / self.folder
+
+
+PROVIDERS = (
+    Provider("cybersource", "CyberSource", "cybersource", "cybersource-python-OAuthApi.md"),
+    Provider(
+        "pandadoc",
+        "pandadoc_client",
+        "pandadoc",
+        "pandadoc-python-OAuth20AuthenticationApi.md",
+    ),
+    Provider(
+        "criteo",
+        "criteo_api_retailmedia_v2022_10",
+        "criteo-retailmedia-v2022-10",
+        "criteo-retailmedia-v2022-10-python-OAuthApi.md",
+    ),
+    Provider("zuora", "zuora_client", "zuora", "zuora-python-OAuthApi.md"),
+)
+BY_NAME = {provider.name: provider for provider in PROVIDERS}
