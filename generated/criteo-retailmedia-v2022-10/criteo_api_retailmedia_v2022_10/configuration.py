@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Union
 
@@ -30,13 +31,22 @@ class Configuration:
     :param api_key: API keys by security scheme name, e.g. ``{"apiKey": "..."}``.
     :param api_key_prefix: prefixes of those keys, e.g. ``{"apiKey": "API-Key"}``.
     :param access_token: OAuth 2.0 access token, sent as ``Authorization: Bearer``.
-    :param timeout: default timeout of every call, in seconds.
+    :param timeout: default timeout of every call, in seconds: (connect, read) or one total.
+    :param retries: how many times a call is retried when the server certainly did
+        not process it: no connection could be made, or it answered 429 or 503.
+        0 disables retries.
+    :param retry_after_cap: the longest ``Retry-After`` wait honoured, in seconds;
+        a longer one raises at once, with ``retry_after`` set on the exception.
+    :param backoff_factor: the first backoff wait, in seconds; doubled on each retry,
+        with jitter, when the server gave no ``Retry-After``.
     :param verify_ssl: verify the server's TLS certificate (default True).
     :param ssl_ca_cert: CA bundle file to verify it with (default: the system's).
     :param cert_file: client certificate file, for mutual TLS.
     :param key_file: its private key file.
     :param proxy: URL of an HTTP(S) proxy to send requests through.
-    :param connection_pool_maxsize: most connections kept open per host.
+    :param connection_pool_maxsize: most connections open at once per host.
+    :param debug: log every request at DEBUG (method, URL, status, timing,
+        header names; never values or bodies) to stderr.
     """
 
     def __init__(
@@ -47,24 +57,49 @@ class Configuration:
         access_token: str | None = None,
         *,
         timeout: Timeout = (10.0, 30.0),
+        retries: int = 2,
+        retry_after_cap: float = 60.0,
+        backoff_factor: float = 0.5,
         verify_ssl: bool = True,
         ssl_ca_cert: str | None = None,
         cert_file: str | None = None,
         key_file: str | None = None,
         proxy: str | None = None,
         connection_pool_maxsize: int = 10,
+        debug: bool = False,
     ) -> None:
         self.host = host if host is not None else os.environ.get(HOST_VARIABLE, DEFAULT_HOST)
         self.api_key: dict[str, str] = dict(api_key or {})
         self.api_key_prefix: dict[str, str] = dict(api_key_prefix or {})
         self.access_token = access_token
         self.timeout = timeout
+        self.retries = retries
+        self.retry_after_cap = retry_after_cap
+        self.backoff_factor = backoff_factor
         self.verify_ssl = verify_ssl
         self.ssl_ca_cert = ssl_ca_cert
         self.cert_file = cert_file
         self.key_file = key_file
         self.proxy = proxy
         self.connection_pool_maxsize = connection_pool_maxsize
+        self.debug = debug
+
+    @property
+    def debug(self) -> bool:
+        """Whether this package logs every request at DEBUG to stderr."""
+        return self._debug
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        was_on = getattr(self, "_debug", False)
+        self._debug = value
+        logger = logging.getLogger("criteo_api_retailmedia_v2022_10")
+        if value:
+            logger.setLevel(logging.DEBUG)
+            if not any(isinstance(h, _DebugHandler) for h in logger.handlers):
+                logger.addHandler(_DebugHandler())
+        elif was_on:
+            logger.setLevel(logging.NOTSET)
 
     def auth_for(self, scheme: str) -> tuple[str, str, str] | None:
         """(where, name, value) to send for a security scheme, or None if not configured."""
@@ -88,3 +123,7 @@ class Configuration:
             f", api_key_prefix={self.api_key_prefix!r}, access_token={token},"
             f" timeout={self.timeout!r}, verify_ssl={self.verify_ssl!r})"
         )
+
+
+class _DebugHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The stderr handler ``debug=True`` adds; marked so it is added once."""

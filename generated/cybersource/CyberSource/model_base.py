@@ -88,6 +88,13 @@ class Field:
                 f"Invalid type for `{where}`: expected {_type_name(self.kind)},"
                 f" got {type(value).__name__}"
             )
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ApiValueError(
+                    f"Invalid value for `{where}`: not encodable as UTF-8 (lone surrogate)"
+                ) from None
         if isinstance(value, Model):
             value.validate(where)
         elif isinstance(value, list):
@@ -187,8 +194,9 @@ class Model:
 
 
 def mask(secret: str) -> str:
-    """A secret as it may be shown: its first four characters, then an ellipsis."""
-    return repr(secret[:4] + "\u2026")
+    """A secret as it may be shown: its first four characters (none if short), then an ellipsis."""
+    shown = secret[:4] if len(secret) >= 12 else ""
+    return repr(shown + "\u2026")
 
 
 def to_plain(value: Any) -> Any:

@@ -5,18 +5,33 @@
 from __future__ import annotations
 
 import json
+import logging
+import random
+import threading
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlencode
 
 from pandadoc_client.api_response import ApiResponse
 from pandadoc_client.configuration import Configuration, Timeout
-from pandadoc_client.exceptions import ApiException, ApiValueError, exception_class_for
+from pandadoc_client.exceptions import (
+    ApiConnectionError,
+    ApiValueError,
+    MalformedResponseError,
+    exception_class_for,
+    retry_after_seconds,
+)
 from pandadoc_client.model_base import Field, Model, to_plain
 from pandadoc_client.rest import RESTClient, RESTResponse
 
 if TYPE_CHECKING:
     from typing_extensions import Self
+
+logger = logging.getLogger("pandadoc_client")
+
+#: Statuses that say the request was not processed, so sending it again is safe.
+RETRY_STATUSES = frozenset({429, 503})
 
 
 class Operation:
@@ -58,6 +73,7 @@ class ApiClient:
     """Sends operations to the API; use it as a context manager to close its connections."""
 
     _default: ClassVar[ApiClient | None] = None
+    _default_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, configuration: Configuration | None = None) -> None:
         self.configuration = configuration if configuration is not None else Configuration()
@@ -77,14 +93,16 @@ class ApiClient:
     @classmethod
     def get_default(cls) -> ApiClient:
         """The client an API class uses when it is given none."""
-        if cls._default is None:
-            cls._default = cls()
-        return cls._default
+        with cls._default_lock:
+            if cls._default is None:
+                cls._default = cls()
+            return cls._default
 
     @classmethod
     def set_default(cls, client: ApiClient | None) -> None:
         """Make ``client`` the default one (None: a new default on next use)."""
-        cls._default = client
+        with cls._default_lock:
+            cls._default = client
 
     def call_api(
         self,
@@ -130,8 +148,47 @@ class ApiClient:
         if query:
             url += "?" + urlencode(query)
         timeout = request_timeout if request_timeout is not None else self.configuration.timeout
-        response = self.rest_client.request(operation.method, url, headers, body, timeout)
-        return self._read(operation, response)
+        return self._send(operation, url, headers, body, timeout)
+
+    def _send(
+        self,
+        operation: Operation,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        timeout: Timeout,
+    ) -> ApiResponse[Any]:
+        """Send, retrying only what the server certainly did not process."""
+        retries = self.configuration.retries
+        attempt = 0
+        while True:
+            try:
+                response = self.rest_client.request(operation.method, url, headers, body, timeout)
+            except ApiConnectionError as error:
+                if error.connected or attempt >= retries:
+                    raise
+                why, wait = error.reason, self._backoff(attempt)
+            else:
+                if response.status not in RETRY_STATUSES or attempt >= retries:
+                    return self._read(operation, response)
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                if retry_after is not None and retry_after > self.configuration.retry_after_cap:
+                    return self._read(operation, response)  # raises, with retry_after set
+                why = f"{operation.method} {operation.path} answered {response.status}"
+                wait = retry_after if retry_after is not None else self._backoff(attempt)
+            attempt += 1
+            logger.info("%s; retry %d of %d in %.2f s", why, attempt, retries, wait)
+            self.sleep(wait)
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter: up to factor * 2**attempt seconds."""
+        ceiling = self.configuration.backoff_factor * (2**attempt)
+        return min(random.uniform(0, ceiling), self.configuration.retry_after_cap)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        """Wait between retries; tests replace it."""
+        time.sleep(seconds)
 
     def _authorize(
         self, schemes: tuple[str, ...], headers: dict[str, str], query: list[tuple[str, str]]
@@ -159,7 +216,7 @@ class ApiClient:
         if response_type is not None:
             try:
                 error_model = self._parse(response_type, text, response)
-            except ApiException:
+            except MalformedResponseError:
                 error_model = None
         raise exception_class_for(status)(status, response.reason, response.headers, text, error_model)
 
@@ -168,17 +225,19 @@ class ApiClient:
         try:
             parsed = json.loads(text)
         except ValueError:
-            raise ApiException(
+            problem = "an empty answer" if not text.strip() else "an answer that is not JSON"
+            raise MalformedResponseError(
                 response.status,
-                "the answer is not valid JSON",
+                f"{problem} (Content-Type: {response.headers.get('Content-Type')})",
                 response.headers,
                 text,
             ) from None
         if issubclass(response_type, Model):
             if not isinstance(parsed, dict):
-                raise ApiException(
+                raise MalformedResponseError(
                     response.status,
-                    f"expected a JSON object for {response_type.__name__}",
+                    f"expected a JSON object for {response_type.__name__},"
+                    f" got {type(parsed).__name__}",
                     response.headers,
                     text,
                 )
@@ -206,7 +265,10 @@ def _text(value: Any) -> str:
 
 
 def _header_value(value: Any, name: str) -> str:
+    """A header value, refused unless it is visible ASCII, spaces and tabs."""
     text = _text(value)
-    if "\r" in text or "\n" in text or "\0" in text:
-        raise ApiValueError(f"Invalid value for `{name}`: a header cannot hold CR, LF or NUL")
+    if not all(char == "\t" or " " <= char <= "~" for char in text):
+        raise ApiValueError(
+            f"Invalid value for `{name}`: a header holds only printable ASCII (no CR, LF or control)"
+        )
     return text

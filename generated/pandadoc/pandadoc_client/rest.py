@@ -36,11 +36,18 @@ class RESTResponse:
 
 
 class RESTClient:
-    """Sends requests over a connection pool built from a Configuration."""
+    """Sends requests over a connection pool built from a Configuration.
+
+    The pool holds at most ``connection_pool_maxsize`` connections per host;
+    threads beyond that wait for a free one. Safe to share between threads.
+    """
 
     def __init__(self, configuration: Configuration) -> None:
+        if not configuration.verify_ssl:
+            _warn_unverified_once()
         options = {
             "maxsize": configuration.connection_pool_maxsize,
+            "block": True,
             "cert_reqs": "CERT_REQUIRED" if configuration.verify_ssl else "CERT_NONE",
             "ca_certs": configuration.ssl_ca_cert,
             "cert_file": configuration.cert_file,
@@ -60,31 +67,71 @@ class RESTClient:
         body: bytes | None,
         timeout: Timeout,
     ) -> RESTResponse:
-        """Send one request and read the whole answer; never retries."""
+        """Send one request and read the whole answer; never retries.
+
+        Transport failures raise ApiConnectionError or ApiTimeoutError, whose
+        text names the failure and the URL without its query.
+        """
         if isinstance(timeout, tuple):
             limits = urllib3.Timeout(connect=timeout[0], read=timeout[1])
         else:
             limits = urllib3.Timeout(total=timeout)
+        where = f"{method} {url.split('?', 1)[0]}"
         started = time.monotonic()
         try:
             response = self.pool_manager.request(
                 method, url, body=body, headers=headers, timeout=limits, retries=False
             )
-        except urllib3.exceptions.TimeoutError as error:
-            raise ApiTimeoutError(reason=f"timed out: {type(error).__name__}") from error
+        except urllib3.exceptions.NewConnectionError as error:
+            raise ApiConnectionError(
+                f"could not connect for {where}: {_root_cause(error)}", connected=False
+            ) from error
+        except urllib3.exceptions.ConnectTimeoutError as error:
+            raise ApiTimeoutError(f"timed out connecting for {where}", connected=False) from error
+        except urllib3.exceptions.ReadTimeoutError as error:
+            raise ApiTimeoutError(f"timed out waiting for the answer to {where}", connected=True) from error
+        except urllib3.exceptions.SSLError as error:
+            raise ApiConnectionError(f"TLS failed for {where}: {_root_cause(error)}", connected=True) from error
         except urllib3.exceptions.HTTPError as error:
-            raise ApiConnectionError(reason=f"connection failed: {type(error).__name__}") from error
+            raise ApiConnectionError(
+                f"connection failed during {where}: {_root_cause(error)}", connected=True
+            ) from error
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
-                "%s %s -> %s in %.1f ms; headers sent: %s",
-                method,
-                url,
+                "%s -> %s in %.1f ms; request headers: %s",
+                where,
                 response.status,
                 (time.monotonic() - started) * 1000,
-                ", ".join(headers),
+                ", ".join(sorted(headers)),
             )
         return RESTResponse(response.status, response.reason, response.headers, response.data)
 
     def close(self) -> None:
         """Close every pooled connection."""
         self.pool_manager.clear()
+
+
+def _root_cause(error: BaseException) -> str:
+    """The innermost error's message, without object reprs."""
+    while True:
+        inner = error.__cause__ or error.__context__
+        reason = getattr(error, "reason", None)
+        if isinstance(reason, BaseException) and reason is not error:
+            inner = reason
+        if inner is None or inner is error:
+            break
+        error = inner
+    text = str(error)
+    if ">: " in text:  # urllib3 prefixes "<connection object at 0x...>: "
+        text = text.split(">: ", 1)[1]
+    return text or type(error).__name__
+
+
+_warned_unverified = False
+
+
+def _warn_unverified_once() -> None:
+    global _warned_unverified
+    if not _warned_unverified:
+        _warned_unverified = True
+        logger.warning("TLS certificate verification is off (verify_ssl=False)")

@@ -10,7 +10,9 @@ raise ``ApiTypeError`` or ``ApiValueError`` before anything is sent.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 
@@ -30,8 +32,9 @@ class ApiException(OpenApiException):
     """A call failed; ``status`` is 0 when no HTTP answer was received.
 
     ``body`` is the raw answer text, ``data`` the error model the spec declares
-    for this status (or None), and ``error``, ``error_description`` and
-    ``error_uri`` the OAuth 2.0 error fields when the body carries them.
+    for this status (or None), ``error``, ``error_description`` and
+    ``error_uri`` the OAuth 2.0 error fields when the body carries them, and
+    ``retry_after`` the seconds a ``Retry-After`` header asks to wait.
     """
 
     def __init__(
@@ -51,6 +54,7 @@ class ApiException(OpenApiException):
         self.error: str | None = fields.get("error")
         self.error_description: str | None = fields.get("error_description")
         self.error_uri: str | None = fields.get("error_uri")
+        self.retry_after = retry_after_seconds(headers.get("Retry-After") if headers else None)
         super().__init__(status, reason)
 
     def __str__(self) -> str:
@@ -94,12 +98,24 @@ class ServiceException(ApiException):
     """The server answered with a 5xx status."""
 
 
+class MalformedResponseError(ApiException):
+    """The answer could not be read as the spec says: not JSON, empty, or the wrong shape."""
+
+
 class ApiConnectionError(ApiException):
-    """No answer was received: the connection was refused, reset or failed TLS."""
+    """No answer was received: refused, reset, DNS or TLS failure.
+
+    ``connected`` is False when the connection could not even be established,
+    so the server certainly did not see the request.
+    """
+
+    def __init__(self, reason: str, *, connected: bool) -> None:
+        super().__init__(0, reason)
+        self.connected = connected
 
 
 class ApiTimeoutError(ApiConnectionError):
-    """The connection or the answer took longer than the timeout allows."""
+    """Connecting, or waiting for the answer, took longer than the timeout."""
 
 
 _BY_STATUS = {
@@ -118,6 +134,22 @@ def exception_class_for(status: int) -> type[ApiException]:
     if status >= 500:
         return ServiceException
     return _BY_STATUS.get(status, ApiException)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After value (seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 def _oauth_error_fields(body: str | None) -> Mapping[str, str]:

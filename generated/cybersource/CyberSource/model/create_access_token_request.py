@@ -23,10 +23,10 @@ class CreateAccessTokenRequest(Model):
 
     _fields = (
         Field("client_id", "client_id", str, required=True),
-        Field("client_secret", "client_secret", str, required=True),
+        Field("client_secret", "client_secret", str, required=True, secret=True),
         Field("grant_type", "grant_type", str, required=True, enum=("authorization_code", "refresh_token")),
-        Field("code", "code", str),
-        Field("refresh_token", "refresh_token", str),
+        Field("code", "code", str, secret=True),
+        Field("refresh_token", "refresh_token", str, secret=True),
     )
 
     def __init__(
