@@ -27,6 +27,7 @@ from criteo_api_retailmedia_v2022_10.exceptions import (
 )
 from criteo_api_retailmedia_v2022_10.model.access_token_model import AccessTokenModel
 from criteo_api_retailmedia_v2022_10.model.o_auth_error_model import OAuthErrorModel
+from criteo_api_retailmedia_v2022_10.token_manager import TokenManager
 
 __all__ = [
     "AccessTokenModel",
@@ -47,6 +48,7 @@ __all__ = [
     "OAuthErrorModel",
     "OpenApiException",
     "ServiceException",
+    "TokenManager",
     "TooManyRequestsException",
     "UnauthorizedException",
     "UnprocessableEntityException",

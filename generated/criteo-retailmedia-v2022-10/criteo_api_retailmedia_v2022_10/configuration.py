@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Union
+from typing import Protocol, Union
 
 from criteo_api_retailmedia_v2022_10.model_base import mask
 
@@ -23,6 +23,14 @@ AUTH_SCHEMES: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+class TokenSource(Protocol):
+    """What ``Configuration(token_manager=...)`` needs: a TokenManager fits."""
+
+    def get_token(self) -> str: ...
+
+    def invalidate(self) -> None: ...
+
+
 class Configuration:
     """Where and how an ApiClient sends its requests.
 
@@ -31,6 +39,9 @@ class Configuration:
     :param api_key: API keys by security scheme name, e.g. ``{"apiKey": "..."}``.
     :param api_key_prefix: prefixes of those keys, e.g. ``{"apiKey": "API-Key"}``.
     :param access_token: OAuth 2.0 access token, sent as ``Authorization: Bearer``.
+    :param token_manager: a TokenManager (or any TokenSource) that supplies the
+        bearer token of every request whose security needs an OAuth scheme;
+        a 401 answer makes it fetch a new token and the request is sent again once.
     :param timeout: default timeout of every call, in seconds: (connect, read) or one total.
     :param retries: how many times a call is retried when the server certainly did
         not process it: no connection could be made, or it answered 429 or 503.
@@ -56,6 +67,7 @@ class Configuration:
         api_key_prefix: dict[str, str] | None = None,
         access_token: str | None = None,
         *,
+        token_manager: TokenSource | None = None,
         timeout: Timeout = (10.0, 30.0),
         retries: int = 2,
         retry_after_cap: float = 60.0,
@@ -72,6 +84,7 @@ class Configuration:
         self.api_key: dict[str, str] = dict(api_key or {})
         self.api_key_prefix: dict[str, str] = dict(api_key_prefix or {})
         self.access_token = access_token
+        self.token_manager = token_manager
         self.timeout = timeout
         self.retries = retries
         self.retry_after_cap = retry_after_cap
@@ -100,6 +113,13 @@ class Configuration:
                 logger.addHandler(_DebugHandler())
         elif was_on:
             logger.setLevel(logging.NOTSET)
+
+    def bearer_header(self, scheme: str) -> str | None:
+        """The header a bearer-token scheme is sent in, or None for other schemes."""
+        for name, kind, _where, param in AUTH_SCHEMES:
+            if name == scheme and kind == "bearer":
+                return param
+        return None
 
     def auth_for(self, scheme: str) -> tuple[str, str, str] | None:
         """(where, name, value) to send for a security scheme, or None if not configured."""

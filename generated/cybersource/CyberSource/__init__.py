@@ -30,6 +30,7 @@ from CyberSource.model.bad_request_error import BadRequestError
 from CyberSource.model.create_access_token_request import CreateAccessTokenRequest
 from CyberSource.model.resource_not_found_error import ResourceNotFoundError
 from CyberSource.model.unauthorized_client_error import UnauthorizedClientError
+from CyberSource.token_manager import TokenManager
 
 __all__ = [
     "AccessTokenResponse",
@@ -52,6 +53,7 @@ __all__ = [
     "OpenApiException",
     "ResourceNotFoundError",
     "ServiceException",
+    "TokenManager",
     "TooManyRequestsException",
     "UnauthorizedClientError",
     "UnauthorizedException",

@@ -26,6 +26,7 @@ from pandadoc_client.exceptions import (
     UnprocessableEntityException,
 )
 from pandadoc_client.model.o_auth2_access_token_response import OAuth2AccessTokenResponse
+from pandadoc_client.token_manager import TokenManager
 
 __all__ = [
     "ApiClient",
@@ -45,6 +46,7 @@ __all__ = [
     "OAuth20AuthenticationApi",
     "OpenApiException",
     "ServiceException",
+    "TokenManager",
     "TooManyRequestsException",
     "UnauthorizedException",
     "UnprocessableEntityException",

@@ -19,6 +19,7 @@ from pandadoc_client.exceptions import (
     ApiConnectionError,
     ApiValueError,
     MalformedResponseError,
+    UnauthorizedException,
     exception_class_for,
     retry_after_seconds,
 )
@@ -109,11 +110,15 @@ class ApiClient:
         operation: Operation,
         arguments: Mapping[str, Any],
         request_timeout: Timeout | None = None,
+        *,
+        use_token_manager: bool = True,
     ) -> ApiResponse[Any]:
         """Check the arguments, send the request, and parse the answer.
 
         Raises ApiTypeError or ApiValueError before sending when an argument
-        does not fit the spec, and ApiException when the call fails.
+        does not fit the spec, and ApiException when the call fails. When the
+        Configuration has a token manager and it supplied the bearer token, a
+        401 answer makes it fetch a new token and the request is sent once more.
         """
         path = operation.path
         headers = dict(self.default_headers)
@@ -143,12 +148,22 @@ class ApiClient:
             headers["Content-Type"] = operation.content_type
         if operation.accept:
             headers["Accept"] = operation.accept
-        self._authorize(operation.auth, headers, query)
+        managed_header = self._authorize(operation.auth, headers, query, use_token_manager)
         url = self.configuration.host.rstrip("/") + path
         if query:
             url += "?" + urlencode(query)
         timeout = request_timeout if request_timeout is not None else self.configuration.timeout
-        return self._send(operation, url, headers, body, timeout)
+        if managed_header is None:
+            return self._send(operation, url, headers, body, timeout)
+        try:
+            return self._send(operation, url, headers, body, timeout)
+        except UnauthorizedException:
+            manager = self.configuration.token_manager
+            assert manager is not None  # it supplied managed_header
+            logger.info("%s %s answered 401; fetching a new token", operation.method, operation.path)
+            manager.invalidate()
+            headers[managed_header] = f"Bearer {manager.get_token()}"
+            return self._send(operation, url, headers, body, timeout)
 
     def _send(
         self,
@@ -191,10 +206,22 @@ class ApiClient:
         time.sleep(seconds)
 
     def _authorize(
-        self, schemes: tuple[str, ...], headers: dict[str, str], query: list[tuple[str, str]]
-    ) -> None:
-        """Add the credentials of the first configured scheme the operation accepts."""
+        self,
+        schemes: tuple[str, ...],
+        headers: dict[str, str],
+        query: list[tuple[str, str]],
+        use_token_manager: bool,
+    ) -> str | None:
+        """Add the credentials of the first configured scheme the operation accepts.
+
+        Returns the header name when the token manager supplied the credential.
+        """
+        manager = self.configuration.token_manager if use_token_manager else None
         for scheme in schemes:
+            bearer_header = self.configuration.bearer_header(scheme)
+            if manager is not None and bearer_header is not None:
+                headers[bearer_header] = f"Bearer {manager.get_token()}"
+                return bearer_header
             auth = self.configuration.auth_for(scheme)
             if auth is None:
                 continue
@@ -203,7 +230,8 @@ class ApiClient:
                 query.append((name, value))
             else:
                 headers[name] = _header_value(value, f"credentials of {scheme}")
-            return
+            return None
+        return None
 
     def _read(self, operation: Operation, response: RESTResponse) -> ApiResponse[Any]:
         status = response.status

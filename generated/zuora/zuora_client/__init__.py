@@ -26,6 +26,7 @@ from zuora_client.exceptions import (
     UnprocessableEntityException,
 )
 from zuora_client.model.token_response import TokenResponse
+from zuora_client.token_manager import TokenManager
 
 __all__ = [
     "ApiClient",
@@ -44,6 +45,7 @@ __all__ = [
     "OAuthApi",
     "OpenApiException",
     "ServiceException",
+    "TokenManager",
     "TokenResponse",
     "TooManyRequestsException",
     "UnauthorizedException",

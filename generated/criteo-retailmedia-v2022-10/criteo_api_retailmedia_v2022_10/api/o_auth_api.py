@@ -11,7 +11,7 @@ from criteo_api_retailmedia_v2022_10.model.access_token_model import AccessToken
 from criteo_api_retailmedia_v2022_10.model.o_auth_error_model import OAuthErrorModel
 from criteo_api_retailmedia_v2022_10.model_base import Field
 
-_GET_TOKEN = Operation(
+GET_TOKEN = Operation(
     "get_token",
     "POST",
     "/oauth2/token",
@@ -92,7 +92,7 @@ class OAuthApi:
         Takes the same arguments as ``get_token``.
         """
         return self.api_client.call_api(
-            _GET_TOKEN,
+            GET_TOKEN,
             {
                 "grant_type": grant_type,
                 "client_id": client_id,

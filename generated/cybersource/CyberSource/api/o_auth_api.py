@@ -14,7 +14,7 @@ from CyberSource.model.resource_not_found_error import ResourceNotFoundError
 from CyberSource.model.unauthorized_client_error import UnauthorizedClientError
 from CyberSource.model_base import Field
 
-_CREATE_ACCESS_TOKEN = Operation(
+CREATE_ACCESS_TOKEN = Operation(
     "create_access_token",
     "POST",
     "/oauth2/v3/token",
@@ -76,7 +76,7 @@ class OAuthApi:
         Takes the same arguments as ``create_access_token``.
         """
         return self.api_client.call_api(
-            _CREATE_ACCESS_TOKEN,
+            CREATE_ACCESS_TOKEN,
             {
                 "create_access_token_request": create_access_token_request,
                 "v_c_client_correlation_id": v_c_client_correlation_id,

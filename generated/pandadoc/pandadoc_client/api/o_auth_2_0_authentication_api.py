@@ -10,7 +10,7 @@ from pandadoc_client.configuration import Timeout
 from pandadoc_client.model.o_auth2_access_token_response import OAuth2AccessTokenResponse
 from pandadoc_client.model_base import Field
 
-_ACCESS_TOKEN = Operation(
+ACCESS_TOKEN = Operation(
     "access_token",
     "POST",
     "/oauth2/access_token",
@@ -90,7 +90,7 @@ class OAuth20AuthenticationApi:
         Takes the same arguments as ``access_token``.
         """
         return self.api_client.call_api(
-            _ACCESS_TOKEN,
+            ACCESS_TOKEN,
             {
                 "grant_type": grant_type,
                 "client_id": client_id,

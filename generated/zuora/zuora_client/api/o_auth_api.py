@@ -10,7 +10,7 @@ from zuora_client.configuration import Timeout
 from zuora_client.model.token_response import TokenResponse
 from zuora_client.model_base import Field
 
-_CREATE_TOKEN = Operation(
+CREATE_TOKEN = Operation(
     "create_token",
     "POST",
     "/oauth/token",
@@ -80,7 +80,7 @@ class OAuthApi:
         Takes the same arguments as ``create_token``.
         """
         return self.api_client.call_api(
-            _CREATE_TOKEN,
+            CREATE_TOKEN,
             {
                 "client_id": client_id,
                 "client_secret": client_secret,
