@@ -10,7 +10,7 @@ import random
 import threading
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Optional, TypeVar
 from urllib.parse import quote, urlencode
 
 from criteo_api_retailmedia_v2022_10.api_response import ApiResponse
@@ -26,10 +26,9 @@ from criteo_api_retailmedia_v2022_10.exceptions import (
 from criteo_api_retailmedia_v2022_10.model_base import Field, Model, to_plain
 from criteo_api_retailmedia_v2022_10.rest import RESTClient, RESTResponse
 
-if TYPE_CHECKING:
-    from typing_extensions import Self
-
 logger = logging.getLogger("criteo_api_retailmedia_v2022_10")
+
+_Client = TypeVar("_Client", bound="ApiClient")
 
 #: Statuses that say the request was not processed, so sending it again is safe.
 RETRY_STATUSES = frozenset({429, 503})
@@ -47,10 +46,10 @@ class Operation:
         path: str,
         params: tuple[Field, ...],
         *,
-        content_type: str | None = None,
-        accept: str | None = None,
+        content_type: Optional[str] = None,
+        accept: Optional[str] = None,
         auth: tuple[str, ...] = (),
-        responses: Mapping[str, type | None],
+        responses: Mapping[str, Optional[type]],
     ) -> None:
         self.name = name
         self.method = method
@@ -61,7 +60,7 @@ class Operation:
         self.auth = auth
         self.responses = responses
 
-    def response_type(self, status: int) -> type | None:
+    def response_type(self, status: int) -> Optional[type]:
         """The type the spec declares for a status: exact code, then range, then default."""
         code = str(status)
         for key in (code, code[0] + "XX", "default"):
@@ -73,15 +72,15 @@ class Operation:
 class ApiClient:
     """Sends operations to the API; use it as a context manager to close its connections."""
 
-    _default: ClassVar[ApiClient | None] = None
+    _default: ClassVar[Optional[ApiClient]] = None
     _default_lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, configuration: Configuration | None = None) -> None:
+    def __init__(self, configuration: Optional[Configuration] = None) -> None:
         self.configuration = configuration if configuration is not None else Configuration()
         self.rest_client = RESTClient(self.configuration)
         self.default_headers: dict[str, str] = {"User-Agent": "tokenworks-criteo-retailmedia-v2022-10/1.0.0/python"}
 
-    def __enter__(self) -> Self:
+    def __enter__(self: _Client) -> _Client:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -100,7 +99,7 @@ class ApiClient:
             return cls._default
 
     @classmethod
-    def set_default(cls, client: ApiClient | None) -> None:
+    def set_default(cls, client: Optional[ApiClient]) -> None:
         """Make ``client`` the default one (None: a new default on next use)."""
         with cls._default_lock:
             cls._default = client
@@ -109,7 +108,7 @@ class ApiClient:
         self,
         operation: Operation,
         arguments: Mapping[str, Any],
-        request_timeout: Timeout | None = None,
+        request_timeout: Optional[Timeout] = None,
         *,
         use_token_manager: bool = True,
     ) -> ApiResponse[Any]:
@@ -124,7 +123,7 @@ class ApiClient:
         headers = dict(self.default_headers)
         query: list[tuple[str, str]] = []
         form: list[tuple[str, str]] = []
-        body: bytes | None = None
+        body: Optional[bytes] = None
         for param in operation.params:
             value = arguments.get(param.name)
             param.check(value, param.name)
@@ -170,7 +169,7 @@ class ApiClient:
         operation: Operation,
         url: str,
         headers: dict[str, str],
-        body: bytes | None,
+        body: Optional[bytes],
         timeout: Timeout,
     ) -> ApiResponse[Any]:
         """Send, retrying only what the server certainly did not process."""
@@ -211,7 +210,7 @@ class ApiClient:
         headers: dict[str, str],
         query: list[tuple[str, str]],
         use_token_manager: bool,
-    ) -> str | None:
+    ) -> Optional[str]:
         """Add the credentials of the first configured scheme the operation accepts.
 
         Returns the header name when the token manager supplied the credential.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from typing import Optional
 
 import urllib3
 
@@ -28,13 +29,13 @@ class RESTResponse:
 
     __slots__ = ("data", "headers", "reason", "status")
 
-    def __init__(self, status: int, reason: str | None, headers: Mapping[str, str], data: bytes) -> None:
+    def __init__(self, status: int, reason: Optional[str], headers: Mapping[str, str], data: bytes) -> None:
         self.status = status
         self.reason = reason
         self.headers = headers
         self.data = data
 
-    def getheader(self, name: str, default: str | None = None) -> str | None:
+    def getheader(self, name: str, default: Optional[str] = None) -> Optional[str]:
         """A response header, matched case-insensitively."""
         return self.headers.get(name, default)
 
@@ -68,7 +69,7 @@ class RESTClient:
         method: str,
         url: str,
         headers: Mapping[str, str],
-        body: bytes | None,
+        body: Optional[bytes],
         timeout: Timeout,
     ) -> RESTResponse:
         """Send one request and read the whole answer; never retries.

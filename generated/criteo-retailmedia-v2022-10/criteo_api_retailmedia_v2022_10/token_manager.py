@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from criteo_api_retailmedia_v2022_10.api.o_auth_api import GET_TOKEN as TOKEN_OPERATION
 from criteo_api_retailmedia_v2022_10.api_client import ApiClient
@@ -37,8 +37,8 @@ class _Flight:
 
     def __init__(self) -> None:
         self.done = threading.Event()
-        self.token: AccessTokenModel | None = None
-        self.error: BaseException | None = None
+        self.token: Optional[AccessTokenModel] = None
+        self.error: Optional[BaseException] = None
 
 
 class TokenManager:
@@ -64,10 +64,10 @@ class TokenManager:
         client_id: str,
         client_secret: str,
         *,
-        refresh_token: str | None = None,
-        api_client: ApiClient | None = None,
+        refresh_token: Optional[str] = None,
+        api_client: Optional[ApiClient] = None,
         leeway: float = 60.0,
-        on_token: Callable[[AccessTokenModel], object] | None = None,
+        on_token: Optional[Callable[[AccessTokenModel], object]] = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client_id = client_id
@@ -78,12 +78,12 @@ class TokenManager:
         self.on_token = on_token
         self._clock = clock
         self._lock = threading.Lock()
-        self._flight: _Flight | None = None
-        self._token: AccessTokenModel | None = None
-        self._expires_at: float | None = None
+        self._flight: Optional[_Flight] = None
+        self._token: Optional[AccessTokenModel] = None
+        self._expires_at: Optional[float] = None
 
     @property
-    def token(self) -> AccessTokenModel | None:
+    def token(self) -> Optional[AccessTokenModel]:
         """The last token response, or None before the first one."""
         return self._token
 
@@ -101,13 +101,13 @@ class TokenManager:
             self._token = None
             self._expires_at = None
 
-    def exchange_code(self, code: str, redirect_uri: str | None = None) -> AccessTokenModel:
+    def exchange_code(self, code: str, redirect_uri: Optional[str] = None) -> AccessTokenModel:
         """Exchange an authorization code for the first token and refresh token."""
         return self._fetch(
             {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
         )
 
-    def _fresh_token(self) -> AccessTokenModel | None:
+    def _fresh_token(self) -> Optional[AccessTokenModel]:
         token, expires_at = self._token, self._expires_at
         if token is None or not token.access_token:
             return None
@@ -115,7 +115,7 @@ class TokenManager:
             return None
         return token
 
-    def _next_grant(self) -> dict[str, str | None]:
+    def _next_grant(self) -> dict[str, Optional[str]]:
         """The form fields of the next token request, by OAuth 2.0 name."""
         if self._refresh_token is not None and "refresh_token" in GRANTS:
             return {"grant_type": "refresh_token", "refresh_token": self._refresh_token}
@@ -151,7 +151,7 @@ class TokenManager:
         assert flight.token is not None
         return flight.token
 
-    def _fetch(self, grant: dict[str, str | None]) -> AccessTokenModel:
+    def _fetch(self, grant: dict[str, Optional[str]]) -> AccessTokenModel:
         fields = {"client_id": self._client_id, "client_secret": self._client_secret, **grant}
         token: AccessTokenModel = self.api_client.call_api(
             TOKEN_OPERATION, _arguments(fields), use_token_manager=False
@@ -171,7 +171,7 @@ class TokenManager:
         return token
 
 
-def _arguments(fields: dict[str, str | None]) -> dict[str, Any]:
+def _arguments(fields: dict[str, Optional[str]]) -> dict[str, Any]:
     """The token operation's arguments for OAuth 2.0 form fields given by wire name."""
     arguments: dict[str, Any] = {}
     accepted: set[str] = set()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Protocol, Union
+from typing import Optional, Protocol, Union
 
 from CyberSource.model_base import mask
 
@@ -61,21 +61,21 @@ class Configuration:
 
     def __init__(
         self,
-        host: str | None = None,
-        api_key: dict[str, str] | None = None,
-        api_key_prefix: dict[str, str] | None = None,
-        access_token: str | None = None,
+        host: Optional[str] = None,
+        api_key: Optional[dict[str, str]] = None,
+        api_key_prefix: Optional[dict[str, str]] = None,
+        access_token: Optional[str] = None,
         *,
-        token_manager: TokenSource | None = None,
+        token_manager: Optional[TokenSource] = None,
         timeout: Timeout = (10.0, 30.0),
         retries: int = 2,
         retry_after_cap: float = 60.0,
         backoff_factor: float = 0.5,
         verify_ssl: bool = True,
-        ssl_ca_cert: str | None = None,
-        cert_file: str | None = None,
-        key_file: str | None = None,
-        proxy: str | None = None,
+        ssl_ca_cert: Optional[str] = None,
+        cert_file: Optional[str] = None,
+        key_file: Optional[str] = None,
+        proxy: Optional[str] = None,
         connection_pool_maxsize: int = 10,
         debug: bool = False,
     ) -> None:
@@ -113,14 +113,14 @@ class Configuration:
         elif was_on:
             logger.setLevel(logging.NOTSET)
 
-    def bearer_header(self, scheme: str) -> str | None:
+    def bearer_header(self, scheme: str) -> Optional[str]:
         """The header a bearer-token scheme is sent in, or None for other schemes."""
         for name, kind, _where, param in AUTH_SCHEMES:
             if name == scheme and kind == "bearer":
                 return param
         return None
 
-    def auth_for(self, scheme: str) -> tuple[str, str, str] | None:
+    def auth_for(self, scheme: str) -> Optional[tuple[str, str, str]]:
         """(where, name, value) to send for a security scheme, or None if not configured."""
         for name, kind, where, param in AUTH_SCHEMES:
             if name != scheme:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from CyberSource.api.o_auth_api import CREATE_ACCESS_TOKEN as TOKEN_OPERATION
 from CyberSource.api_client import ApiClient
@@ -36,8 +36,8 @@ class _Flight:
 
     def __init__(self) -> None:
         self.done = threading.Event()
-        self.token: AccessTokenResponse | None = None
-        self.error: BaseException | None = None
+        self.token: Optional[AccessTokenResponse] = None
+        self.error: Optional[BaseException] = None
 
 
 class TokenManager:
@@ -62,10 +62,10 @@ class TokenManager:
         client_id: str,
         client_secret: str,
         *,
-        refresh_token: str | None = None,
-        api_client: ApiClient | None = None,
+        refresh_token: Optional[str] = None,
+        api_client: Optional[ApiClient] = None,
         leeway: float = 60.0,
-        on_token: Callable[[AccessTokenResponse], object] | None = None,
+        on_token: Optional[Callable[[AccessTokenResponse], object]] = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client_id = client_id
@@ -76,12 +76,12 @@ class TokenManager:
         self.on_token = on_token
         self._clock = clock
         self._lock = threading.Lock()
-        self._flight: _Flight | None = None
-        self._token: AccessTokenResponse | None = None
-        self._expires_at: float | None = None
+        self._flight: Optional[_Flight] = None
+        self._token: Optional[AccessTokenResponse] = None
+        self._expires_at: Optional[float] = None
 
     @property
-    def token(self) -> AccessTokenResponse | None:
+    def token(self) -> Optional[AccessTokenResponse]:
         """The last token response, or None before the first one."""
         return self._token
 
@@ -99,13 +99,13 @@ class TokenManager:
             self._token = None
             self._expires_at = None
 
-    def exchange_code(self, code: str, redirect_uri: str | None = None) -> AccessTokenResponse:
+    def exchange_code(self, code: str, redirect_uri: Optional[str] = None) -> AccessTokenResponse:
         """Exchange an authorization code for the first token and refresh token."""
         return self._fetch(
             {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
         )
 
-    def _fresh_token(self) -> AccessTokenResponse | None:
+    def _fresh_token(self) -> Optional[AccessTokenResponse]:
         token, expires_at = self._token, self._expires_at
         if token is None or not token.access_token:
             return None
@@ -113,7 +113,7 @@ class TokenManager:
             return None
         return token
 
-    def _next_grant(self) -> dict[str, str | None]:
+    def _next_grant(self) -> dict[str, Optional[str]]:
         """The form fields of the next token request, by OAuth 2.0 name."""
         if self._refresh_token is not None and "refresh_token" in GRANTS:
             return {"grant_type": "refresh_token", "refresh_token": self._refresh_token}
@@ -149,7 +149,7 @@ class TokenManager:
         assert flight.token is not None
         return flight.token
 
-    def _fetch(self, grant: dict[str, str | None]) -> AccessTokenResponse:
+    def _fetch(self, grant: dict[str, Optional[str]]) -> AccessTokenResponse:
         fields = {"client_id": self._client_id, "client_secret": self._client_secret, **grant}
         token: AccessTokenResponse = self.api_client.call_api(
             TOKEN_OPERATION, _arguments(fields), use_token_manager=False
@@ -169,7 +169,7 @@ class TokenManager:
         return token
 
 
-def _arguments(fields: dict[str, str | None]) -> dict[str, Any]:
+def _arguments(fields: dict[str, Optional[str]]) -> dict[str, Any]:
     """The token operation's arguments for OAuth 2.0 form fields given by wire name."""
     arguments: dict[str, Any] = {}
     accepted: set[str] = set()

@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Optional
 
 
 class OpenApiException(Exception):
@@ -40,9 +40,9 @@ class ApiException(OpenApiException):
     def __init__(
         self,
         status: int = 0,
-        reason: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        body: str | None = None,
+        reason: Optional[str] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        body: Optional[str] = None,
         data: Any = None,
     ) -> None:
         self.status = status
@@ -51,9 +51,9 @@ class ApiException(OpenApiException):
         self.body = body
         self.data = data
         fields = _oauth_error_fields(body)
-        self.error: str | None = fields.get("error")
-        self.error_description: str | None = fields.get("error_description")
-        self.error_uri: str | None = fields.get("error_uri")
+        self.error: Optional[str] = fields.get("error")
+        self.error_description: Optional[str] = fields.get("error_description")
+        self.error_uri: Optional[str] = fields.get("error_uri")
         self.retry_after = retry_after_seconds(headers.get("Retry-After") if headers else None)
         super().__init__(status, reason)
 
@@ -136,7 +136,7 @@ def exception_class_for(status: int) -> type[ApiException]:
     return _BY_STATUS.get(status, ApiException)
 
 
-def retry_after_seconds(value: str | None) -> float | None:
+def retry_after_seconds(value: Optional[str]) -> Optional[float]:
     """Seconds to wait from a Retry-After value (seconds or an HTTP date), or None."""
     if not value:
         return None
@@ -152,7 +152,7 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _oauth_error_fields(body: str | None) -> Mapping[str, str]:
+def _oauth_error_fields(body: Optional[str]) -> Mapping[str, str]:
     """RFC 6749 error fields of a JSON body; empty when there are none."""
     if not body or not body.lstrip().startswith("{"):
         return {}

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Optional, TypeVar
 
 from zuora_client.exceptions import ApiTypeError, ApiValueError
 
-if TYPE_CHECKING:
-    from typing_extensions import Self
+_M = TypeVar("_M", bound="Model")
 
 _TYPE_NAMES = {str: "str", int: "int", float: "float", bool: "bool", dict: "dict", list: "list"}
 
@@ -47,17 +46,17 @@ class Field:
         wire_name: str,
         kind: type,
         *,
-        item_type: type | None = None,
-        location: str | None = None,
+        item_type: Optional[type] = None,
+        location: Optional[str] = None,
         required: bool = False,
         nullable: bool = False,
         secret: bool = False,
-        enum: tuple[Any, ...] | None = None,
-        min_length: int | None = None,
-        max_length: int | None = None,
-        pattern: str | None = None,
-        minimum: float | None = None,
-        maximum: float | None = None,
+        enum: Optional[tuple[Any, ...]] = None,
+        min_length: Optional[int] = None,
+        max_length: Optional[int] = None,
+        pattern: Optional[str] = None,
+        minimum: Optional[float] = None,
+        maximum: Optional[float] = None,
     ) -> None:
         self.name = name
         self.wire_name = wire_name
@@ -119,11 +118,7 @@ class Field:
                 raise ApiValueError(
                     f"Invalid value for `{where}`: length must be at least {self.min_length}"
                 )
-        if (
-            self.pattern is not None
-            and isinstance(value, str)
-            and re.search(self.pattern, value) is None
-        ):
+        if self.pattern is not None and isinstance(value, str) and not _matches(self.pattern, value):
             raise ApiValueError(f"Invalid value for `{where}`: must match the pattern {self.pattern}")
         if isinstance(value, (int, float)):
             if self.minimum is not None and value < self.minimum:
@@ -158,7 +153,7 @@ class Model:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+    def from_dict(cls: type[_M], data: Mapping[str, Any]) -> _M:
         """Build the model from parsed JSON; unknown keys go to additional_properties."""
         if not isinstance(data, Mapping):
             raise ApiTypeError(
@@ -210,7 +205,7 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def _from_plain(value: Any, kind: type, item_type: type | None) -> Any:
+def _from_plain(value: Any, kind: type, item_type: Optional[type]) -> Any:
     if value is None:
         return None
     if isinstance(kind, type) and issubclass(kind, Model) and isinstance(value, Mapping):
@@ -218,6 +213,16 @@ def _from_plain(value: Any, kind: type, item_type: type | None) -> Any:
     if kind is list and item_type is not None and isinstance(value, list):
         return [_from_plain(item, item_type, None) for item in value]
     return value
+
+
+def _matches(pattern: str, value: str) -> bool:
+    """JSON Schema pattern semantics: a search, where ``$`` is the end of the text.
+
+    Python's ``$`` also matches before a final newline, so a final ``$`` becomes ``\\Z``.
+    """
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + "\\Z"
+    return re.search(pattern, value) is not None
 
 
 def _is_a(value: Any, kind: type) -> bool:

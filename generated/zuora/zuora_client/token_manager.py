@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from zuora_client.api.o_auth_api import CREATE_TOKEN as TOKEN_OPERATION
 from zuora_client.api_client import ApiClient
@@ -35,8 +35,8 @@ class _Flight:
 
     def __init__(self) -> None:
         self.done = threading.Event()
-        self.token: TokenResponse | None = None
-        self.error: BaseException | None = None
+        self.token: Optional[TokenResponse] = None
+        self.error: Optional[BaseException] = None
 
 
 class TokenManager:
@@ -58,25 +58,25 @@ class TokenManager:
         client_id: str,
         client_secret: str,
         *,
-        api_client: ApiClient | None = None,
+        api_client: Optional[ApiClient] = None,
         leeway: float = 60.0,
-        on_token: Callable[[TokenResponse], object] | None = None,
+        on_token: Optional[Callable[[TokenResponse], object]] = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client_id = client_id
         self._client_secret = client_secret
-        self._refresh_token: str | None = None
+        self._refresh_token: Optional[str] = None
         self.api_client = api_client if api_client is not None else ApiClient()
         self.leeway = leeway
         self.on_token = on_token
         self._clock = clock
         self._lock = threading.Lock()
-        self._flight: _Flight | None = None
-        self._token: TokenResponse | None = None
-        self._expires_at: float | None = None
+        self._flight: Optional[_Flight] = None
+        self._token: Optional[TokenResponse] = None
+        self._expires_at: Optional[float] = None
 
     @property
-    def token(self) -> TokenResponse | None:
+    def token(self) -> Optional[TokenResponse]:
         """The last token response, or None before the first one."""
         return self._token
 
@@ -94,7 +94,7 @@ class TokenManager:
             self._token = None
             self._expires_at = None
 
-    def _fresh_token(self) -> TokenResponse | None:
+    def _fresh_token(self) -> Optional[TokenResponse]:
         token, expires_at = self._token, self._expires_at
         if token is None or not token.access_token:
             return None
@@ -102,7 +102,7 @@ class TokenManager:
             return None
         return token
 
-    def _next_grant(self) -> dict[str, str | None]:
+    def _next_grant(self) -> dict[str, Optional[str]]:
         """The form fields of the next token request, by OAuth 2.0 name."""
         if self._refresh_token is not None and "refresh_token" in GRANTS:
             return {"grant_type": "refresh_token", "refresh_token": self._refresh_token}
@@ -138,7 +138,7 @@ class TokenManager:
         assert flight.token is not None
         return flight.token
 
-    def _fetch(self, grant: dict[str, str | None]) -> TokenResponse:
+    def _fetch(self, grant: dict[str, Optional[str]]) -> TokenResponse:
         fields = {"client_id": self._client_id, "client_secret": self._client_secret, **grant}
         token: TokenResponse = self.api_client.call_api(
             TOKEN_OPERATION, _arguments(fields), use_token_manager=False
@@ -158,7 +158,7 @@ class TokenManager:
         return token
 
 
-def _arguments(fields: dict[str, str | None]) -> dict[str, Any]:
+def _arguments(fields: dict[str, Optional[str]]) -> dict[str, Any]:
     """The token operation's arguments for OAuth 2.0 form fields given by wire name."""
     arguments: dict[str, Any] = {}
     accepted: set[str] = set()

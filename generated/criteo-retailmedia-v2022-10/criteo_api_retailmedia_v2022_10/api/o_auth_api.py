@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 from criteo_api_retailmedia_v2022_10.api_client import ApiClient, Operation
 from criteo_api_retailmedia_v2022_10.api_response import ApiResponse
 from criteo_api_retailmedia_v2022_10.configuration import Timeout
@@ -37,7 +39,7 @@ GET_TOKEN = Operation(
 class OAuthApi:
     """Calls the operations through an ApiClient (the default one if none is given)."""
 
-    def __init__(self, api_client: ApiClient | None = None) -> None:
+    def __init__(self, api_client: Optional[ApiClient] = None) -> None:
         self.api_client = api_client if api_client is not None else ApiClient.get_default()
 
     def get_token(
@@ -46,10 +48,10 @@ class OAuthApi:
         client_id: str,
         client_secret: str,
         *,
-        redirect_uri: str | None = None,
-        code: str | None = None,
-        refresh_token: str | None = None,
-        _request_timeout: Timeout | None = None,
+        redirect_uri: Optional[str] = None,
+        code: Optional[str] = None,
+        refresh_token: Optional[str] = None,
+        _request_timeout: Optional[Timeout] = None,
     ) -> AccessTokenModel:
         """Creates a token based either on supplied client credentials or on single use authorization code
 
@@ -82,10 +84,10 @@ class OAuthApi:
         client_id: str,
         client_secret: str,
         *,
-        redirect_uri: str | None = None,
-        code: str | None = None,
-        refresh_token: str | None = None,
-        _request_timeout: Timeout | None = None,
+        redirect_uri: Optional[str] = None,
+        code: Optional[str] = None,
+        refresh_token: Optional[str] = None,
+        _request_timeout: Optional[Timeout] = None,
     ) -> ApiResponse[AccessTokenModel]:
         """Creates a token based either on supplied client credentials or on single use authorization code; the data with the status code and headers.
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from criteo_api_retailmedia_v2022_10.model_base import Field, Model
 
@@ -30,10 +30,10 @@ class AccessTokenModel(Model):
     def __init__(
         self,
         *,
-        access_token: str | None = None,
-        token_type: str | None = None,
-        refresh_token: str | None = None,
-        expires_in: int | None = None,
+        access_token: Optional[str] = None,
+        token_type: Optional[str] = None,
+        refresh_token: Optional[str] = None,
+        expires_in: Optional[int] = None,
     ) -> None:
         self.access_token = access_token
         self.token_type = token_type

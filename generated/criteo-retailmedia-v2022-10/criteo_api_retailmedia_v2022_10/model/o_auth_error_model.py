@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from criteo_api_retailmedia_v2022_10.model_base import Field, Model
 
@@ -28,9 +28,9 @@ class OAuthErrorModel(Model):
     def __init__(
         self,
         *,
-        error: str | None = None,
-        error_description: str | None = None,
-        error_uri: str | None = None,
+        error: Optional[str] = None,
+        error_description: Optional[str] = None,
+        error_uri: Optional[str] = None,
     ) -> None:
         self.error = error
         self.error_description = error_description

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 from CyberSource.api_client import ApiClient, Operation
 from CyberSource.api_response import ApiResponse
 from CyberSource.configuration import Timeout
@@ -37,15 +39,15 @@ CREATE_ACCESS_TOKEN = Operation(
 class OAuthApi:
     """Calls the operations through an ApiClient (the default one if none is given)."""
 
-    def __init__(self, api_client: ApiClient | None = None) -> None:
+    def __init__(self, api_client: Optional[ApiClient] = None) -> None:
         self.api_client = api_client if api_client is not None else ApiClient.get_default()
 
     def create_access_token(
         self,
         create_access_token_request: CreateAccessTokenRequest,
         *,
-        v_c_client_correlation_id: str | None = None,
-        _request_timeout: Timeout | None = None,
+        v_c_client_correlation_id: Optional[str] = None,
+        _request_timeout: Optional[Timeout] = None,
     ) -> AccessTokenResponse:
         """Create access token and refresh token
 
@@ -68,8 +70,8 @@ class OAuthApi:
         self,
         create_access_token_request: CreateAccessTokenRequest,
         *,
-        v_c_client_correlation_id: str | None = None,
-        _request_timeout: Timeout | None = None,
+        v_c_client_correlation_id: Optional[str] = None,
+        _request_timeout: Optional[Timeout] = None,
     ) -> ApiResponse[AccessTokenResponse]:
         """Create access token and refresh token; the data with the status code and headers.
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from CyberSource.model_base import Field, Model
 
@@ -36,13 +36,13 @@ class AccessTokenResponse(Model):
     def __init__(
         self,
         *,
-        access_token: str | None = None,
-        token_type: str | None = None,
-        refresh_token: str | None = None,
-        expires_in: int | None = None,
-        scope: str | None = None,
-        refresh_token_expires_in: int | None = None,
-        client_status: str | None = None,
+        access_token: Optional[str] = None,
+        token_type: Optional[str] = None,
+        refresh_token: Optional[str] = None,
+        expires_in: Optional[int] = None,
+        scope: Optional[str] = None,
+        refresh_token_expires_in: Optional[int] = None,
+        client_status: Optional[str] = None,
     ) -> None:
         self.access_token = access_token
         self.token_type = token_type

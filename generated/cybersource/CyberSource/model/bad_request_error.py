@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from CyberSource.model_base import Field, Model
 
@@ -26,8 +26,8 @@ class BadRequestError(Model):
     def __init__(
         self,
         *,
-        error: str | None = None,
-        error_description: str | None = None,
+        error: Optional[str] = None,
+        error_description: Optional[str] = None,
     ) -> None:
         self.error = error
         self.error_description = error_description

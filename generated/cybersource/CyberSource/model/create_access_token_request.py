@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from CyberSource.model_base import Field, Model
 
@@ -32,11 +32,11 @@ class CreateAccessTokenRequest(Model):
     def __init__(
         self,
         *,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        grant_type: str | None = None,
-        code: str | None = None,
-        refresh_token: str | None = None,
+        client_id: Optional[str] = None,
+        client_secret: Optional[str] = None,
+        grant_type: Optional[str] = None,
+        code: Optional[str] = None,
+        refresh_token: Optional[str] = None,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret

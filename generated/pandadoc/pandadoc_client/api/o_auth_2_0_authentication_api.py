@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 from pandadoc_client.api_client import ApiClient, Operation
 from pandadoc_client.api_response import ApiResponse
 from pandadoc_client.configuration import Timeout
@@ -35,19 +37,19 @@ ACCESS_TOKEN = Operation(
 class OAuth20AuthenticationApi:
     """Calls the operations through an ApiClient (the default one if none is given)."""
 
-    def __init__(self, api_client: ApiClient | None = None) -> None:
+    def __init__(self, api_client: Optional[ApiClient] = None) -> None:
         self.api_client = api_client if api_client is not None else ApiClient.get_default()
 
     def access_token(
         self,
         *,
-        grant_type: str | None = None,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        code: str | None = None,
-        scope: str | None = None,
-        refresh_token: str | None = None,
-        _request_timeout: Timeout | None = None,
+        grant_type: Optional[str] = None,
+        client_id: Optional[str] = None,
+        client_secret: Optional[str] = None,
+        code: Optional[str] = None,
+        scope: Optional[str] = None,
+        refresh_token: Optional[str] = None,
+        _request_timeout: Optional[Timeout] = None,
     ) -> OAuth2AccessTokenResponse:
         """Create/Refresh Access Token
 
@@ -77,13 +79,13 @@ class OAuth20AuthenticationApi:
     def access_token_with_http_info(
         self,
         *,
-        grant_type: str | None = None,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        code: str | None = None,
-        scope: str | None = None,
-        refresh_token: str | None = None,
-        _request_timeout: Timeout | None = None,
+        grant_type: Optional[str] = None,
+        client_id: Optional[str] = None,
+        client_secret: Optional[str] = None,
+        code: Optional[str] = None,
+        scope: Optional[str] = None,
+        refresh_token: Optional[str] = None,
+        _request_timeout: Optional[Timeout] = None,
     ) -> ApiResponse[OAuth2AccessTokenResponse]:
         """Create/Refresh Access Token; the data with the status code and headers.
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from pandadoc_client.model_base import Field, Model
 
@@ -32,11 +32,11 @@ class OAuth2AccessTokenResponse(Model):
     def __init__(
         self,
         *,
-        access_token: str | None = None,
-        token_type: str | None = None,
-        expires_in: float | None = None,
-        scope: str | None = None,
-        refresh_token: str | None = None,
+        access_token: Optional[str] = None,
+        token_type: Optional[str] = None,
+        expires_in: Optional[float] = None,
+        scope: Optional[str] = None,
+        refresh_token: Optional[str] = None,
     ) -> None:
         self.access_token = access_token
         self.token_type = token_type

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 from zuora_client.api_client import ApiClient, Operation
 from zuora_client.api_response import ApiResponse
 from zuora_client.configuration import Timeout
@@ -33,7 +35,7 @@ CREATE_TOKEN = Operation(
 class OAuthApi:
     """Calls the operations through an ApiClient (the default one if none is given)."""
 
-    def __init__(self, api_client: ApiClient | None = None) -> None:
+    def __init__(self, api_client: Optional[ApiClient] = None) -> None:
         self.api_client = api_client if api_client is not None else ApiClient.get_default()
 
     def create_token(
@@ -42,8 +44,8 @@ class OAuthApi:
         client_secret: str,
         grant_type: str,
         *,
-        zuora_track_id: str | None = None,
-        _request_timeout: Timeout | None = None,
+        zuora_track_id: Optional[str] = None,
+        _request_timeout: Optional[Timeout] = None,
     ) -> TokenResponse:
         """Generate an OAuth token
 
@@ -72,8 +74,8 @@ class OAuthApi:
         client_secret: str,
         grant_type: str,
         *,
-        zuora_track_id: str | None = None,
-        _request_timeout: Timeout | None = None,
+        zuora_track_id: Optional[str] = None,
+        _request_timeout: Optional[Timeout] = None,
     ) -> ApiResponse[TokenResponse]:
         """Generate an OAuth token; the data with the status code and headers.
 

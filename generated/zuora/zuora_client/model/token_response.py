@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from zuora_client.model_base import Field, Model
 
@@ -32,11 +32,11 @@ class TokenResponse(Model):
     def __init__(
         self,
         *,
-        access_token: str | None = None,
-        expires_in: float | None = None,
-        jti: str | None = None,
-        scope: str | None = None,
-        token_type: str | None = None,
+        access_token: Optional[str] = None,
+        expires_in: Optional[float] = None,
+        jti: Optional[str] = None,
+        scope: Optional[str] = None,
+        token_type: Optional[str] = None,
     ) -> None:
         self.access_token = access_token
         self.expires_in = expires_in
