@@ -7,10 +7,11 @@ BIN := $(VENV)/bin
 STAMPS := .make
 
 PYTHON_PACKAGES := cybersource pandadoc criteo-retailmedia-v2022-10 zuora
-CONFIGS := $(sort $(wildcard openapi/*-python.yaml))
+NODE_PACKAGES := cybersource-node
+CONFIGS := $(sort $(wildcard openapi/*-python.yaml) $(wildcard openapi/*-node.yaml))
 SPECS := openapi/cybersource.yaml openapi/pandadoc.yaml openapi/criteo.yaml openapi/zuora.yaml
 TEMPLATES := $(shell find templates -type f)
-GENERATED := $(foreach p,$(PYTHON_PACKAGES),generated/$(p)/.openapi-generator/FILES)
+GENERATED := $(foreach p,$(PYTHON_PACKAGES) $(NODE_PACKAGES),generated/$(p)/.openapi-generator/FILES)
 
 .PHONY: all setup generate regenerate check-generated install demo test lint typecheck tox clean
 
@@ -31,12 +32,12 @@ setup: $(STAMPS)/venv $(STAMPS)/npm
 
 # All packages in one JVM; remade only when a spec, config or template changed.
 $(GENERATED) &: $(SPECS) $(CONFIGS) openapi/python-common.yaml $(TEMPLATES) Makefile | $(STAMPS)/venv
-	rm -rf $(addprefix generated/,$(PYTHON_PACKAGES))
+	rm -rf $(addprefix generated/,$(PYTHON_PACKAGES) $(NODE_PACKAGES))
 	$(BIN)/openapi-generator-cli batch --fail-fast $(CONFIGS) > $(STAMPS)/generate.log 2>&1 \
 		|| { cat $(STAMPS)/generate.log; exit 1; }
 	@# Mustache cannot sort: put imports and __all__ in ruff's order.
 	$(BIN)/ruff check --quiet --fix-only --select I001,RUF022 $(addprefix generated/,$(PYTHON_PACKAGES))
-	@echo "generated: $(PYTHON_PACKAGES)"
+	@echo "generated: $(PYTHON_PACKAGES) $(NODE_PACKAGES)"
 
 generate: $(GENERATED)
 
@@ -63,6 +64,7 @@ demo: install $(STAMPS)/npm
 
 test: install $(STAMPS)/npm
 	$(BIN)/python -m pytest
+	node --test tests/node/
 
 lint: generate | $(STAMPS)/venv
 	$(BIN)/ruff check generated tests scripts

@@ -437,8 +437,21 @@ class ApiClient {
       }
     }
     for (const key of Object.keys(data)) {
-      if (!known.has(key)) {
+      if (!known.has(key) && key !== '__proto__') {
         target[key] = data[key];
+      }
+    }
+    return target;
+  }
+
+  /** Copies the own fields of `values` onto `target` as they are (never `__proto__`). */
+  static copyFields(target, values) {
+    if (typeof values !== 'object' || Array.isArray(values)) {
+      throw new TypeError('Model fields must be given as an object');
+    }
+    for (const key of Object.keys(values)) {
+      if (key !== '__proto__') {
+        target[key] = values[key];
       }
     }
     return target;

@@ -16,7 +16,7 @@ class BadRequestError {
    */
   constructor(values) {
     if (values !== undefined && values !== null) {
-      Object.assign(this, values);
+      ApiClient.copyFields(this, values);
     }
   }
 

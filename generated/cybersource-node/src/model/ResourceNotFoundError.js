@@ -16,7 +16,7 @@ class ResourceNotFoundError {
    */
   constructor(values) {
     if (values !== undefined && values !== null) {
-      Object.assign(this, values);
+      ApiClient.copyFields(this, values);
     }
   }
 

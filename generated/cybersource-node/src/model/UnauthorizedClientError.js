@@ -16,7 +16,7 @@ class UnauthorizedClientError {
    */
   constructor(values) {
     if (values !== undefined && values !== null) {
-      Object.assign(this, values);
+      ApiClient.copyFields(this, values);
     }
   }
 

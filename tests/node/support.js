@@ -1,0 +1,172 @@
+'use strict';
+// Shared by the *.test.js files here: the generated package, a Prism mock of the spec,
+// a recording HTTP server and a throwaway project that installs the package like a user.
+
+const { execFileSync, spawn } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const PACKAGE_DIR = path.join(REPO_ROOT, 'generated', 'cybersource-node');
+const SPEC = path.join(REPO_ROOT, 'openapi', 'cybersource.yaml');
+const PRISM = path.join(REPO_ROOT, 'node_modules', '.bin', 'prism');
+const HOST = '127.0.0.1';
+
+/** A TCP port on HOST that is free right now. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, HOST, () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * `prism mock` on the CyberSource spec (request validation on, the spec's examples as
+ * answers), in its own process group. Resolves once Prism says it is listening.
+ */
+async function startPrism({ timeoutMs = 60000 } = {}) {
+  if (!fs.existsSync(PRISM)) {
+    throw new Error(`${PRISM} is missing: run \`npm ci\` in ${REPO_ROOT}`);
+  }
+  const port = await freePort();
+  const child = spawn(PRISM, ['mock', SPEC, '--host', HOST, '--port', String(port), '--dynamic=false'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, FORCE_COLOR: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  const stop = () => new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve();
+      return;
+    }
+    child.once('exit', () => resolve());
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch (error) {
+      resolve();
+    }
+    setTimeout(() => {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch (error) {
+        // already gone
+      }
+    }, 5000).unref();
+  });
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`prism was not listening after ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    const onData = (chunk) => {
+      output += chunk;
+      if (output.includes('Prism is listening')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`prism exited with code ${code}:\n${output}`));
+    });
+  });
+  return { url: `http://${HOST}:${port}`, stop, output: () => output };
+}
+
+/**
+ * An HTTP server that records every request (method, url, headers, body bytes) and answers
+ * with `respond(request)` -> {status, headers, body}; `respond` may return null to never answer.
+ */
+async function startRecorder(respond) {
+  const requests = [];
+  const sockets = new Set();
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      const request = {
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body: Buffer.concat(chunks),
+      };
+      requests.push(request);
+      const answer = respond(request);
+      if (answer === null) {
+        return;
+      }
+      res.writeHead(answer.status, answer.headers || {});
+      res.end(answer.body === undefined ? '' : answer.body);
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise((resolve) => server.listen(0, HOST, resolve));
+  return {
+    url: `http://${HOST}:${server.address().port}`,
+    requests,
+    close: () => new Promise((resolve) => {
+      for (const socket of sockets) {
+        socket.destroy();
+      }
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/**
+ * A new project folder in which `npm install <generated/cybersource-node>` ran, as the
+ * package's README says: node_modules/CyberSource then points at the package.
+ */
+function installIntoTempProject() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cybersource-node-user-'));
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'user-project', private: true }));
+  execFileSync('npm', ['install', '--offline', '--install-links=false', '--no-audit', '--no-fund', '--loglevel=error', PACKAGE_DIR], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, npm_config_update_notifier: 'false' },
+  });
+  return dir;
+}
+
+/** The ```javascript blocks of a markdown file. */
+function javascriptBlocks(markdownPath) {
+  const text = fs.readFileSync(markdownPath, 'utf8');
+  return [...text.matchAll(/```javascript\n([\s\S]*?)```/g)].map((match) => match[1]);
+}
+
+/** The example of a response in the spec, e.g. the access_token of the 200 answer. */
+function specExampleValue(key) {
+  const match = new RegExp(`^\\s+${key}: (\\S+)$`, 'm').exec(fs.readFileSync(SPEC, 'utf8'));
+  if (!match) {
+    throw new Error(`no example ${key} in ${SPEC}`);
+  }
+  return match[1];
+}
+
+module.exports = {
+  HOST,
+  PACKAGE_DIR,
+  REPO_ROOT,
+  freePort,
+  installIntoTempProject,
+  javascriptBlocks,
+  specExampleValue,
+  startPrism,
+  startRecorder,
+};
