@@ -37,7 +37,17 @@ RETRY_STATUSES = frozenset({429, 503})
 class Operation:
     """One operation of the spec: method, path, parameters, media types, auth, responses."""
 
-    __slots__ = ("accept", "auth", "content_type", "method", "name", "params", "path", "responses")
+    __slots__ = (
+        "accept",
+        "auth",
+        "content_type",
+        "has_form",
+        "method",
+        "name",
+        "params",
+        "path",
+        "responses",
+    )
 
     def __init__(
         self,
@@ -59,6 +69,8 @@ class Operation:
         self.accept = accept
         self.auth = auth
         self.responses = responses
+        # A form operation sends its Content-Type and a form body, even an empty one.
+        self.has_form = any(param.location in ("form", "form-model") for param in params)
 
     def response_type(self, status: int) -> Optional[type]:
         """The type the spec declares for a status: exact code, then range, then default."""
@@ -141,7 +153,7 @@ class ApiClient:
                 form.extend(_form_fields(value))
             else:
                 body = json.dumps(to_plain(value)).encode("utf-8")
-        if form:
+        if operation.has_form:
             body = urlencode(form).encode("ascii")
         if body is not None and operation.content_type:
             headers["Content-Type"] = operation.content_type

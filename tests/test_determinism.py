@@ -1,0 +1,172 @@
+"""Generation is deterministic: two fresh runs give the same bytes, and the same as generated/.
+
+Each run copies openapi/, templates/ and ruff.toml into its own temporary directory and
+runs there what `make generate` runs: the generator in batch mode on every config, then
+ruff's fix step on the Python packages.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from providers import PROVIDERS, REPO_ROOT
+
+BIN = Path(sys.executable).parent
+
+
+def _configs(root: Path) -> dict[str, dict[str, object]]:
+    """The generator configs under root/openapi (files with an outputDir), includes merged."""
+    configs = {}
+    for path in sorted((root / "openapi").glob("*.yaml")):
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(config, dict) or "outputDir" not in config:
+            continue  # a spec or a shared fragment
+        included = config.get("!include")
+        if included:
+            config = {**yaml.safe_load((path.parent / included).read_text()), **config}
+        configs[path.relative_to(root).as_posix()] = config
+    return configs
+
+
+CONFIGS = _configs(REPO_ROOT)
+# Folders of the Python packages: the Makefile runs ruff's fix step on these.
+PYTHON_FOLDERS = sorted(
+    str(config["outputDir"]) for config in CONFIGS.values() if config["generatorName"] == "python"
+)
+
+
+def _start_generation(workdir: Path) -> subprocess.Popen[bytes]:
+    workdir.mkdir(parents=True)
+    shutil.copytree(REPO_ROOT / "openapi", workdir / "openapi")
+    shutil.copytree(REPO_ROOT / "templates", workdir / "templates")
+    shutil.copy2(REPO_ROOT / "ruff.toml", workdir / "ruff.toml")
+    configs = sorted(_configs(workdir))  # paths relative to the root, as the Makefile gives
+    assert configs == sorted(CONFIGS)
+    return subprocess.Popen(
+        [str(BIN / "openapi-generator-cli"), "batch", "--fail-fast", *configs],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _finish_generation(workdir: Path, process: subprocess.Popen[bytes]) -> None:
+    output, _ = process.communicate(timeout=240)
+    assert process.returncode == 0, output.decode(errors="replace")[-4000:]
+    # Mustache cannot sort: the Makefile puts imports and __all__ in ruff's order.
+    fix = subprocess.run(
+        [
+            str(BIN / "ruff"),
+            "check",
+            "--quiet",
+            "--no-cache",
+            "--fix-only",
+            "--select",
+            "I001,RUF022",
+            *PYTHON_FOLDERS,
+        ],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert fix.returncode == 0, fix.stdout + fix.stderr
+
+
+@pytest.fixture(scope="module")
+def generations(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two independent generations, run in parallel; their generated/ folders."""
+    base = tmp_path_factory.mktemp("determinism")
+    workdirs = (base / "first", base / "second")
+    processes = [_start_generation(workdir) for workdir in workdirs]
+    try:
+        for workdir, process in zip(workdirs, processes):
+            _finish_generation(workdir, process)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return workdirs[0] / "generated", workdirs[1] / "generated"
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    """Every file under root: relative POSIX path -> bytes."""
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _repository_tree() -> dict[str, bytes]:
+    """generated/ as the repository holds it: tracked and unignored files (build/ etc. excluded)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "generated"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    root = REPO_ROOT / "generated"
+    files = {}
+    for name in filter(None, listed.split("\0")):
+        path = REPO_ROOT / name
+        if path.is_file():  # a tracked file deleted in the working tree is not there
+            files[path.relative_to(root).as_posix()] = path.read_bytes()
+    return files
+
+
+def _differences(expected: dict[str, bytes], actual: dict[str, bytes]) -> str:
+    """A readable account of how two trees differ (empty when they do not)."""
+    lines = [f"only in the first: {name}" for name in sorted(expected.keys() - actual.keys())]
+    lines += [f"only in the second: {name}" for name in sorted(actual.keys() - expected.keys())]
+    for name in sorted(expected.keys() & actual.keys()):
+        if expected[name] != actual[name]:
+            diff = difflib.unified_diff(
+                expected[name].decode(errors="replace").splitlines(),
+                actual[name].decode(errors="replace").splitlines(),
+                f"first/{name}",
+                f"second/{name}",
+                lineterm="",
+                n=1,
+            )
+            lines += list(diff)[:40]
+    return "\n".join(lines)
+
+
+def test_every_package_is_generated(generations: tuple[Path, Path]) -> None:
+    first = _tree(generations[0])
+    assert {f"generated/{p.folder}" for p in PROVIDERS} <= set(PYTHON_FOLDERS)
+    for provider in PROVIDERS:
+        package = provider.package
+        for module in ("__init__.py", "api_client.py", "configuration.py", "rest.py", "py.typed"):
+            assert f"{provider.folder}/{package}/{module}" in first
+        assert f"{provider.folder}/.openapi-generator/FILES" in first
+        assert f"{provider.folder}/setup.py" in first
+
+
+def test_two_generations_give_identical_bytes(generations: tuple[Path, Path]) -> None:
+    first, second = (_tree(root) for root in generations)
+    assert len(first) > 40
+    differences = _differences(first, second)
+    if differences:
+        pytest.fail(differences, pytrace=False)
+
+
+def test_generation_matches_the_repositorys_generated_tree(
+    generations: tuple[Path, Path],
+) -> None:
+    fresh = _tree(generations[0])
+    committed = _repository_tree()
+    assert committed, "git lists no files under generated/"
+    # "first" is the repository, "second" the fresh generation.
+    differences = _differences(committed, fresh)
+    if differences:
+        pytest.fail(f"generated/ differs from a fresh generation:\n{differences}", pytrace=False)

@@ -1,0 +1,145 @@
+"""Static checks: ruff on the generated code, mypy --strict on a user's script.
+
+The negative check proves the installed packages' annotations reach the type checker
+(py.typed): a script with type errors must fail, at the lines that hold them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from providers import PROVIDERS, REPO_ROOT, Provider
+
+BIN = Path(sys.executable).parent
+RUFF = BIN / "ruff"
+MYPY = BIN / "mypy"
+
+
+def _run(command: list[str | Path], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache of our own, so parallel runs in the checkout do not share one."""
+    return tmp_path_factory.mktemp("mypy-cache")
+
+
+def test_ruff_passes_on_the_generated_packages() -> None:
+    result = _run([RUFF, "check", "--no-cache", "generated"], REPO_ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_passes_on_the_typing_script() -> None:
+    result = _run([RUFF, "check", "--no-cache", "tests/typing_check.py"], REPO_ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("provider", PROVIDERS, ids=lambda p: p.name)
+def test_installed_packages_are_marked_typed(provider: Provider) -> None:
+    package = importlib.import_module(provider.package)
+    assert package.__file__ is not None
+    assert (Path(package.__file__).parent / "py.typed").is_file()
+
+
+def test_mypy_strict_passes_on_the_typing_script(mypy_cache: Path) -> None:
+    result = _run(
+        [MYPY, "--strict", "--cache-dir", mypy_cache, "tests/typing_check.py"], REPO_ROOT
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success: no issues found in 1 source file" in result.stdout
+
+
+# Each wrong line ends with `# E: <mypy error code>`; reveal_type lines with `# R: <type>`.
+WRONG = textwrap.dedent(
+    """\
+    from __future__ import annotations
+
+    import criteo_api_retailmedia_v2022_10
+    import CyberSource
+    import pandadoc_client
+    import zuora_client
+    from criteo_api_retailmedia_v2022_10.api import o_auth_api
+    from pandadoc_client.api import o_auth_2_0_authentication_api
+
+    zuora = zuora_client.OAuthApi()
+    token = zuora.create_token(123, "secret", "client_credentials")  # E: arg-type
+    zuora.create_token("id", "secret", "client_credentials", track_id="t")  # E: call-arg
+    zuora.create_token("id", "secret")  # E: call-arg
+    zuora.create_token("id", "secret", "client_credentials", "track")  # E: call-arg
+    expires: str = token.expires_in  # E: assignment
+    reveal_type(token)  # R: zuora_client.model.token_response.TokenResponse
+
+    request = CyberSource.CreateAccessTokenRequest(client_id=42)  # E: arg-type
+    CyberSource.CreateAccessTokenRequest("cid")  # E: call-arg
+    CyberSource.OAuthApi().create_access_token({"client_id": "x"})  # E: arg-type
+    cs = CyberSource.OAuthApi().create_access_token(request)
+    cs.expires_in.bit_length()  # E: union-attr
+    reveal_type(cs)  # R: CyberSource.model.access_token_response.AccessTokenResponse
+
+    with pandadoc_client.ApiClient(pandadoc_client.Configuration()) as client:
+        api = o_auth_2_0_authentication_api.OAuth20AuthenticationApi(client)
+        api.access_token(scope=["read", "write"])  # E: arg-type
+        api.access_token("refresh_token")  # E: call-arg
+        reveal_type(api.access_token())  # R: pandadoc_client.model.o_auth2_access_token_response.OAuth2AccessTokenResponse
+
+    configuration = criteo_api_retailmedia_v2022_10.Configuration(access_token=1)  # E: arg-type
+    with criteo_api_retailmedia_v2022_10.ApiClient(configuration) as client:
+        criteo = o_auth_api.OAuthApi(client)
+        criteo.get_token("client_credentials", "id", "secret", redirectUri="x")  # E: call-arg
+        criteo.get_token("client_credentials", "id", "secret", _request_timeout="5")  # E: arg-type
+        info = criteo.get_token_with_http_info("client_credentials", "id", "secret")
+        info.status_code.upper()  # E: attr-defined
+        reveal_type(info.data)  # R: criteo_api_retailmedia_v2022_10.model.access_token_model.AccessTokenModel
+    """
+)
+
+
+def test_mypy_strict_rejects_wrong_calls(tmp_path: Path, mypy_cache: Path) -> None:
+    script = tmp_path / "wrong_calls.py"
+    script.write_text(WRONG, encoding="utf-8")
+    result = _run([MYPY, "--strict", "--cache-dir", mypy_cache, script.name], tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    # The packages were found and are typed: no import complaints, no Any leaking in.
+    for complaint in ("import-untyped", "import-not-found", "no-any", "Any"):
+        assert complaint not in output, output
+
+    expected_errors = set()
+    expected_reveals = set()
+    for number, line in enumerate(WRONG.splitlines(), start=1):
+        _code, _, comment = line.partition("  # ")
+        if comment.startswith("E: "):
+            expected_errors.add((number, comment[3:]))
+        elif comment.startswith("R: "):
+            expected_reveals.add((number, comment[3:]))
+    assert len(expected_errors) >= 15
+
+    found_errors = set()
+    found_reveals = set()
+    for line in output.splitlines():
+        prefix = f"{script.name}:"
+        if not line.startswith(prefix):
+            continue
+        number_text, _, rest = line[len(prefix) :].partition(": ")
+        number = int(number_text)
+        if rest.startswith("error:") and rest.endswith("]"):
+            found_errors.add((number, rest.rsplit("[", 1)[1][:-1]))
+        elif rest.startswith("note: Revealed type is "):
+            found_reveals.add((number, rest.split('"')[1]))
+        elif rest.startswith("error:"):
+            found_errors.add((number, rest))
+    assert found_errors == expected_errors, output
+    assert found_reveals == expected_reveals, output
