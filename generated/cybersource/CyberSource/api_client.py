@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Optional, TypeVar
 from urllib.parse import quote, urlencode
 
 from CyberSource.api_response import ApiResponse
-from CyberSource.configuration import Configuration, Timeout
+from CyberSource.configuration import Configuration, Timeout, TokenSource
 from CyberSource.exceptions import (
     ApiConnectionError,
     ApiValueError,
@@ -173,7 +173,7 @@ class ApiClient:
             assert manager is not None  # it supplied managed_header
             logger.info("%s %s answered 401; fetching a new token", operation.method, operation.path)
             manager.invalidate()
-            headers[managed_header] = f"Bearer {manager.get_token()}"
+            headers[managed_header] = _bearer(manager)
             return self._send(operation, url, headers, body, timeout)
 
     def _send(
@@ -231,7 +231,7 @@ class ApiClient:
         for scheme in schemes:
             bearer_header = self.configuration.bearer_header(scheme)
             if manager is not None and bearer_header is not None:
-                headers[bearer_header] = f"Bearer {manager.get_token()}"
+                headers[bearer_header] = _bearer(manager)
                 return bearer_header
             auth = self.configuration.auth_for(scheme)
             if auth is None:
@@ -301,6 +301,10 @@ def _text(value: Any) -> str:
     if isinstance(value, (list, dict, Model)):
         return json.dumps(to_plain(value))
     return str(value)
+
+
+def _bearer(manager: TokenSource) -> str:
+    return _header_value(f"Bearer {manager.get_token()}", "the token from token_manager")
 
 
 def _header_value(value: Any, name: str) -> str:

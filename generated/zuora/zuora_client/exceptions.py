@@ -10,8 +10,10 @@ raise ``ApiTypeError`` or ``ApiValueError`` before anything is sent.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Mapping
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Optional
 
@@ -63,7 +65,7 @@ class ApiException(OpenApiException):
             text += f"; error: {self.error}"
         if self.error_description:
             text += f"; error_description: {self.error_description}"
-        return text
+        return " ".join(text.split())  # one line, whatever the server sent
 
 
 class BadRequestException(ApiException):
@@ -109,8 +111,9 @@ class ApiConnectionError(ApiException):
     so the server certainly did not see the request.
     """
 
-    def __init__(self, reason: str, *, connected: bool) -> None:
+    def __init__(self, reason: str, *, connected: bool = False) -> None:
         super().__init__(0, reason)
+        self.args = (reason,)  # what pickle passes back to __init__
         self.connected = connected
 
 
@@ -142,13 +145,17 @@ def retry_after_seconds(value: Optional[str]) -> Optional[float]:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:  # asctime dates carry no zone; HTTP dates are UTC
+        when = when.replace(tzinfo=timezone.utc)
     return max(0.0, when.timestamp() - time.time())
 
 

@@ -1,0 +1,158 @@
+"""One ApiClient shared by 16 threads: every answer reaches the call that asked for it.
+
+A keep-alive HTTP/1.1 server echoes each request's Zuora-Track-Id in the JSON body
+(as the access token) and in the response headers. 16 threads x 500 calls go through one
+client whose pool holds at most 4 connections; afterwards ``close()`` leaves none open.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import zuora_client
+
+THREADS = 16
+CALLS = 500
+POOL_SIZE = 4
+
+
+@dataclass(repr=False)  # 8000 track ids would flood assertion messages
+class Stats:
+    """What the server saw: track ids, and connections open now and at most."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    closed: threading.Condition = field(init=False)
+    track_ids: list[str] = field(default_factory=list)
+    open_connections: int = 0
+    most_open: int = 0
+    connections: int = 0
+
+    def __post_init__(self) -> None:
+        self.closed = threading.Condition(self.lock)
+
+
+class EchoHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive
+    disable_nagle_algorithm = True
+    stats: Stats
+
+    def setup(self) -> None:
+        super().setup()
+        with self.stats.lock:
+            self.stats.connections += 1
+            self.stats.open_connections += 1
+            self.stats.most_open = max(self.stats.most_open, self.stats.open_connections)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            with self.stats.lock:
+                self.stats.open_connections -= 1
+                self.stats.closed.notify_all()
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        track_id = self.headers.get("Zuora-Track-Id", "")
+        with self.stats.lock:
+            self.stats.track_ids.append(track_id)
+        body = json.dumps(
+            {"access_token": track_id, "expires_in": 3600, "jti": track_id, "token_type": "bearer"}
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Zuora-Track-Id", track_id)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class Listener(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 64  # the listen() backlog: room for every thread connecting at once
+
+
+@dataclass
+class Server:
+    url: str
+    stats: Stats
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    stats = Stats()
+    handler = type("CountingEchoHandler", (EchoHandler,), {"stats": stats})
+    httpd = Listener(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.daemon = True
+    thread.start()
+    try:
+        yield Server(f"http://127.0.0.1:{httpd.server_address[1]}", stats)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+@pytest.mark.timeout(120)
+def test_shared_client_under_16_threads(server: Server) -> None:
+    config = zuora_client.Configuration(host=server.url, connection_pool_maxsize=POOL_SIZE)
+    client = zuora_client.ApiClient(config)
+    api = zuora_client.OAuthApi(client)
+    start = threading.Barrier(THREADS)
+    results: list[list[tuple[str, str, str | None]]] = [[] for _ in range(THREADS)]
+    errors: list[BaseException] = []
+
+    def work(index: int) -> None:
+        mine = results[index]
+        start.wait()
+        try:
+            for call in range(CALLS):
+                track_id = f"thread-{index:02d}-call-{call:03d}"
+                answer = api.create_token_with_http_info(
+                    "client-id", "client-secret", "client_credentials", zuora_track_id=track_id
+                )
+                mine.append((track_id, answer.data.access_token, answer.headers["Zuora-Track-Id"]))
+        except Exception as error:  # noqa: BLE001 - the main thread asserts there are none
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    # Every answer belongs to the call that asked for it, in body and header.
+    for mine in results:
+        assert len(mine) == CALLS
+        for track_id, access_token, echoed in mine:
+            assert access_token == track_id
+            assert echoed == track_id
+    returned = {access_token for mine in results for _, access_token, _ in mine}
+    assert len(returned) == THREADS * CALLS  # none lost, none duplicated
+    assert sorted(server.stats.track_ids) == sorted(returned)  # each sent exactly once
+
+    # The pool never opened more than its maximum at once, and reused connections.
+    assert 1 <= server.stats.most_open <= POOL_SIZE
+    assert server.stats.connections <= POOL_SIZE
+
+    # close() drops every pool; the server sees every socket closed.
+    pool_manager = client.rest_client.pool_manager
+    assert len(pool_manager.pools) == 1
+    client.close()
+    assert len(pool_manager.pools) == 0
+    with server.stats.closed:
+        all_closed = server.stats.closed.wait_for(
+            lambda: server.stats.open_connections == 0, timeout=10.0
+        )
+    assert all_closed, f"{server.stats.open_connections} connections still open"
