@@ -172,7 +172,7 @@ class ApiClient:
             manager = self.configuration.token_manager
             assert manager is not None  # it supplied managed_header
             logger.info("%s %s answered 401; fetching a new token", operation.method, operation.path)
-            manager.invalidate()
+            manager.invalidate(headers[managed_header].removeprefix("Bearer "))
             headers[managed_header] = _bearer(manager)
             return self._send(operation, url, headers, body, timeout)
 

@@ -28,7 +28,7 @@ class TokenSource(Protocol):
 
     def get_token(self) -> str: ...
 
-    def invalidate(self) -> None: ...
+    def invalidate(self, token: Optional[str] = None) -> None: ...
 
 
 class Configuration:
@@ -113,6 +113,8 @@ class Configuration:
                 logger.addHandler(_DebugHandler())
         elif was_on:
             logger.setLevel(logging.NOTSET)
+            for handler in [h for h in logger.handlers if isinstance(h, _DebugHandler)]:
+                logger.removeHandler(handler)
 
     def bearer_header(self, scheme: str) -> Optional[str]:
         """The header a bearer-token scheme is sent in, or None for other schemes."""

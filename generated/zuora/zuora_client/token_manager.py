@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional
 
 from zuora_client.api.o_auth_api import CREATE_TOKEN as TOKEN_OPERATION
 from zuora_client.api_client import ApiClient
-from zuora_client.exceptions import ApiValueError
+from zuora_client.exceptions import ApiValueError, MalformedResponseError
 from zuora_client.model.token_response import TokenResponse
 from zuora_client.model_base import Model
 
@@ -72,13 +72,13 @@ class TokenManager:
         self._clock = clock
         self._lock = threading.Lock()
         self._flight: Optional[_Flight] = None
-        self._token: Optional[TokenResponse] = None
-        self._expires_at: Optional[float] = None
+        # (token response, monotonic expiry or None), replaced whole under the lock.
+        self._state: tuple[Optional[TokenResponse], Optional[float]] = (None, None)
 
     @property
     def token(self) -> Optional[TokenResponse]:
         """The last token response, or None before the first one."""
-        return self._token
+        return self._state[0]
 
     def get_token(self) -> str:
         """A valid access token: the cached one, or a new one fetched once for all threads."""
@@ -88,14 +88,19 @@ class TokenManager:
         assert token.access_token is not None
         return token.access_token
 
-    def invalidate(self) -> None:
-        """Forget the access token (not the refresh token): the next get_token fetches."""
+    def invalidate(self, token: Optional[str] = None) -> None:
+        """Forget the access token (not the refresh token): the next get_token fetches.
+
+        With ``token``, forget it only if it is still the current one, so that
+        many requests refused with the same token cause a single refresh.
+        """
         with self._lock:
-            self._token = None
-            self._expires_at = None
+            current = self._state[0]
+            if token is None or (current is not None and current.access_token == token):
+                self._state = (None, None)
 
     def _fresh_token(self) -> Optional[TokenResponse]:
-        token, expires_at = self._token, self._expires_at
+        token, expires_at = self._state
         if token is None or not token.access_token:
             return None
         if expires_at is not None and self._clock() >= expires_at:
@@ -140,15 +145,25 @@ class TokenManager:
 
     def _fetch(self, grant: dict[str, Optional[str]]) -> TokenResponse:
         fields = {"client_id": self._client_id, "client_secret": self._client_secret, **grant}
-        token: TokenResponse = self.api_client.call_api(
+        response = self.api_client.call_api(
             TOKEN_OPERATION, _arguments(fields), use_token_manager=False
-        ).data
-        expires_in = token.expires_in
-        with self._lock:
-            self._token = token
-            self._expires_at = (
-                self._clock() + float(expires_in) - self.leeway if expires_in is not None else None
+        )
+        token: TokenResponse = response.data
+        if not isinstance(token.access_token, str) or not token.access_token:
+            raise MalformedResponseError(
+                response.status_code,
+                "the token answer has no access_token",
+                response.headers,
+                response.raw_data.decode("utf-8", errors="replace"),
             )
+        expires_in = token.expires_in
+        expires_at = None
+        if expires_in is not None:
+            # Renew `leeway` seconds early, but never sooner than half the lifetime.
+            lifetime = float(expires_in)
+            expires_at = self._clock() + lifetime - min(self.leeway, lifetime / 2)
+        with self._lock:
+            self._state = (token, expires_at)
             rotated = getattr(token, "refresh_token", None)
             if rotated:
                 self._refresh_token = rotated
