@@ -15,7 +15,6 @@ import struct
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any, Union
 
 import criteo_api_retailmedia_v2022_10 as criteo
@@ -24,21 +23,10 @@ import pandadoc_client
 import pytest
 import urllib3
 import zuora_client
+from providers import PACKAGES, TOKEN_PATHS
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-PACKAGES: dict[str, ModuleType] = {
-    "cybersource": CyberSource,
-    "pandadoc": pandadoc_client,
-    "criteo": criteo,
-    "zuora": zuora_client,
-}
-PATHS = {
-    "cybersource": "/oauth2/v3/token",
-    "pandadoc": "/oauth2/access_token",
-    "criteo": "/oauth2/token",
-    "zuora": "/oauth/token",
-}
 BACKOFF_FACTOR = 0.5  # the Configuration default
 HTML_PAGE = "<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"
 
@@ -344,7 +332,7 @@ def test_failure(
         response = Response(
             answer.body, status=status, headers=headers, content_type=answer.content_type
         )
-        httpserver.expect_request(PATHS[row.provider], method="POST").respond_with_response(
+        httpserver.expect_request(TOKEN_PATHS[row.provider], method="POST").respond_with_response(
             response
         )
         host = f"http://{httpserver.host}:{httpserver.port}"

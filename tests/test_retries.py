@@ -13,7 +13,6 @@ import random
 import socket
 import time
 from collections.abc import Iterator
-from types import ModuleType
 from typing import Any
 
 import criteo_api_retailmedia_v2022_10 as criteo
@@ -21,21 +20,10 @@ import CyberSource
 import pandadoc_client
 import pytest
 import zuora_client
+from providers import PACKAGES, TOKEN_PATHS
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-PACKAGES: dict[str, ModuleType] = {
-    "cybersource": CyberSource,
-    "pandadoc": pandadoc_client,
-    "criteo": criteo,
-    "zuora": zuora_client,
-}
-PATHS = {
-    "cybersource": "/oauth2/v3/token",
-    "pandadoc": "/oauth2/access_token",
-    "criteo": "/oauth2/token",
-    "zuora": "/oauth/token",
-}
 TOKEN = {"access_token": "tok-after-retry", "token_type": "bearer", "expires_in": 3600}
 NOW = 1_800_000_000.0  # a frozen wall clock, on a whole second as HTTP dates are
 
@@ -104,7 +92,7 @@ def host_of(server: HTTPServer) -> str:
 def queue(server: HTTPServer, provider: str, *responses: Response) -> None:
     """Answer the next requests with these responses, in order."""
     for response in responses:
-        server.expect_ordered_request(PATHS[provider], method="POST").respond_with_response(
+        server.expect_ordered_request(TOKEN_PATHS[provider], method="POST").respond_with_response(
             response
         )
 
@@ -169,7 +157,7 @@ def test_retry_after_over_cap_raises_at_once(
     exception: str,
     expected: float,
 ) -> None:
-    httpserver.expect_request(PATHS["pandadoc"]).respond_with_response(
+    httpserver.expect_request(TOKEN_PATHS["pandadoc"]).respond_with_response(
         answer(status, retry_after)
     )
     options = {} if cap is None else {"retry_after_cap": cap}
@@ -228,7 +216,7 @@ def test_backoff_is_bounded_full_jitter(
 
 
 def test_backoff_on_503_without_retry_after(httpserver: HTTPServer, waits: list[float]) -> None:
-    httpserver.expect_request(PATHS["criteo"]).respond_with_response(answer(503))
+    httpserver.expect_request(TOKEN_PATHS["criteo"]).respond_with_response(answer(503))
     with client_for("criteo", host_of(httpserver), retries=3, backoff_factor=0.2) as client:
         for _ in range(20):
             waits.clear()
@@ -243,7 +231,7 @@ def test_backoff_on_503_without_retry_after(httpserver: HTTPServer, waits: list[
 def test_retries_zero_disables_retrying(
     httpserver: HTTPServer, waits: list[float], status: int
 ) -> None:
-    httpserver.expect_request(PATHS["zuora"]).respond_with_response(answer(status, "1"))
+    httpserver.expect_request(TOKEN_PATHS["zuora"]).respond_with_response(answer(status, "1"))
     client = client_for("zuora", host_of(httpserver), retries=0)
     with client, pytest.raises(zuora_client.ApiException) as caught:
         call("zuora", client)
@@ -262,7 +250,7 @@ def test_retries_zero_refused_connection(refused_url: str, waits: list[float]) -
 
 
 def test_retries_count_is_configurable(httpserver: HTTPServer, waits: list[float]) -> None:
-    httpserver.expect_request(PATHS["pandadoc"]).respond_with_response(answer(429))
+    httpserver.expect_request(TOKEN_PATHS["pandadoc"]).respond_with_response(answer(429))
     client = client_for("pandadoc", host_of(httpserver), retries=5)
     with client, pytest.raises(pandadoc_client.TooManyRequestsException):
         call("pandadoc", client)
@@ -275,7 +263,7 @@ def test_other_statuses_are_not_retried(
     httpserver: HTTPServer, waits: list[float], status: int
 ) -> None:
     # Even with a Retry-After: only 429 and 503 say the request was not processed.
-    httpserver.expect_request(PATHS["criteo"]).respond_with_response(answer(status, "1"))
+    httpserver.expect_request(TOKEN_PATHS["criteo"]).respond_with_response(answer(status, "1"))
     client = client_for("criteo", host_of(httpserver))
     with client, pytest.raises(criteo.ApiException) as caught:
         call("criteo", client)

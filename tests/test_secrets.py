@@ -19,21 +19,9 @@ import CyberSource
 import pandadoc_client
 import pytest
 import zuora_client
+from providers import PACKAGES, TOKEN_PATHS
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
-
-PACKAGES: dict[str, ModuleType] = {
-    "cybersource": CyberSource,
-    "pandadoc": pandadoc_client,
-    "criteo": criteo,
-    "zuora": zuora_client,
-}
-PATHS = {
-    "cybersource": "/oauth2/v3/token",
-    "pandadoc": "/oauth2/access_token",
-    "criteo": "/oauth2/token",
-    "zuora": "/oauth/token",
-}
 
 # What the caller holds.
 CLIENT_SECRET = "cs-7Q2vX9kLmN4pR8tW"
@@ -152,7 +140,7 @@ def test_no_secret_in_logs_errors_or_reprs(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     package = PACKAGES[provider]
-    path = PATHS[provider]
+    path = TOKEN_PATHS[provider]
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger=package.__name__)
     failing = False

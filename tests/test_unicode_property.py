@@ -26,13 +26,8 @@ import pytest
 import zuora_client
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from providers import PACKAGES
 
-PACKAGES: dict[str, ModuleType] = {
-    "cybersource": CyberSource,
-    "pandadoc": pandadoc_client,
-    "criteo": criteo,
-    "zuora": zuora_client,
-}
 # Form fields that take any string (enum-constrained grant types are fixed instead).
 FREE_FIELDS = {
     "cybersource": ("client_id", "client_secret", "code", "refresh_token"),

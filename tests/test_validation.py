@@ -18,6 +18,7 @@ import pytest
 import zuora_client
 from criteo_api_retailmedia_v2022_10.api import o_auth_api as criteo_o_auth_api
 from pandadoc_client.api import o_auth_2_0_authentication_api
+from providers import PACKAGES
 
 ANSWER = (
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
@@ -419,12 +420,6 @@ REFUSED: dict[str, tuple[Callable[[str], Any], str, str, str | None]] = {
     ),
 }
 
-PACKAGES = {
-    "zuora": zuora_client,
-    "cybersource": CyberSource,
-    "pandadoc": pandadoc_client,
-    "criteo": criteo,
-}
 
 
 @pytest.mark.parametrize("case", sorted(REFUSED))
