@@ -31,6 +31,10 @@ function withRealValues(example, url, values) {
   const basePathLine = /^\/\/ (CyberSource\.ApiClient\.instance\.basePath = )"[^"]*";$/m;
   assert.match(example, basePathLine, 'the example shows how to change the host');
   let script = example.replace(basePathLine, `$1${JSON.stringify(url)};`);
+  // The correlation id shows the spec's example (or a placeholder): send a fresh UUID.
+  const correlationId = /^( {2}'vCClientCorrelationId': )"[^"]*"/m;
+  assert.match(script, correlationId, 'the example sets opts.vCClientCorrelationId');
+  script = script.replace(correlationId, `$1${JSON.stringify(crypto.randomUUID())}`);
   for (const [placeholder, value] of Object.entries(values)) {
     assert.ok(script.includes(`"${placeholder}"`), `the example has the placeholder ${placeholder}`);
     script = script.split(`"${placeholder}"`).join(JSON.stringify(value));
@@ -78,7 +82,6 @@ describe('the documented example against Prism', () => {
       client_secret_example: 'Zm9vYmFyLXNlY3JldC0xMjM0NTY3ODkw',
       code_example: 'AuthCode-4f1c2b9e',
       refresh_token_example: 'eyJraWQiOiJyZWZyZXNoIn0.eyJzdWIiOiJtZXJjaGFudCJ9.c2ln',
-      vCClientCorrelationId_example: crypto.randomUUID(),
     });
     const file = path.join(project, 'example.js');
     fs.writeFileSync(file, script);
