@@ -13,7 +13,7 @@ SPECS := openapi/cybersource.yaml openapi/pandadoc.yaml openapi/criteo.yaml open
 TEMPLATES := $(shell find templates -type f)
 GENERATED := $(foreach p,$(PYTHON_PACKAGES) $(NODE_PACKAGES),generated/$(p)/.openapi-generator/FILES)
 
-.PHONY: all setup generate regenerate check-generated install demo test lint typecheck tox clean
+.PHONY: all setup generate regenerate check-generated install demo test lint typecheck tox bench clean
 
 all: test
 
@@ -67,13 +67,17 @@ test: install $(STAMPS)/npm
 	node --test tests/node/
 
 lint: generate | $(STAMPS)/venv
-	$(BIN)/ruff check generated tests scripts
+	$(BIN)/ruff check generated tests scripts bench
 
 typecheck: install
 	$(BIN)/mypy --strict tests/typing_check.py
 
 tox: setup
 	$(BIN)/tox
+
+# Ratios to raw urllib3 and generation times; writes bench/results.md.
+bench: install
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) $(STAMPS) node_modules .tox .pytest_cache .mypy_cache .ruff_cache

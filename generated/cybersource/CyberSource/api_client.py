@@ -47,6 +47,7 @@ class Operation:
         "params",
         "path",
         "responses",
+        "responses_by_status",
     )
 
     def __init__(
@@ -69,11 +70,14 @@ class Operation:
         self.accept = accept
         self.auth = auth
         self.responses = responses
+        self.responses_by_status = {int(code): kind for code, kind in responses.items() if code.isdigit()}
         # A form operation sends its Content-Type and a form body, even an empty one.
         self.has_form = any(param.location in ("form", "form-model") for param in params)
 
     def response_type(self, status: int) -> Optional[type]:
         """The type the spec declares for a status: exact code, then range, then default."""
+        if status in self.responses_by_status:
+            return self.responses_by_status[status]
         code = str(status)
         for key in (code, code[0] + "XX", "default"):
             if key in self.responses:
@@ -138,7 +142,8 @@ class ApiClient:
         body: Optional[bytes] = None
         for param in operation.params:
             value = arguments.get(param.name)
-            param.check(value, param.name)
+            if not (param.plain_text and type(value) is str and value.isascii()):
+                param.check(value, param.name)
             if value is None:
                 continue
             if param.location == "header":
@@ -247,23 +252,25 @@ class ApiClient:
     def _read(self, operation: Operation, response: RESTResponse) -> ApiResponse[Any]:
         status = response.status
         response_type = operation.response_type(status)
-        text = response.data.decode("utf-8", errors="replace")
         if 200 <= status < 300:
-            data = self._parse(response_type, text, response) if response_type else None
+            data = self._parse(response_type, response) if response_type else None
             return ApiResponse(status, response.headers, data, response.data)
         error_model = None
         if response_type is not None:
             try:
-                error_model = self._parse(response_type, text, response)
+                error_model = self._parse(response_type, response)
             except MalformedResponseError:
                 error_model = None
-        raise exception_class_for(status)(status, response.reason, response.headers, text, error_model)
+        raise exception_class_for(status)(
+            status, response.reason, response.headers, _body_text(response), error_model
+        )
 
-    def _parse(self, response_type: type, text: str, response: RESTResponse) -> Any:
+    def _parse(self, response_type: type, response: RESTResponse) -> Any:
         """Parse a JSON body, whatever media type it came under, into response_type."""
         try:
-            parsed = json.loads(text)
+            parsed = json.loads(response.data)
         except ValueError:
+            text = _body_text(response)
             problem = "an empty answer" if not text.strip() else "an answer that is not JSON"
             raise MalformedResponseError(
                 response.status,
@@ -272,16 +279,20 @@ class ApiClient:
                 text,
             ) from None
         if issubclass(response_type, Model):
-            if not isinstance(parsed, dict):
+            if type(parsed) is not dict:
                 raise MalformedResponseError(
                     response.status,
                     f"expected a JSON object for {response_type.__name__},"
                     f" got {type(parsed).__name__}",
                     response.headers,
-                    text,
+                    _body_text(response),
                 )
             return response_type.from_dict(parsed)
         return parsed
+
+
+def _body_text(response: RESTResponse) -> str:
+    return response.data.decode("utf-8", errors="replace")
 
 
 def _form_fields(model: Model) -> list[tuple[str, str]]:
@@ -296,6 +307,8 @@ def _form_fields(model: Model) -> list[tuple[str, str]]:
 
 def _text(value: Any) -> str:
     """A parameter value as text on the wire."""
+    if type(value) is str:
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, dict, Model)):
@@ -310,6 +323,8 @@ def _bearer(manager: TokenSource) -> str:
 def _header_value(value: Any, name: str) -> str:
     """A header value, refused unless it is visible ASCII, spaces and tabs."""
     text = _text(value)
+    if text.isascii() and text.isprintable():  # visible ASCII and spaces: the common case
+        return text
     if not all(char == "\t" or " " <= char <= "~" for char in text):
         raise ApiValueError(
             f"Invalid value for `{name}`: a header holds only printable ASCII (no CR, LF or control)"

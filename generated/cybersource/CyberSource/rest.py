@@ -73,34 +73,46 @@ class RESTClient:
         Transport failures raise ApiConnectionError or ApiTimeoutError, whose
         text names the failure and the URL without its query.
         """
-        if isinstance(timeout, tuple):
-            limits = urllib3.Timeout(connect=timeout[0], read=timeout[1])
-        else:
-            limits = urllib3.Timeout(total=timeout)
-        where = f"{method} {url.split('?', 1)[0]}"
-        started = time.monotonic()
+        limits = _timeouts.get(timeout)
+        if limits is None:  # urllib3 copies a Timeout before use, so one serves every call
+            if isinstance(timeout, tuple):
+                limits = urllib3.Timeout(connect=timeout[0], read=timeout[1])
+            else:
+                limits = urllib3.Timeout(total=timeout)
+            if len(_timeouts) < 64:
+                _timeouts[timeout] = limits
+        debug = logger.isEnabledFor(logging.DEBUG)
+        started = time.monotonic() if debug else 0.0
         try:
             response = self.pool_manager.request(
-                method, url, body=body, headers=headers, timeout=limits, retries=False
+                method, url, body=body, headers=headers, timeout=limits, retries=_NO_RETRIES
             )
         except urllib3.exceptions.NewConnectionError as error:
             raise ApiConnectionError(
-                f"could not connect for {where}: {_root_cause(error)}", connected=False
+                f"could not connect for {_where(method, url)}: {_root_cause(error)}",
+                connected=False,
             ) from error
         except urllib3.exceptions.ConnectTimeoutError as error:
-            raise ApiTimeoutError(f"timed out connecting for {where}", connected=False) from error
+            raise ApiTimeoutError(
+                f"timed out connecting for {_where(method, url)}", connected=False
+            ) from error
         except urllib3.exceptions.ReadTimeoutError as error:
-            raise ApiTimeoutError(f"timed out waiting for the answer to {where}", connected=True) from error
+            raise ApiTimeoutError(
+                f"timed out waiting for the answer to {_where(method, url)}", connected=True
+            ) from error
         except urllib3.exceptions.SSLError as error:
-            raise ApiConnectionError(f"TLS failed for {where}: {_root_cause(error)}", connected=True) from error
+            raise ApiConnectionError(
+                f"TLS failed for {_where(method, url)}: {_root_cause(error)}", connected=True
+            ) from error
         except urllib3.exceptions.HTTPError as error:
             raise ApiConnectionError(
-                f"connection failed during {where}: {_root_cause(error)}", connected=True
+                f"connection failed during {_where(method, url)}: {_root_cause(error)}",
+                connected=True,
             ) from error
-        if logger.isEnabledFor(logging.DEBUG):
+        if debug:
             logger.debug(
                 "%s -> %s in %.1f ms; request headers: %s",
-                where,
+                _where(method, url),
                 response.status,
                 (time.monotonic() - started) * 1000,
                 ", ".join(sorted(headers)),
@@ -110,6 +122,16 @@ class RESTClient:
     def close(self) -> None:
         """Close every pooled connection."""
         self.pool_manager.clear()
+
+
+#: urllib3 never retries or follows redirects for us: ApiClient decides what to retry.
+_NO_RETRIES = urllib3.Retry(False, redirect=False)
+_timeouts: dict[Timeout, urllib3.Timeout] = {}
+
+
+def _where(method: str, url: str) -> str:
+    """The request as messages name it: the method and the URL without its query."""
+    return f"{method} {url.split('?', 1)[0]}"
 
 
 def _root_cause(error: BaseException) -> str:

@@ -17,6 +17,7 @@ from zuora_client.exceptions import ApiTypeError, ApiValueError
 
 _M = TypeVar("_M", bound="Model")
 
+_SCALARS = frozenset({str, int, float, bool, dict, object})
 _TYPE_NAMES = {str: "str", int: "int", float: "float", bool: "bool", dict: "dict", list: "list"}
 
 
@@ -24,6 +25,8 @@ class Field:
     """One property or parameter: names, type and constraints from the spec."""
 
     __slots__ = (
+        "_constrained",
+        "_regex",
         "enum",
         "item_type",
         "kind",
@@ -35,6 +38,7 @@ class Field:
         "name",
         "nullable",
         "pattern",
+        "plain_text",
         "required",
         "secret",
         "wire_name",
@@ -72,16 +76,27 @@ class Field:
         self.pattern = pattern
         self.minimum = minimum
         self.maximum = maximum
+        constraints = (enum, min_length, max_length, pattern, minimum, maximum)
+        self._constrained = any(c is not None for c in constraints)
+        #: Any ASCII str fits: no constraint to check beyond the type.
+        self.plain_text = kind is str and not self._constrained
+        self._regex: Optional[re.Pattern[str]] = None  # compiled on first use
 
-    def check(self, value: Any, where: str) -> None:
-        """Raise ApiTypeError or ApiValueError, naming ``where``, unless value fits.
+    def check(self, value: Any, where: str, name: Optional[str] = None) -> None:
+        """Raise ApiTypeError or ApiValueError unless value fits.
 
-        The value itself is never put in the message: it may be a secret.
+        Errors name ``where`` (or ``where.name``); the value itself is never put
+        in a message: it may be a secret.
         """
         if value is None:
             if self.required and not self.nullable:
-                raise ApiValueError(f"Missing the required parameter `{where}`")
+                raise ApiValueError(f"Missing the required parameter `{_at(where, name)}`")
             return
+        if type(value) is str and self.kind is str and value.isascii():  # the common case
+            if self._constrained:
+                self._check_constraints(value, where, name)
+            return
+        where = _at(where, name)
         if not _is_a(value, self.kind):
             raise ApiTypeError(
                 f"Invalid type for `{where}`: expected {_type_name(self.kind)},"
@@ -106,25 +121,39 @@ class Field:
                     )
                 if isinstance(item, Model):
                     item.validate(f"{where}[{index}]")
+        if self._constrained:
+            self._check_constraints(value, where)
+
+    def _check_constraints(self, value: Any, where: str, name: Optional[str] = None) -> None:
+        """The enum, length, pattern and range checks of a value of the right type."""
         if self.enum is not None and value not in self.enum:
             allowed = ", ".join(repr(v) for v in self.enum)
-            raise ApiValueError(f"Invalid value for `{where}`: must be one of {allowed}")
+            raise ApiValueError(f"Invalid value for `{_at(where, name)}`: must be one of {allowed}")
         if isinstance(value, (str, list)):
             if self.max_length is not None and len(value) > self.max_length:
                 raise ApiValueError(
-                    f"Invalid value for `{where}`: length must be at most {self.max_length}"
+                    f"Invalid value for `{_at(where, name)}`: length must be at most {self.max_length}"
                 )
             if self.min_length is not None and len(value) < self.min_length:
                 raise ApiValueError(
-                    f"Invalid value for `{where}`: length must be at least {self.min_length}"
+                    f"Invalid value for `{_at(where, name)}`: length must be at least {self.min_length}"
                 )
-        if self.pattern is not None and isinstance(value, str) and not _matches(self.pattern, value):
-            raise ApiValueError(f"Invalid value for `{where}`: must match the pattern {self.pattern}")
-        if isinstance(value, (int, float)):
+        if self.pattern is not None and isinstance(value, str):
+            if self._regex is None:
+                self._regex = _compile_pattern(self.pattern)
+            if self._regex.search(value) is None:
+                raise ApiValueError(
+                    f"Invalid value for `{_at(where, name)}`: must match the pattern {self.pattern}"
+                )
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
             if self.minimum is not None and value < self.minimum:
-                raise ApiValueError(f"Invalid value for `{where}`: must be at least {self.minimum}")
+                raise ApiValueError(
+                    f"Invalid value for `{_at(where, name)}`: must be at least {self.minimum}"
+                )
             if self.maximum is not None and value > self.maximum:
-                raise ApiValueError(f"Invalid value for `{where}`: must be at most {self.maximum}")
+                raise ApiValueError(
+                    f"Invalid value for `{_at(where, name)}`: must be at most {self.maximum}"
+                )
 
 
 class Model:
@@ -135,12 +164,13 @@ class Model:
     """
 
     _fields: ClassVar[tuple[Field, ...]] = ()
+    _by_wire_name: ClassVar[dict[str, Field]]
     additional_properties: dict[str, Any]
 
     def validate(self, where: str) -> None:
         """Check every field against the spec; ``where`` prefixes field names in errors."""
         for field in self._fields:
-            field.check(getattr(self, field.name), f"{where}.{field.name}")
+            field.check(getattr(self, field.name), where, field.name)
 
     def to_dict(self) -> dict[str, Any]:
         """The model as JSON-ready data keyed by wire names; unset fields are left out."""
@@ -155,17 +185,22 @@ class Model:
     @classmethod
     def from_dict(cls: type[_M], data: Mapping[str, Any]) -> _M:
         """Build the model from parsed JSON; unknown keys go to additional_properties."""
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise ApiTypeError(
                 f"{cls.__name__}.from_dict expects a mapping, got {type(data).__name__}"
             )
-        by_wire_name = {field.wire_name: field for field in cls._fields}
+        by_wire_name = cls.__dict__.get("_by_wire_name")
+        if by_wire_name is None:  # once per class
+            by_wire_name = {field.wire_name: field for field in cls._fields}
+            cls._by_wire_name = by_wire_name
         known: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         for key, value in data.items():
             field = by_wire_name.get(key)
             if field is None:
                 extra[key] = value
+            elif value is None or field.kind in _SCALARS:
+                known[field.name] = value
             else:
                 known[field.name] = _from_plain(value, field.kind, field.item_type)
         instance = cls(**known)
@@ -215,14 +250,18 @@ def _from_plain(value: Any, kind: type, item_type: Optional[type]) -> Any:
     return value
 
 
-def _matches(pattern: str, value: str) -> bool:
+def _compile_pattern(pattern: str) -> re.Pattern[str]:
     """JSON Schema pattern semantics: a search, where ``$`` is the end of the text.
 
     Python's ``$`` also matches before a final newline, so a final ``$`` becomes ``\\Z``.
     """
     if pattern.endswith("$") and not pattern.endswith("\\$"):
         pattern = pattern[:-1] + "\\Z"
-    return re.search(pattern, value) is not None
+    return re.compile(pattern)
+
+
+def _at(where: str, name: Optional[str]) -> str:
+    return where if name is None else f"{where}.{name}"
 
 
 def _is_a(value: Any, kind: type) -> bool:

@@ -1,0 +1,440 @@
+"""`make bench`: how the four packages compare with raw urllib3, and how fast generation is.
+
+Prints a markdown report and writes it to bench/results.md. Every figure is a median
+over repeated rounds; every ratio compares two sides measured in the same run, in
+alternating rounds, so machine noise hits both. Run with the .venv interpreter, after
+`make install`: the installed packages are what is measured.
+
+    .venv/bin/python bench/run.py [--quick] [--skip-generation] [--no-profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import urllib3
+from cases import (
+    CASES,
+    Case,
+    MemorySockets,
+    capture,
+    expected_token,
+    make_raw_call,
+    make_raw_call_with_package_options,
+    stub_pool_request,
+)
+from measure import (
+    REPO,
+    Rounds,
+    cached_call_ns,
+    fresh_interpreter_rounds,
+    hotspots,
+    import_time_us,
+    installed_matches_generated,
+    installed_size,
+    interleaved,
+    measure_generation,
+    median,
+    rss_after_import_kb,
+    startup_modules,
+)
+
+RESULTS = Path(__file__).resolve().parent / "results.md"
+FOLDERS = {
+    "CyberSource": "cybersource",
+    "pandadoc_client": "pandadoc",
+    "criteo_api_retailmedia_v2022_10": "criteo-retailmedia-v2022-10",
+    "zuora_client": "zuora",
+}
+
+GOAL_CALL_RATIO = 1.10
+GOAL_STUB_RATIO = 1.5
+GOAL_IMPORT_RATIO = 1.15
+GOAL_RSS_DELTA_KB = 2 * 1024
+GOAL_SIZE_BYTES = 300_000
+GOAL_REGENERATE_S = 10.0
+GOAL_NOOP_S = 1.0
+GOAL_GET_TOKEN_NS = 2000.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    rounds: int
+    socket_rounds: int
+    socket_calls: int
+    memory_calls: int
+    stub_calls: int
+    interpreter_rounds: int
+    generation_runs: int
+    noop_runs: int
+    get_token_calls: int
+    profile_calls: int
+
+
+FULL = Settings(15, 31, 200, 500, 2000, 21, 3, 7, 100_000, 3000)
+QUICK = Settings(5, 5, 50, 100, 300, 5, 1, 3, 20_000, 500)
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**MISSED**"
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def us(seconds: float) -> str:
+    return f"{seconds * 1e6:.1f}"
+
+
+class TokenServer:
+    """bench/server.py in a child process; stopped by its own handle."""
+
+    def __enter__(self) -> str:
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("server.py"))],
+            stdout=subprocess.PIPE, text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().split()
+        if len(line) != 2 or line[0] != "PORT":
+            self.process.kill()
+            raise RuntimeError("the token server did not start")
+        return f"http://127.0.0.1:{line[1]}"
+
+    def __exit__(self, *_exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def _check(case: Case, package_call: Any, raw_call: Any) -> None:
+    token = expected_token(case)
+    if package_call().access_token != token or raw_call()["access_token"] != token:
+        raise AssertionError(f"{case.name}: a side did not get the expected token")
+
+
+def bench_socket(case: Case, host: str, settings: Settings) -> Rounds:
+    """Item 1: both sides over real keep-alive connections to the server process."""
+    client = case.make_client(case.module, host)
+    package_call = case.make_call(case.module, client)
+    request = capture(case, host)
+    raw_call = make_raw_call(urllib3.PoolManager(), request)
+    _check(case, package_call, raw_call)
+    sides = {
+        "package": package_call,
+        "raw": raw_call,
+        "raw+options": make_raw_call_with_package_options(request),
+    }
+    try:
+        return interleaved(sides, settings.socket_calls, settings.socket_rounds, warmup=20)
+    finally:
+        client.close()
+
+
+def bench_memory_socket(case: Case, host: str, settings: Settings) -> Rounds:
+    """Item 2a: the TCP socket replaced by an in-memory one; urllib3 and http.client run."""
+    request = capture(case, host)
+    with MemorySockets():
+        client = case.make_client(case.module, host)
+        package_call = case.make_call(case.module, client)
+        raw_call = make_raw_call(urllib3.PoolManager(), request)
+        _check(case, package_call, raw_call)
+        sides = {"package": package_call, "raw": raw_call}
+        return interleaved(sides, settings.memory_calls, settings.rounds, warmup=50)
+
+
+def stubbed_sides(case: Case, host: str) -> tuple[Any, Any]:
+    """Both sides with PoolManager.request answering a canned urllib3.HTTPResponse."""
+    request = capture(case, host)
+    client = case.make_client(case.module, host)
+    stub_pool_request(client.rest_client.pool_manager, case.path)
+    pool = urllib3.PoolManager()
+    stub_pool_request(pool, case.path)
+    package_call = case.make_call(case.module, client)
+    raw_call = make_raw_call(pool, request)
+    _check(case, package_call, raw_call)
+    return package_call, raw_call
+
+
+def bench_stubbed(case: Case, host: str, settings: Settings) -> Rounds:
+    """Item 2b: only the package's own Python work vs urlencode + json.loads."""
+    package_call, raw_call = stubbed_sides(case, host)
+    sides = {"package": package_call, "raw": raw_call}
+    return interleaved(sides, settings.stub_calls, settings.rounds, warmup=200)
+
+
+def section_calls(title: str, note: str, results: dict[str, Rounds], goal: float) -> str:
+    with_options = all("raw+options" in result.cpu for result in results.values())
+    rows = []
+    for name, result in results.items():
+        package, raw = result.cpu_median("package"), result.cpu_median("raw")
+        ratios = sorted(result.ratios("package"))
+        row = [
+            name,
+            us(package),
+            us(raw),
+            f"{result.ratio():.2f}",
+            f"{ratios[len(ratios) // 4]:.2f}–{ratios[(3 * len(ratios)) // 4]:.2f}",
+            verdict(result.ratio() <= goal),
+            f"{(package - raw) * 1e6:+.1f}",
+            us(result.wall_median("package")),
+            us(result.wall_median("raw")),
+        ]
+        if with_options:
+            row += [
+                us(result.cpu_median("raw+options")),
+                f"{result.ratio('package', 'raw+options'):.2f}",
+            ]
+        rows.append(row)
+    headers = [
+        "package", "package CPU µs/call", "raw urllib3 CPU µs/call", f"ratio (goal ≤ {goal:.2f})",
+        "ratio IQR", "verdict", "package extra CPU µs", "package wall µs", "raw wall µs",
+    ]
+    if with_options:
+        headers += ["raw + package's timeout/retries CPU µs", "package / that"]
+    return f"## {title}\n\n{note}\n\n{table(headers, rows)}\n"
+
+
+def section_imports(settings: Settings) -> str:
+    startup = startup_modules()
+    modules = ["urllib3", *(case.package for case in CASES)]
+    runs = fresh_interpreter_rounds(
+        modules, settings.interpreter_rounds, lambda module: import_time_us(module, startup)
+    )
+    rows = [["urllib3", f"{median(runs['urllib3']) / 1000:.2f}", "1.00", "(baseline)"]]
+    for case in CASES:
+        ratios = [p / u for p, u in zip(runs[case.package], runs["urllib3"])]
+        ratio = median(ratios)
+        rows.append([
+            case.package, f"{median(runs[case.package]) / 1000:.2f}", f"{ratio:.2f}",
+            verdict(ratio <= GOAL_IMPORT_RATIO),
+        ])
+    headers = ["import", "cumulative ms", f"ratio to urllib3 (goal ≤ {GOAL_IMPORT_RATIO})", "verdict"]
+    return (
+        "## 3. Import time in a fresh interpreter\n\n"
+        f"`python -X importtime -c \"import <module>\"`: cumulative µs of the top-level import(s)"
+        f" beyond interpreter start-up; median of {settings.interpreter_rounds} runs each, the"
+        " modules taking turns; the ratio is the median of per-round ratios.\n\n"
+        + table(headers, rows) + "\n"
+    )
+
+
+def section_memory(settings: Settings) -> str:
+    modules = ["urllib3", *(case.package for case in CASES)]
+    runs = fresh_interpreter_rounds(modules, settings.interpreter_rounds, rss_after_import_kb)
+    base_rss = median([rss for rss, _ in runs["urllib3"]])
+    rows = [["urllib3", f"{base_rss / 1024:.2f}", "", "(baseline)", "", "", ""]]
+    for case in CASES:
+        deltas = [rss - base for (rss, _), (base, _) in zip(runs[case.package], runs["urllib3"])]
+        delta = median(deltas)
+        source, cached = installed_size(case.package)
+        rows.append([
+            case.package,
+            f"{median([rss for rss, _ in runs[case.package]]) / 1024:.2f}",
+            f"{delta / 1024:+.2f}",
+            verdict(delta <= GOAL_RSS_DELTA_KB),
+            f"{source / 1000:.1f}",
+            f"{cached / 1000:.1f}",
+            verdict(cached < GOAL_SIZE_BYTES),
+        ])
+    headers = [
+        "import", "VmRSS after import (MiB)", "Δ vs urllib3 (MiB, goal ≤ +2)", "verdict",
+        "installed kB, no __pycache__", "installed kB, with __pycache__", "verdict (< 300 kB)",
+    ]
+    return (
+        "## 4. Memory after import, installed size\n\n"
+        f"VmRSS of a fresh interpreter right after the import (median of"
+        f" {settings.interpreter_rounds}); Δ is the median of per-round differences. Size: the"
+        " installed package directory in site-packages (1 kB = 1000 bytes); the size verdict"
+        " uses the larger, with __pycache__.\n\n"
+        + table(headers, rows) + "\n"
+    )
+
+
+def section_generation(settings: Settings) -> str:
+    result = measure_generation(settings.generation_runs, settings.noop_runs)
+    regenerate, noop = median(result.regenerate_s), median(result.noop_s)
+    rows = [
+        [
+            "`make regenerate` (all four packages, one JVM, ruff pass)", f"{regenerate:.2f}",
+            f"{min(result.regenerate_s):.2f}", f"{max(result.regenerate_s):.2f}",
+            f"{median(result.regenerate_cpu_s):.2f}", str(len(result.regenerate_s)),
+            f"≤ {GOAL_REGENERATE_S:.0f}", verdict(regenerate <= GOAL_REGENERATE_S),
+        ],
+        [
+            "no-op `make generate`", f"{noop:.3f}", f"{min(result.noop_s):.3f}",
+            f"{max(result.noop_s):.3f}", f"{median(result.noop_cpu_s):.3f}",
+            str(len(result.noop_s)), f"≤ {GOAL_NOOP_S:.0f}", verdict(noop <= GOAL_NOOP_S),
+        ],
+    ]
+    headers = [
+        "what", "median wall s", "min s", "max s", "median CPU s (make + children)", "runs",
+        "goal (wall) s", "verdict",
+    ]
+    if result.differing:
+        shown = ", ".join(result.differing[:5]) + (" …" if len(result.differing) > 5 else "")
+        same = f"{len(result.differing)} file(s) differ from the repository's generated/: {shown}"
+    else:
+        same = "identical to the repository's generated/"
+    return (
+        "## 5. Generation\n\n"
+        "Wall time, in a scratch copy of openapi/, templates/, ruff.toml and the Makefile with a"
+        f" symlink to .venv (the repository is not written). Output of the scratch run: {same}."
+        f" The no-op run said: `{result.noop_output or '(nothing)'}`.\n\n"
+        + table(headers, rows) + "\n"
+    )
+
+
+def section_get_token(host: str, settings: Settings, socket_results: dict[str, Rounds]) -> str:
+    rows = []
+    for case in CASES:
+        client = case.make_client(case.module, host)
+        manager = case.make_manager(case.module, client)
+        if manager.get_token() != expected_token(case):
+            raise AssertionError(f"{case.name}: TokenManager got an unexpected token")
+        cached = cached_call_ns(manager.get_token, settings.get_token_calls, settings.rounds)
+        client.close()
+        request = socket_results[case.name]
+        wall, cpu = request.wall_median("package"), request.cpu_median("package")
+        rows.append([
+            case.name, f"{cached:.0f}", verdict(cached < GOAL_GET_TOKEN_NS), us(wall), us(cpu),
+            f"{wall * 1e9 / cached:,.0f}×",
+        ])
+    headers = [
+        "package", "cached get_token() ns/call (goal < 2000)", "verdict",
+        "one token request, wall µs (item 1)", "CPU µs (item 1)", "request / cached",
+    ]
+    return (
+        "## 6. Cached `TokenManager.get_token()`\n\n"
+        f"`time.perf_counter` over {settings.get_token_calls:,} calls after one real fetch,"
+        f" median of {settings.rounds} rounds, next to one token request of item 1.\n\n"
+        + table(headers, rows) + "\n"
+    )
+
+
+def section_hotspots(host: str, settings: Settings, cases: list[Case]) -> str:
+    parts = [
+        (
+            "## Where the package's time goes\n\n"
+            "cProfile of the documented call with PoolManager.request stubbed (item 2b), own time"
+            " per call of the top functions (cProfile inflates small functions; compare the"
+            " shares, not the absolute figures).\n"
+        )
+    ]
+    for case in cases:
+        package_call, _raw = stubbed_sides(case, host)
+        total, rows = hotspots(package_call, settings.profile_calls, case.package, top=12)
+        lines = [
+            [label.replace("|", "\\|"), f"{own:.2f}", f"{share:.0%}", f"{cumulative:.2f}"]
+            for label, own, share, cumulative in rows
+        ]
+        parts.append(
+            f"### {case.package} ({total:.1f} µs/call under the profiler)\n\n"
+            + table(["function", "own µs/call", "share of own time", "cumulative µs/call"], lines)
+            + "\n"
+        )
+    return "\n".join(parts)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, for a smoke run")
+    parser.add_argument("--skip-generation", action="store_true", help="leave out item 5")
+    parser.add_argument("--no-profile", action="store_true", help="leave out the hotspot tables")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the report")
+    args = parser.parse_args()
+    settings = QUICK if args.quick else FULL
+    started = time.perf_counter()
+
+    stale = [p for p, folder in FOLDERS.items() if not installed_matches_generated(p, folder)]
+    header = [
+        "# Benchmark: generated token clients vs raw urllib3\n",
+        (
+            f"Python {platform.python_version()}, urllib3 {version('urllib3')},"
+            f" {platform.machine()}, {len(os.sched_getaffinity(0))} CPU(s);"
+            f" {time.strftime('%Y-%m-%d %H:%M %Z')}; {'quick' if args.quick else 'full'} run;"
+            f" load average at start {os.getloadavg()[0]:.2f}."
+        ),
+    ]
+    if stale:
+        header.append(
+            f"\n**Warning:** installed {', '.join(stale)} differ(s) from generated/: run"
+            " `make install` first."
+        )
+    sections: dict[str, str] = {"0": "\n".join(header) + "\n"}
+
+    def emit(key: str, text: str) -> None:
+        sections[key] = text  # the report keeps the items in order, whatever ran first
+        print(text, flush=True)
+
+    print(sections["0"], flush=True)
+    with TokenServer() as host:
+        socket_results = {case.name: bench_socket(case, host, settings) for case in CASES}
+        emit("1", section_calls(
+            "1. Token call over a local keep-alive HTTP/1.1 server (another process)",
+            f"Client-process CPU (`time.process_time`) per documented call, {settings.socket_calls}"
+            f" calls per batch, median of {settings.socket_rounds} rounds; every round times each"
+            " side once, in an order that rotates and reverses from round to round. The ratio is"
+            " the median of per-round ratios (IQR: their interquartile range). Raw side: the same"
+            " POST (URL, headers, urlencoded form) with a default `urllib3.PoolManager` + status"
+            " check + `json.loads`. Last two columns: a third side, raw urllib3 with the transport"
+            " settings the package uses (pool of 10 with block=True, 10 s/30 s timeout,"
+            " retries=False): a socket timeout makes CPython poll before each send and receive,"
+            " 3 more system calls per request, which the package pays and default urllib3"
+            " does not.",
+            socket_results, GOAL_CALL_RATIO,
+        ))
+        memory_results = {case.name: bench_memory_socket(case, host, settings) for case in CASES}
+        emit("2a", section_calls(
+            "2a. Socket layer stubbed: in-memory socket",
+            "urllib3's `HTTPConnection._new_conn` returns an in-memory socket that replays the"
+            " server's exact answer bytes, for both sides: urllib3, http.client, the package and"
+            f" `json.loads` all run, no system calls but one poll. {settings.memory_calls} calls"
+            f" per batch, median of {settings.rounds} rounds, sides interleaved as in item 1.",
+            memory_results, GOAL_STUB_RATIO,
+        ))
+        stub_results = {case.name: bench_stubbed(case, host, settings) for case in CASES}
+        emit("2b", section_calls(
+            "2b. Transport stubbed: `PoolManager.request` returns a canned response",
+            "Both sides' `PoolManager.request` returns the same prebuilt `urllib3.HTTPResponse`"
+            " (status, reason, headers, body): only the package's own Python work is compared"
+            f" with urlencode + status check + `json.loads`. {settings.stub_calls} calls per"
+            f" batch, median of {settings.rounds} rounds, sides interleaved as in item 1.",
+            stub_results, GOAL_STUB_RATIO,
+        ))
+        emit("3", section_imports(settings))
+        emit("4", section_memory(settings))
+        emit("6", section_get_token(host, settings, socket_results))
+        missed = [
+            case for case in CASES
+            if socket_results[case.name].ratio() > GOAL_CALL_RATIO
+            or memory_results[case.name].ratio() > GOAL_STUB_RATIO
+            or stub_results[case.name].ratio() > GOAL_STUB_RATIO
+        ]
+        if missed and not args.no_profile:
+            emit("7", section_hotspots(host, settings, missed))
+    if not args.skip_generation:
+        emit("5", section_generation(settings))
+    emit("8", (
+        f"_Total benchmark time: {time.perf_counter() - started:.0f} s; load average at the end"
+        f" {os.getloadavg()[0]:.2f} (other processes share the CPUs: CPU-time ratios hold up"
+        " better than wall times)._\n"
+    ))
+    args.output.write_text("\n".join(sections[key] for key in sorted(sections)), encoding="utf-8")
+    print(f"written to {args.output.relative_to(REPO) if args.output.is_relative_to(REPO) else args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
