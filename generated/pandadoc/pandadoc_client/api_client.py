@@ -156,7 +156,10 @@ class ApiClient:
                 form.append((param.wire_name, _text(value)))
             elif param.location == "form-model":
                 form.extend(_form_fields(value))
-            else:
+            elif param.location == "cookie":
+                cookie = f"{param.wire_name}={quote(_text(value), safe='')}"
+                headers["Cookie"] = f"{headers['Cookie']}; {cookie}" if "Cookie" in headers else cookie
+            else:  # the JSON body
                 body = json.dumps(to_plain(value)).encode("utf-8")
         if operation.has_form:
             body = urlencode(form).encode("ascii")
