@@ -146,14 +146,14 @@ class ApiClient:
                 param.check(value, param.name)
             if value is None:
                 continue
-            if param.location == "header":
+            if param.location == "form":
+                form.append((param.wire_name, value if type(value) is str else _text(value)))
+            elif param.location == "header":
                 headers[param.wire_name] = _header_value(value, param.name)
             elif param.location == "query":
                 query.append((param.wire_name, _text(value)))
             elif param.location == "path":
                 path = path.replace("{" + param.wire_name + "}", quote(_text(value), safe=""))
-            elif param.location == "form":
-                form.append((param.wire_name, _text(value)))
             elif param.location == "form-model":
                 form.extend(_form_fields(value))
             elif param.location == "cookie":
@@ -167,7 +167,11 @@ class ApiClient:
             headers["Content-Type"] = operation.content_type
         if operation.accept:
             headers["Accept"] = operation.accept
-        managed_header = self._authorize(operation.auth, headers, query, use_token_manager)
+        managed_header = (
+            self._authorize(operation.auth, headers, query, use_token_manager)
+            if operation.auth
+            else None
+        )
         url = self.configuration.host.rstrip("/") + path
         if query:
             url += "?" + urlencode(query)

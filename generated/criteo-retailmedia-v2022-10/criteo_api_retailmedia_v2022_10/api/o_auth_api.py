@@ -68,14 +68,17 @@ class OAuthApi:
         :raises ApiTypeError, ApiValueError: an argument does not fit the spec; nothing was sent.
         :raises ApiException: the call failed.
         """
-        return self.get_token_with_http_info(
-            grant_type=grant_type,
-            client_id=client_id,
-            client_secret=client_secret,
-            redirect_uri=redirect_uri,
-            code=code,
-            refresh_token=refresh_token,
-            _request_timeout=_request_timeout,
+        return self.api_client.call_api(
+            GET_TOKEN,
+            {
+                "grant_type": grant_type,
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "redirect_uri": redirect_uri,
+                "code": code,
+                "refresh_token": refresh_token,
+            },
+            _request_timeout,
         ).data
 
     def get_token_with_http_info(

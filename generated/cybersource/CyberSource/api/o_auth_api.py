@@ -60,10 +60,13 @@ class OAuthApi:
         :raises ApiTypeError, ApiValueError: an argument does not fit the spec; nothing was sent.
         :raises ApiException: the call failed.
         """
-        return self.create_access_token_with_http_info(
-            create_access_token_request=create_access_token_request,
-            v_c_client_correlation_id=v_c_client_correlation_id,
-            _request_timeout=_request_timeout,
+        return self.api_client.call_api(
+            CREATE_ACCESS_TOKEN,
+            {
+                "create_access_token_request": create_access_token_request,
+                "v_c_client_correlation_id": v_c_client_correlation_id,
+            },
+            _request_timeout,
         ).data
 
     def create_access_token_with_http_info(

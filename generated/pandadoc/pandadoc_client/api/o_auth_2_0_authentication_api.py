@@ -66,14 +66,17 @@ class OAuth20AuthenticationApi:
         :raises ApiTypeError, ApiValueError: an argument does not fit the spec; nothing was sent.
         :raises ApiException: the call failed.
         """
-        return self.access_token_with_http_info(
-            grant_type=grant_type,
-            client_id=client_id,
-            client_secret=client_secret,
-            code=code,
-            scope=scope,
-            refresh_token=refresh_token,
-            _request_timeout=_request_timeout,
+        return self.api_client.call_api(
+            ACCESS_TOKEN,
+            {
+                "grant_type": grant_type,
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "code": code,
+                "scope": scope,
+                "refresh_token": refresh_token,
+            },
+            _request_timeout,
         ).data
 
     def access_token_with_http_info(

@@ -60,12 +60,15 @@ class OAuthApi:
         :raises ApiTypeError, ApiValueError: an argument does not fit the spec; nothing was sent.
         :raises ApiException: the call failed.
         """
-        return self.create_token_with_http_info(
-            client_id=client_id,
-            client_secret=client_secret,
-            grant_type=grant_type,
-            zuora_track_id=zuora_track_id,
-            _request_timeout=_request_timeout,
+        return self.api_client.call_api(
+            CREATE_TOKEN,
+            {
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "grant_type": grant_type,
+                "zuora_track_id": zuora_track_id,
+            },
+            _request_timeout,
         ).data
 
     def create_token_with_http_info(
