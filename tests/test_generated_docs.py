@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 import yaml
 from mock_servers import PrismServer, spec_path
-from providers import PROVIDERS, Provider
+from providers import BY_NAME, PROVIDERS, REPO_ROOT, Provider
 
 PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
@@ -129,3 +129,32 @@ def test_example_runs(
         assert "(0) Reason: could not connect" in result.stdout, output
     elif prints_answer(provider, code):
         assert example_access_token(provider) in result.stdout, output
+
+
+TOP_README = REPO_ROOT / "README.md"
+
+
+@pytest.mark.parametrize("index", range(len(python_blocks(TOP_README))))
+def test_top_level_readme_example_runs(
+    index: int, prism: dict[str, PrismServer], tmp_path: Path
+) -> None:
+    """The repository README's Python examples run, each provider's host pointed at its mock."""
+    code = python_blocks(TOP_README)[index]
+    script = tmp_path / "example.py"
+    script.write_text(code, encoding="utf-8")
+    env = {**os.environ, **{p.host_variable: prism[p.name].url for p in PROVIDERS}}
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    assert result.returncode == 0, output
+    if NOWHERE in code:
+        assert "no token: (0) Reason: could not connect" in result.stdout, output
+    else:
+        assert example_access_token(BY_NAME["zuora"]) in result.stdout, output
