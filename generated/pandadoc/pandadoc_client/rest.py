@@ -31,10 +31,6 @@ class RESTResponse:
         self.headers = headers
         self.data = data
 
-    def getheader(self, name: str, default: Optional[str] = None) -> Optional[str]:
-        """A response header, matched case-insensitively."""
-        return self.headers.get(name, default)
-
 
 class RESTClient:
     """Sends requests over a connection pool built from a Configuration.
