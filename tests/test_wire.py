@@ -784,31 +784,3 @@ def test_connection_refused(name: str) -> None:
     assert isinstance(caught.value, wire.package.ApiException)
     assert caught.value.status == 0
     assert time.monotonic() - started < 3.0
-
-
-def test_cookie_and_query_parameters_of_a_hand_made_operation(httpserver: HTTPServer) -> None:
-    """Locations no spec uses yet: query, path and cookie reach the wire encoded."""
-    from zuora_client.api_client import Operation
-    from zuora_client.model_base import Field
-
-    operation = Operation(
-        "probe",
-        "GET",
-        "/items/{id}",
-        (
-            Field("item_id", "id", str, location="path", required=True),
-            Field("q", "q", str, location="query"),
-            Field("session", "session", str, location="cookie"),
-            Field("theme", "theme", str, location="cookie"),
-        ),
-        responses={"200": None},
-    )
-    httpserver.expect_oneshot_request("/items/a/b", method="GET").respond_with_data("")
-    client = zuora_client.ApiClient(zuora_client.Configuration(host=httpserver.url_for(""), retries=0))
-    arguments = {"item_id": "a/b", "q": "x y", "session": "s 1", "theme": "dark"}
-    with client:
-        client.call_api(operation, arguments)
-    [(request, _)] = httpserver.log
-    assert request.environ["REQUEST_URI"].startswith("/items/a%2Fb?")  # one path segment
-    assert request.args["q"] == "x y"
-    assert request.headers["Cookie"] == "session=s%201; theme=dark"

@@ -17,7 +17,6 @@ from criteo_api_retailmedia_v2022_10.exceptions import ApiTypeError, ApiValueErr
 
 _M = TypeVar("_M", bound="Model")
 
-_SCALARS = frozenset({str, int, float, bool, dict, object})
 _TYPE_NAMES = {str: "str", int: "int", float: "float", bool: "bool", dict: "dict", list: "list"}
 
 
@@ -140,7 +139,7 @@ class Field:
                 )
         if self.pattern is not None and isinstance(value, str):
             if self._regex is None:
-                self._regex = _compile_pattern(self.pattern)
+                self._regex = compile_pattern(self.pattern)
             if self._regex.search(value) is None:
                 raise ApiValueError(
                     f"Invalid value for `{_at(where, name)}`: must match the pattern {self.pattern}"
@@ -164,13 +163,19 @@ class Model:
     """
 
     _fields: ClassVar[tuple[Field, ...]] = ()
-    _by_wire_name: ClassVar[dict[str, Field]]
+    _wire_names: ClassVar[frozenset[str]] = frozenset()
     additional_properties: dict[str, Any]
 
     def validate(self, where: str) -> None:
         """Check every field against the spec; ``where`` prefixes field names in errors."""
         for field in self._fields:
             field.check(getattr(self, field.name), where, field.name)
+
+    def check_field(self, name: str, where: str) -> None:
+        """Check one field against the spec; errors name it ``where.name``."""
+        for field in self._fields:
+            if field.name == name:
+                field.check(getattr(self, name), where, name)
 
     def to_dict(self) -> dict[str, Any]:
         """The model as JSON-ready data keyed by wire names; unset fields are left out."""
@@ -184,33 +189,16 @@ class Model:
 
     @classmethod
     def from_dict(cls: type[_M], data: Mapping[str, Any]) -> _M:
-        """Build the model from parsed JSON; unknown keys go to additional_properties."""
-        if type(data) is not dict and not isinstance(data, Mapping):
-            raise ApiTypeError(
-                f"{cls.__name__}.from_dict expects a mapping, got {type(data).__name__}"
-            )
-        by_wire_name = cls.__dict__.get("_by_wire_name")
-        if by_wire_name is None:  # once per class
-            by_wire_name = {field.wire_name: field for field in cls._fields}
-            cls._by_wire_name = by_wire_name
-        known: dict[str, Any] = {}
-        extra: dict[str, Any] = {}
-        for key, value in data.items():
-            field = by_wire_name.get(key)
-            if field is None:
-                extra[key] = value
-            elif value is None or field.kind in _SCALARS:
-                known[field.name] = value
-            else:
-                known[field.name] = _from_plain(value, field.kind, field.item_type)
-        instance = cls(**known)
-        instance.additional_properties = extra
-        return instance
+        """Build the model from parsed JSON; unknown keys go to additional_properties.
+
+        Each generated model defines it, field by field.
+        """
+        raise NotImplementedError(f"{cls.__name__} does not define from_dict")
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self.to_dict() == other.to_dict()  # type: ignore[attr-defined, no-any-return]
+        return self.to_dict() == other.to_dict()
 
     def __repr__(self) -> str:
         parts = []
@@ -221,6 +209,18 @@ class Model:
         if self.additional_properties:
             parts.append(f"additional_properties={self.additional_properties!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def as_mapping(data: Any, model: str) -> Mapping[str, Any]:
+    """``data`` if it is a mapping, which from_dict needs; else ApiTypeError."""
+    if not isinstance(data, Mapping):
+        raise ApiTypeError(f"{model}.from_dict expects a mapping, got {type(data).__name__}")
+    return data
+
+
+def unknown_keys(data: Mapping[str, Any], wire_names: frozenset[str]) -> dict[str, Any]:
+    """The entries of ``data`` whose keys are not among a model's wire names."""
+    return {key: value for key, value in data.items() if key not in wire_names}
 
 
 def mask(secret: str) -> str:
@@ -240,17 +240,18 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def _from_plain(value: Any, kind: type, item_type: Optional[type]) -> Any:
+def from_plain(value: Any, kind: type, item_type: Optional[type]) -> Any:
+    """A parsed JSON value as ``kind``: models built from objects, lists item by item."""
     if value is None:
         return None
     if isinstance(kind, type) and issubclass(kind, Model) and isinstance(value, Mapping):
         return kind.from_dict(value)
     if kind is list and item_type is not None and isinstance(value, list):
-        return [_from_plain(item, item_type, None) for item in value]
+        return [from_plain(item, item_type, None) for item in value]
     return value
 
 
-def _compile_pattern(pattern: str) -> re.Pattern[str]:
+def compile_pattern(pattern: str) -> re.Pattern[str]:
     """JSON Schema pattern semantics: a search, where ``$`` is the end of the text.
 
     Python's ``$`` also matches before a final newline, so a final ``$`` becomes ``\\Z``.

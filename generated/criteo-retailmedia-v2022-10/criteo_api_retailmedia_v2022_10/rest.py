@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from typing import Optional
+from typing import Any, Optional
 
 import urllib3
 
@@ -24,16 +24,8 @@ __all__ = ["ApiException", "RESTClient", "RESTResponse"]
 logger = logging.getLogger("criteo_api_retailmedia_v2022_10")
 
 
-class RESTResponse:
-    """A complete HTTP answer: status, reason, headers and body bytes."""
-
-    __slots__ = ("data", "headers", "reason", "status")
-
-    def __init__(self, status: int, reason: Optional[str], headers: Mapping[str, str], data: bytes) -> None:
-        self.status = status
-        self.reason = reason
-        self.headers = headers
-        self.data = data
+#: A complete HTTP answer: urllib3's response, its body already read into ``data``.
+RESTResponse = urllib3.BaseHTTPResponse
 
 
 class RESTClient:
@@ -46,7 +38,7 @@ class RESTClient:
     def __init__(self, configuration: Configuration) -> None:
         if not configuration.verify_ssl:
             _warn_unverified_once()
-        options = {
+        options: dict[str, Any] = {
             "maxsize": configuration.connection_pool_maxsize,
             "block": True,
             "cert_reqs": "CERT_REQUIRED" if configuration.verify_ssl else "CERT_NONE",
@@ -117,7 +109,7 @@ class RESTClient:
                 (time.monotonic() - started) * 1000,
                 ", ".join(sorted(headers)),
             )
-        return RESTResponse(response.status, response.reason, response.headers, response.data)
+        return response
 
     def close(self) -> None:
         """Close every pooled connection."""

@@ -156,9 +156,8 @@ class TokenManager:
 
     def _fetch(self, grant: dict[str, Optional[str]]) -> AccessTokenResponse:
         fields = {"client_id": self._client_id, "client_secret": self._client_secret, **grant}
-        response = self.api_client.call_api(
-            TOKEN_OPERATION, _arguments(fields), use_token_manager=False
-        )
+        request = TOKEN_OPERATION.build(**_arguments(fields))
+        response = self.api_client.call_api(TOKEN_OPERATION, request, use_token_manager=False)
         token: AccessTokenResponse = response.data
         if not isinstance(token.access_token, str) or not token.access_token:
             raise MalformedResponseError(

@@ -6,12 +6,71 @@ from __future__ import annotations
 
 from typing import Optional
 
-from criteo_api_retailmedia_v2022_10.api_client import ApiClient, Operation
+from criteo_api_retailmedia_v2022_10.api_client import ApiClient, Operation, Request, form_body
 from criteo_api_retailmedia_v2022_10.api_response import ApiResponse
 from criteo_api_retailmedia_v2022_10.configuration import Timeout
 from criteo_api_retailmedia_v2022_10.model.access_token_model import AccessTokenModel
 from criteo_api_retailmedia_v2022_10.model.o_auth_error_model import OAuthErrorModel
 from criteo_api_retailmedia_v2022_10.model_base import Field
+
+
+def _get_token_request(
+    grant_type: str,
+    client_id: str,
+    client_secret: str,
+    redirect_uri: Optional[str] = None,
+    code: Optional[str] = None,
+    refresh_token: Optional[str] = None,
+) -> Request:
+    """Check the arguments of ``get_token`` and lay them out as its request; sends nothing."""
+    # A quick test lets the common case through; anything else gets the spec's full check.
+    headers: dict[str, str] = {}
+    form: list[tuple[str, str]] = []
+    if (
+        type(grant_type) is not str
+        or not grant_type.isascii()
+        or grant_type not in ("client_credentials", "authorization_code", "refresh_token")
+    ):
+        GET_TOKEN.check("grant_type", grant_type)
+    form.append(("grant_type", grant_type))
+    if (
+        type(client_id) is not str
+        or not client_id.isascii()
+    ):
+        GET_TOKEN.check("client_id", client_id)
+    form.append(("client_id", client_id))
+    if (
+        type(client_secret) is not str
+        or not client_secret.isascii()
+    ):
+        GET_TOKEN.check("client_secret", client_secret)
+    form.append(("client_secret", client_secret))
+    if redirect_uri is not None and (
+        type(redirect_uri) is not str
+        or not redirect_uri.isascii()
+    ):
+        GET_TOKEN.check("redirect_uri", redirect_uri)
+    if redirect_uri is not None:
+        form.append(("redirect_uri", redirect_uri))
+    if code is not None and (
+        type(code) is not str
+        or not code.isascii()
+    ):
+        GET_TOKEN.check("code", code)
+    if code is not None:
+        form.append(("code", code))
+    if refresh_token is not None and (
+        type(refresh_token) is not str
+        or not refresh_token.isascii()
+    ):
+        GET_TOKEN.check("refresh_token", refresh_token)
+    if refresh_token is not None:
+        form.append(("refresh_token", refresh_token))
+    body = form_body(form)
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    headers["Accept"] = "text/plain, application/json, text/json"
+    return "/oauth2/token", headers, [], body
+
 
 GET_TOKEN = Operation(
     "get_token",
@@ -25,8 +84,7 @@ GET_TOKEN = Operation(
         Field("code", "code", str, location="form"),
         Field("refresh_token", "refresh_token", str, location="form"),
     ),
-    content_type="application/x-www-form-urlencoded",
-    accept="text/plain, application/json, text/json",
+    build=_get_token_request,
     auth=("oauth",),
     responses={
         "200": AccessTokenModel,
@@ -68,18 +126,19 @@ class OAuthApi:
         :raises ApiTypeError, ApiValueError: an argument does not fit the spec; nothing was sent.
         :raises ApiException: the call failed.
         """
-        return self.api_client.call_api(
+        response: ApiResponse[AccessTokenModel] = self.api_client.call_api(
             GET_TOKEN,
-            {
-                "grant_type": grant_type,
-                "client_id": client_id,
-                "client_secret": client_secret,
-                "redirect_uri": redirect_uri,
-                "code": code,
-                "refresh_token": refresh_token,
-            },
+            _get_token_request(
+                grant_type,
+                client_id,
+                client_secret,
+                redirect_uri,
+                code,
+                refresh_token,
+            ),
             _request_timeout,
-        ).data
+        )
+        return response.data
 
     def get_token_with_http_info(
         self,
@@ -98,14 +157,14 @@ class OAuthApi:
         """
         return self.api_client.call_api(
             GET_TOKEN,
-            {
-                "grant_type": grant_type,
-                "client_id": client_id,
-                "client_secret": client_secret,
-                "redirect_uri": redirect_uri,
-                "code": code,
-                "refresh_token": refresh_token,
-            },
+            _get_token_request(
+                grant_type,
+                client_id,
+                client_secret,
+                redirect_uri,
+                code,
+                refresh_token,
+            ),
             _request_timeout,
         )
 

@@ -4,9 +4,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from collections.abc import Mapping
+from typing import Any, Optional, TypeVar
 
-from CyberSource.model_base import Field, Model
+from CyberSource.model_base import Field, Model, as_mapping, unknown_keys
+
+_Self = TypeVar("_Self", bound="UnauthorizedClientError")
 
 
 class UnauthorizedClientError(Model):
@@ -22,6 +25,10 @@ class UnauthorizedClientError(Model):
         Field("error", "error", str),
         Field("error_description", "error_description", str),
     )
+    _wire_names = frozenset({
+        "error",
+        "error_description",
+    })
 
     def __init__(
         self,
@@ -32,3 +39,29 @@ class UnauthorizedClientError(Model):
         self.error = error
         self.error_description = error_description
         self.additional_properties: dict[str, Any] = {}
+
+    @classmethod
+    def from_dict(cls: type[_Self], data: Mapping[str, Any]) -> _Self:
+        """Build the model from parsed JSON; unknown keys go to additional_properties."""
+        if type(data) is not dict:
+            data = as_mapping(data, cls.__name__)
+        model = cls.__new__(cls)
+        model.error = data.get("error")
+        model.error_description = data.get("error_description")
+        wire_names = cls._wire_names
+        model.additional_properties = {} if data.keys() <= wire_names else unknown_keys(data, wire_names)
+        return model
+
+    def validate(self, where: str) -> None:
+        """Check every field against the spec; ``where`` prefixes field names in errors."""
+        # A quick test lets the common case through; anything else gets the spec's full check.
+        if self.error is not None and (
+            type(self.error) is not str
+            or not self.error.isascii()
+        ):
+            self.check_field("error", where)
+        if self.error_description is not None and (
+            type(self.error_description) is not str
+            or not self.error_description.isascii()
+        ):
+            self.check_field("error_description", where)

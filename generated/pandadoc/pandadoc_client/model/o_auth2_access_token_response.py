@@ -4,9 +4,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from collections.abc import Mapping
+from typing import Any, Optional, TypeVar
 
-from pandadoc_client.model_base import Field, Model
+from pandadoc_client.model_base import Field, Model, as_mapping, unknown_keys
+
+_Self = TypeVar("_Self", bound="OAuth2AccessTokenResponse")
 
 
 class OAuth2AccessTokenResponse(Model):
@@ -28,6 +31,13 @@ class OAuth2AccessTokenResponse(Model):
         Field("scope", "scope", str),
         Field("refresh_token", "refresh_token", str),
     )
+    _wire_names = frozenset({
+        "access_token",
+        "token_type",
+        "expires_in",
+        "scope",
+        "refresh_token",
+    })
 
     def __init__(
         self,
@@ -44,3 +54,43 @@ class OAuth2AccessTokenResponse(Model):
         self.scope = scope
         self.refresh_token = refresh_token
         self.additional_properties: dict[str, Any] = {}
+
+    @classmethod
+    def from_dict(cls: type[_Self], data: Mapping[str, Any]) -> _Self:
+        """Build the model from parsed JSON; unknown keys go to additional_properties."""
+        if type(data) is not dict:
+            data = as_mapping(data, cls.__name__)
+        model = cls.__new__(cls)
+        model.access_token = data.get("access_token")
+        model.token_type = data.get("token_type")
+        model.expires_in = data.get("expires_in")
+        model.scope = data.get("scope")
+        model.refresh_token = data.get("refresh_token")
+        wire_names = cls._wire_names
+        model.additional_properties = {} if data.keys() <= wire_names else unknown_keys(data, wire_names)
+        return model
+
+    def validate(self, where: str) -> None:
+        """Check every field against the spec; ``where`` prefixes field names in errors."""
+        # A quick test lets the common case through; anything else gets the spec's full check.
+        if self.access_token is not None and (
+            type(self.access_token) is not str
+            or not self.access_token.isascii()
+        ):
+            self.check_field("access_token", where)
+        if self.token_type is not None and (
+            type(self.token_type) is not str
+            or not self.token_type.isascii()
+        ):
+            self.check_field("token_type", where)
+        self.check_field("expires_in", where)
+        if self.scope is not None and (
+            type(self.scope) is not str
+            or not self.scope.isascii()
+        ):
+            self.check_field("scope", where)
+        if self.refresh_token is not None and (
+            type(self.refresh_token) is not str
+            or not self.refresh_token.isascii()
+        ):
+            self.check_field("refresh_token", where)

@@ -6,11 +6,58 @@ from __future__ import annotations
 
 from typing import Optional
 
-from zuora_client.api_client import ApiClient, Operation
+from zuora_client.api_client import ApiClient, Operation, Request, form_body, header_value
 from zuora_client.api_response import ApiResponse
 from zuora_client.configuration import Timeout
 from zuora_client.model.token_response import TokenResponse
-from zuora_client.model_base import Field
+from zuora_client.model_base import Field, compile_pattern
+
+CREATE_TOKEN_ZUORA_TRACK_ID_PATTERN = compile_pattern(r"^[ !#-&(-9<-~]*$")
+
+
+def _create_token_request(
+    client_id: str,
+    client_secret: str,
+    grant_type: str,
+    zuora_track_id: Optional[str] = None,
+) -> Request:
+    """Check the arguments of ``create_token`` and lay them out as its request; sends nothing."""
+    # A quick test lets the common case through; anything else gets the spec's full check.
+    headers: dict[str, str] = {}
+    form: list[tuple[str, str]] = []
+    if (
+        type(client_id) is not str
+        or not client_id.isascii()
+    ):
+        CREATE_TOKEN.check("client_id", client_id)
+    form.append(("client_id", client_id))
+    if (
+        type(client_secret) is not str
+        or not client_secret.isascii()
+    ):
+        CREATE_TOKEN.check("client_secret", client_secret)
+    form.append(("client_secret", client_secret))
+    if (
+        type(grant_type) is not str
+        or not grant_type.isascii()
+        or grant_type not in ("client_credentials",)
+    ):
+        CREATE_TOKEN.check("grant_type", grant_type)
+    form.append(("grant_type", grant_type))
+    if zuora_track_id is not None and (
+        type(zuora_track_id) is not str
+        or not zuora_track_id.isascii()
+        or len(zuora_track_id) > 64
+        or CREATE_TOKEN_ZUORA_TRACK_ID_PATTERN.search(zuora_track_id) is None
+    ):
+        CREATE_TOKEN.check("zuora_track_id", zuora_track_id)
+    if zuora_track_id is not None:
+        headers["Zuora-Track-Id"] = header_value(zuora_track_id, "zuora_track_id")
+    body = form_body(form)
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    headers["Accept"] = "application/json; charset=utf-8"
+    return "/oauth/token", headers, [], body
+
 
 CREATE_TOKEN = Operation(
     "create_token",
@@ -22,8 +69,7 @@ CREATE_TOKEN = Operation(
         Field("grant_type", "grant_type", str, location="form", required=True, enum=("client_credentials",)),
         Field("zuora_track_id", "Zuora-Track-Id", str, location="header", max_length=64, pattern=r"^[ !#-&(-9<-~]*$"),
     ),
-    content_type="application/x-www-form-urlencoded",
-    accept="application/json; charset=utf-8",
+    build=_create_token_request,
     auth=(),
     responses={
         "200": TokenResponse,
@@ -60,16 +106,17 @@ class OAuthApi:
         :raises ApiTypeError, ApiValueError: an argument does not fit the spec; nothing was sent.
         :raises ApiException: the call failed.
         """
-        return self.api_client.call_api(
+        response: ApiResponse[TokenResponse] = self.api_client.call_api(
             CREATE_TOKEN,
-            {
-                "client_id": client_id,
-                "client_secret": client_secret,
-                "grant_type": grant_type,
-                "zuora_track_id": zuora_track_id,
-            },
+            _create_token_request(
+                client_id,
+                client_secret,
+                grant_type,
+                zuora_track_id,
+            ),
             _request_timeout,
-        ).data
+        )
+        return response.data
 
     def create_token_with_http_info(
         self,
@@ -86,12 +133,12 @@ class OAuthApi:
         """
         return self.api_client.call_api(
             CREATE_TOKEN,
-            {
-                "client_id": client_id,
-                "client_secret": client_secret,
-                "grant_type": grant_type,
-                "zuora_track_id": zuora_track_id,
-            },
+            _create_token_request(
+                client_id,
+                client_secret,
+                grant_type,
+                zuora_track_id,
+            ),
             _request_timeout,
         )
 

@@ -4,9 +4,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from collections.abc import Mapping
+from typing import Any, Optional, TypeVar
 
-from zuora_client.model_base import Field, Model
+from zuora_client.model_base import Field, Model, as_mapping, unknown_keys
+
+_Self = TypeVar("_Self", bound="TokenResponse")
 
 
 class TokenResponse(Model):
@@ -28,6 +31,13 @@ class TokenResponse(Model):
         Field("scope", "scope", str),
         Field("token_type", "token_type", str),
     )
+    _wire_names = frozenset({
+        "access_token",
+        "expires_in",
+        "jti",
+        "scope",
+        "token_type",
+    })
 
     def __init__(
         self,
@@ -44,3 +54,43 @@ class TokenResponse(Model):
         self.scope = scope
         self.token_type = token_type
         self.additional_properties: dict[str, Any] = {}
+
+    @classmethod
+    def from_dict(cls: type[_Self], data: Mapping[str, Any]) -> _Self:
+        """Build the model from parsed JSON; unknown keys go to additional_properties."""
+        if type(data) is not dict:
+            data = as_mapping(data, cls.__name__)
+        model = cls.__new__(cls)
+        model.access_token = data.get("access_token")
+        model.expires_in = data.get("expires_in")
+        model.jti = data.get("jti")
+        model.scope = data.get("scope")
+        model.token_type = data.get("token_type")
+        wire_names = cls._wire_names
+        model.additional_properties = {} if data.keys() <= wire_names else unknown_keys(data, wire_names)
+        return model
+
+    def validate(self, where: str) -> None:
+        """Check every field against the spec; ``where`` prefixes field names in errors."""
+        # A quick test lets the common case through; anything else gets the spec's full check.
+        if self.access_token is not None and (
+            type(self.access_token) is not str
+            or not self.access_token.isascii()
+        ):
+            self.check_field("access_token", where)
+        self.check_field("expires_in", where)
+        if self.jti is not None and (
+            type(self.jti) is not str
+            or not self.jti.isascii()
+        ):
+            self.check_field("jti", where)
+        if self.scope is not None and (
+            type(self.scope) is not str
+            or not self.scope.isascii()
+        ):
+            self.check_field("scope", where)
+        if self.token_type is not None and (
+            type(self.token_type) is not str
+            or not self.token_type.isascii()
+        ):
+            self.check_field("token_type", where)
