@@ -1,4 +1,4 @@
-"""Static checks: ruff on the generated code, mypy --strict on a user's script.
+"""Static checks: ruff on the generated code, mypy --strict on it and on a user's script.
 
 The negative check proves the installed packages' annotations reach the type checker
 (py.typed): a script with type errors must fail, at the lines that hold them.
@@ -60,6 +60,18 @@ def test_mypy_strict_passes_on_the_typing_script(mypy_cache: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Success: no issues found in 1 source file" in result.stdout
+
+
+@pytest.mark.parametrize("provider", PROVIDERS, ids=lambda p: p.name)
+def test_mypy_strict_passes_on_the_generated_package_itself(
+    provider: Provider, mypy_cache: Path
+) -> None:
+    """The package's own code, not only what a user's script sees of it."""
+    result = _run(
+        [MYPY, "--strict", "--cache-dir", mypy_cache, "-p", provider.package], provider.generated
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success: no issues found" in result.stdout
 
 
 # Each wrong line ends with `# E: <mypy error code>`; reveal_type lines with `# R: <type>`.
