@@ -26,6 +26,12 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def quartiles(values: list[float]) -> tuple[float, float]:
+    """The first and third quartile (the interquartile range's ends)."""
+    ordered = sorted(values)
+    return ordered[len(ordered) // 4], ordered[(3 * len(ordered)) // 4]
+
+
 @dataclass
 class Rounds:
     """Per-call costs of several sides timed in the same rounds, each round in a new order."""
@@ -154,6 +160,29 @@ def fresh_interpreter_rounds(
         for module in modules[shift:] + modules[:shift]:
             results[module].append(measure(module))
     return results
+
+
+def paired_interpreter_rounds(
+    baseline: str, modules: list[str], rounds: int, measure: Callable[[str], float]
+) -> tuple[list[float], dict[str, list[float]]]:
+    """Per round, ``measure`` each module right next to a run of ``baseline`` (order
+    alternating), so a pair shares the machine's state of the moment.
+
+    Returns every baseline figure and, per module, the ratio of each pair.
+    """
+    for module in [baseline, *modules]:  # warm the OS file cache and make sure every .pyc exists
+        measure(module)
+    baseline_runs: list[float] = []
+    ratios: dict[str, list[float]] = {module: [] for module in modules}
+    for round_number in range(rounds):
+        for index, module in enumerate(modules):
+            if (round_number + index) % 2:
+                base, own = measure(baseline), measure(module)
+            else:
+                own, base = measure(module), measure(baseline)
+            baseline_runs.append(base)
+            ratios[module].append(own / base)
+    return baseline_runs, ratios
 
 
 def installed_dir(package: str) -> Path:
