@@ -239,10 +239,7 @@ class ApiClient:
 
     def _read(self, operation: Operation, response: RESTResponse) -> ApiResponse[Any]:
         status = response.status
-        if status in operation.responses_by_status:
-            response_type = operation.responses_by_status[status]
-        else:
-            response_type = operation.response_type(status)
+        response_type = operation.response_type(status)
         if 200 <= status < 300:
             data = self._parse(response_type, response) if response_type else None
             return ApiResponse(status, response.headers, data, response.data)

@@ -37,7 +37,6 @@ class Field:
         "name",
         "nullable",
         "pattern",
-        "plain_text",
         "required",
         "secret",
         "wire_name",
@@ -77,8 +76,6 @@ class Field:
         self.maximum = maximum
         constraints = (enum, min_length, max_length, pattern, minimum, maximum)
         self._constrained = any(c is not None for c in constraints)
-        #: Any ASCII str fits: no constraint to check beyond the type.
-        self.plain_text = kind is str and not self._constrained
         self._regex: Optional[re.Pattern[str]] = None  # compiled on first use
 
     def check(self, value: Any, where: str, name: Optional[str] = None) -> None:
@@ -220,6 +217,8 @@ def as_mapping(data: Any, model: str) -> Mapping[str, Any]:
 
 def unknown_keys(data: Mapping[str, Any], wire_names: frozenset[str]) -> dict[str, Any]:
     """The entries of ``data`` whose keys are not among a model's wire names."""
+    if data.keys() <= wire_names:  # the common case: nothing unknown
+        return {}
     return {key: value for key, value in data.items() if key not in wire_names}
 
 

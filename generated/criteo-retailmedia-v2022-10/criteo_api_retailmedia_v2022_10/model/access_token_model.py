@@ -60,8 +60,7 @@ class AccessTokenModel(Model):
         model.token_type = data.get("token_type")
         model.refresh_token = data.get("refresh_token")
         model.expires_in = data.get("expires_in")
-        wire_names = cls._wire_names
-        model.additional_properties = {} if data.keys() <= wire_names else unknown_keys(data, wire_names)
+        model.additional_properties = unknown_keys(data, cls._wire_names)
         return model
 
     def validate(self, where: str) -> None:

@@ -54,8 +54,7 @@ class OAuthErrorModel(Model):
         model.error = data.get("error")
         model.error_description = data.get("error_description")
         model.error_uri = data.get("error_uri")
-        wire_names = cls._wire_names
-        model.additional_properties = {} if data.keys() <= wire_names else unknown_keys(data, wire_names)
+        model.additional_properties = unknown_keys(data, cls._wire_names)
         return model
 
     def validate(self, where: str) -> None:

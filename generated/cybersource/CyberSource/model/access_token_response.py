@@ -78,8 +78,7 @@ class AccessTokenResponse(Model):
         model.scope = data.get("scope")
         model.refresh_token_expires_in = data.get("refresh_token_expires_in")
         model.client_status = data.get("client_status")
-        wire_names = cls._wire_names
-        model.additional_properties = {} if data.keys() <= wire_names else unknown_keys(data, wire_names)
+        model.additional_properties = unknown_keys(data, cls._wire_names)
         return model
 
     def validate(self, where: str) -> None:

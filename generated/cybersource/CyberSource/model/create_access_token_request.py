@@ -66,8 +66,7 @@ class CreateAccessTokenRequest(Model):
         model.grant_type = data.get("grant_type")
         model.code = data.get("code")
         model.refresh_token = data.get("refresh_token")
-        wire_names = cls._wire_names
-        model.additional_properties = {} if data.keys() <= wire_names else unknown_keys(data, wire_names)
+        model.additional_properties = unknown_keys(data, cls._wire_names)
         return model
 
     def validate(self, where: str) -> None:

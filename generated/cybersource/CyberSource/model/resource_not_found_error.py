@@ -48,8 +48,7 @@ class ResourceNotFoundError(Model):
         model = cls.__new__(cls)
         model.error = data.get("error")
         model.error_description = data.get("error_description")
-        wire_names = cls._wire_names
-        model.additional_properties = {} if data.keys() <= wire_names else unknown_keys(data, wire_names)
+        model.additional_properties = unknown_keys(data, cls._wire_names)
         return model
 
     def validate(self, where: str) -> None:

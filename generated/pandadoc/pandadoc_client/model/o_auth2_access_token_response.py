@@ -66,8 +66,7 @@ class OAuth2AccessTokenResponse(Model):
         model.expires_in = data.get("expires_in")
         model.scope = data.get("scope")
         model.refresh_token = data.get("refresh_token")
-        wire_names = cls._wire_names
-        model.additional_properties = {} if data.keys() <= wire_names else unknown_keys(data, wire_names)
+        model.additional_properties = unknown_keys(data, cls._wire_names)
         return model
 
     def validate(self, where: str) -> None:

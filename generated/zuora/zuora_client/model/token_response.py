@@ -66,8 +66,7 @@ class TokenResponse(Model):
         model.jti = data.get("jti")
         model.scope = data.get("scope")
         model.token_type = data.get("token_type")
-        wire_names = cls._wire_names
-        model.additional_properties = {} if data.keys() <= wire_names else unknown_keys(data, wire_names)
+        model.additional_properties = unknown_keys(data, cls._wire_names)
         return model
 
     def validate(self, where: str) -> None:
