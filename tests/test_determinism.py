@@ -10,14 +10,12 @@ from __future__ import annotations
 import difflib
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from generation import finish_batch, sort_imports, start_batch
 from providers import PROVIDERS, REPO_ROOT
-
-BIN = Path(sys.executable).parent
 
 
 def _configs(root: Path) -> dict[str, dict[str, object]]:
@@ -48,36 +46,12 @@ def _start_generation(workdir: Path) -> subprocess.Popen[bytes]:
     shutil.copy2(REPO_ROOT / "ruff.toml", workdir / "ruff.toml")
     configs = sorted(_configs(workdir))  # paths relative to the root, as the Makefile gives
     assert configs == sorted(CONFIGS)
-    return subprocess.Popen(
-        [str(BIN / "openapi-generator-cli"), "batch", "--fail-fast", *configs],
-        cwd=workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    return start_batch(configs, workdir)
 
 
 def _finish_generation(workdir: Path, process: subprocess.Popen[bytes]) -> None:
-    output, _ = process.communicate(timeout=240)
-    assert process.returncode == 0, output.decode(errors="replace")[-4000:]
-    # Mustache cannot sort: the Makefile puts imports and __all__ in ruff's order.
-    fix = subprocess.run(
-        [
-            str(BIN / "ruff"),
-            "check",
-            "--quiet",
-            "--no-cache",
-            "--fix-only",
-            "--select",
-            "I001,RUF022",
-            *PYTHON_FOLDERS,
-        ],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert fix.returncode == 0, fix.stdout + fix.stderr
+    finish_batch(process)
+    sort_imports(PYTHON_FOLDERS, workdir)
 
 
 @pytest.fixture(scope="module")

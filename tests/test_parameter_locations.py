@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import importlib
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 import yaml
+from generation import BIN, finish_batch, sort_imports, start_batch
 from providers import REPO_ROOT
 from pytest_httpserver import HTTPServer
 
-BIN = Path(sys.executable).parent
 PACKAGE = "locations_probe"
 
 
@@ -48,25 +48,17 @@ def probe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     )
     config_path = root / "locations-python.yaml"
     config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    generation = subprocess.run(
-        [str(BIN / "openapi-generator-cli"), "batch", "--fail-fast", str(config_path)],
+    finish_batch(start_batch([str(config_path)], root))
+    out = root / "out"
+    shutil.copy2(REPO_ROOT / "ruff.toml", root / "ruff.toml")  # the settings `make generate` uses
+    sort_imports([str(out)], root)
+    lint = subprocess.run(
+        [str(BIN / "ruff"), "check", "--no-cache", str(out / PACKAGE)],
         cwd=root,
         capture_output=True,
         text=True,
-        timeout=240,
         check=False,
     )
-    assert generation.returncode == 0, (generation.stdout + generation.stderr)[-4000:]
-    out = root / "out"
-    ruff = [str(BIN / "ruff"), "check", "--no-cache", "--config", str(REPO_ROOT / "ruff.toml")]
-    fixed = subprocess.run(
-        [*ruff, "--fix-only", "--select", "I001,RUF022", str(out)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
-    lint = subprocess.run([*ruff, str(out / PACKAGE)], capture_output=True, text=True, check=False)
     assert lint.returncode == 0, lint.stdout + lint.stderr
     types = subprocess.run(
         [str(BIN / "mypy"), "--strict", "--no-incremental", "-p", PACKAGE],
