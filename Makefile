@@ -35,6 +35,10 @@ $(GENERATED) &: $(SPECS) $(CONFIGS) openapi/python-common.yaml $(TEMPLATES) Make
 	rm -rf $(addprefix generated/,$(PYTHON_PACKAGES) $(NODE_PACKAGES))
 	$(BIN)/openapi-generator-cli batch --fail-fast $(CONFIGS) > $(STAMPS)/generate.log 2>&1 \
 		|| { cat $(STAMPS)/generate.log; exit 1; }
+	@# The JavaScript runtime is source, copied verbatim into each Node package's src/.
+	@for config in $(wildcard openapi/*-node.yaml); do \
+		cp templates/javascript/runtime/*.js "$$(sed -n 's/^outputDir: *//p' $$config)/src/"; \
+	done
 	@# Mustache cannot sort: put imports and __all__ in ruff's order.
 	$(BIN)/ruff check --quiet --fix-only --select I001,RUF022 $(addprefix generated/,$(PYTHON_PACKAGES))
 	@echo "generated: $(PYTHON_PACKAGES) $(NODE_PACKAGES)"
