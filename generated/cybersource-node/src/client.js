@@ -56,6 +56,8 @@ const OPTIONS = Object.freeze({
 
 /** Visible ASCII, spaces and tabs: what a header value may hold. */
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
+/** Text that is empty or only white space. */
+const BLANK = /^\s*$/;
 /** Text a form field keeps as it is; the rest goes through URLSearchParams' encoding. */
 const FORM_SAFE = /^[A-Za-z0-9_.*-]*$/;
 
@@ -210,7 +212,6 @@ class BaseApiClient {
    * @returns {Request}
    */
   buildRequest(operation, args) {
-    const where = (/** @type {string} */ name) => `'${name}' when calling ${operation.operationId}`;
     let path = operation.path;
     let query = '';
     /** @type {Object<string, string>} */
@@ -237,21 +238,21 @@ class BaseApiClient {
       const value = args[param.name];
       if (value === undefined || value === null) {
         if (param.required) {
-          throw new ApiValueError(`Missing the required parameter ${where(param.name)}`);
+          throw new ApiValueError(`Missing the required parameter ${whereOf(operation, param)}`);
         }
         continue;
       }
       if (param.in === 'formModel') {
         // x-form-model: one model argument whose fields are the form fields.
         const Cls = param.type;
-        const model = toModel(value, Cls, where(param.name));
-        checkModel(model, Cls, where(param.name));
-        for (const [name, text, spec] of formFields(model, Cls, where(param.name))) {
+        const model = toModel(value, Cls, whereOf(operation, param));
+        checkModel(model, Cls, whereOf(operation, param));
+        for (const [name, text, spec] of formFields(model, Cls, whereOf(operation, param))) {
           addFormField(name, text, spec);
         }
         continue;
       }
-      checkValue(value, param, where(param.name));
+      checkValue(value, param, whereOf(operation, param));
       const baseName = /** @type {string} */ (param.baseName);
       if (param.in === 'body') {
         body = value;
@@ -271,10 +272,10 @@ class BaseApiClient {
           }
           break;
         case 'header':
-          headers[baseName] = headerValue(texts.join(','), where(param.name));
+          headers[baseName] = headerValue(texts.join(','), whereOf(operation, param));
           break;
         case 'cookie':
-          cookies.push(`${baseName}=${headerValue(encodeURIComponent(texts.join(',')), where(param.name))}`);
+          cookies.push(`${baseName}=${headerValue(encodeURIComponent(texts.join(',')), whereOf(operation, param))}`);
           break;
         case 'form':
           for (const text of texts) {
@@ -282,7 +283,7 @@ class BaseApiClient {
           }
           break;
         default:
-          throw new ApiValueError(`Parameters in ${param.in} are not supported (${where(param.name)})`);
+          throw new ApiValueError(`Parameters in ${param.in} are not supported (${whereOf(operation, param)})`);
       }
     }
     if (cookies.length) {
@@ -296,7 +297,14 @@ class BaseApiClient {
     } else if (body !== undefined) {
       payload = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(plainData(body)), 'utf8');
     }
-    const requestHeaders = { ...this.defaultHeaders, ...headers };
+    /** @type {Object<string, string>} */
+    const requestHeaders = {};
+    for (const name in this.defaultHeaders) {
+      requestHeaders[name] = this.defaultHeaders[name];
+    }
+    for (const name in headers) {
+      requestHeaders[name] = headers[name];
+    }
     if (operation.accept) {
       requestHeaders.Accept = operation.accept;
     }
@@ -450,57 +458,32 @@ class BaseApiClient {
     const response = { status, statusText: answer.statusText, headers: answer.headers, text, body: undefined };
     const type = responseType(operation, status);
     const ok = status >= 200 && status < 300;
-    const malformed = (/** @type {string} */ problem) => ({
-      error: new MalformedResponseError(
-        `${operation.operationId}: the HTTP ${status} answer is malformed: ${problem}`,
+    if (!ok && !answer.tooLarge) {
+      return { error: this.httpError(operation, request, answer, text, type, response), data: null, response };
+    }
+    try {
+      if (answer.tooLarge) {
+        throw new ShapeError(`it is larger than maxResponseBytes (${this.maxResponseBytes})`);
+      }
+      return { error: null, data: readData(operation, text, contentType, type, response), response };
+    } catch (problem) {
+      if (!(problem instanceof ShapeError)) {
+        throw problem;
+      }
+      const error = new MalformedResponseError(
+        `${operation.operationId}: the HTTP ${status} answer is malformed: ${problem.message}`,
         {
           status,
           statusText: answer.statusText,
           headers: answer.headers,
           body: redact(text, request.secrets),
-          hideBody: ok,
+          hideBody: ok, // a successful answer may hold tokens
           response,
           retryAfter: retryAfterSeconds(header(answer.headers, 'retry-after'), this.now()),
         },
-      ),
-      data: null,
-      response,
-    });
-    if (answer.tooLarge) {
-      return malformed(`it is larger than maxResponseBytes (${this.maxResponseBytes})`);
+      );
+      return { error, data: null, response };
     }
-    if (!ok) {
-      return { error: this.httpError(operation, request, answer, text, type, response), data: null, response };
-    }
-    if (!type) {
-      response.body = parseJson(text);
-      return { error: null, data: response.body === undefined ? null : response.body, response };
-    }
-    const shown = `(Content-Type: ${contentType || 'none'})`;
-    if (text.trim() === '') {
-      return malformed(`an empty answer ${shown}`);
-    }
-    let parsed;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return malformed(`an answer that is not JSON ${shown}`);
-    }
-    response.body = parsed;
-    let data;
-    try {
-      data = typeof type === 'function' ? readAnswer(type, parsed) : parsed;
-    } catch (problem) {
-      if (problem instanceof ShapeError) {
-        return malformed(problem.message);
-      }
-      throw problem;
-    }
-    if (operation.tokenGrants && (typeof data.access_token !== 'string' || data.access_token === '')) {
-      // RFC 6749 5.1: a token answer carries an access_token.
-      return malformed(`the token answer has no access_token, which OAuth 2.0 requires`);
-    }
-    return { error: null, data, response };
   }
 
   /**
@@ -538,6 +521,57 @@ class BaseApiClient {
   }
 }
 
+/** @type {WeakMap<FieldSpec, string>} */
+const whereCache = new WeakMap();
+
+/**
+ * How messages name a parameter: `'name' when calling operationId`.
+ * @param {Operation} operation
+ * @param {FieldSpec} param
+ * @returns {string}
+ */
+function whereOf(operation, param) {
+  let where = whereCache.get(param);
+  if (where === undefined) {
+    where = `'${param.name}' when calling ${operation.operationId}`;
+    whereCache.set(param, where);
+  }
+  return where;
+}
+
+/**
+ * The data of a successful answer, checked against the type the spec declares for its
+ * status; sets response.body. Throws a ShapeError saying what is wrong.
+ * @param {Operation} operation
+ * @param {string} text
+ * @param {string} contentType
+ * @param {any} type
+ * @param {Response} response
+ * @returns {any}
+ */
+function readData(operation, text, contentType, type, response) {
+  if (!type) {
+    response.body = parseJson(text);
+    return response.body === undefined ? null : response.body;
+  }
+  if (BLANK.test(text)) {
+    throw new ShapeError(`an empty answer (Content-Type: ${contentType || 'none'})`);
+  }
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ShapeError(`an answer that is not JSON (Content-Type: ${contentType || 'none'})`);
+  }
+  response.body = parsed;
+  const data = typeof type === 'function' ? readAnswer(type, parsed) : parsed;
+  if (operation.tokenGrants && (typeof data.access_token !== 'string' || data.access_token === '')) {
+    // RFC 6749 section 5.1: a token answer carries an access_token.
+    throw new ShapeError('the token answer has no access_token, which OAuth 2.0 requires');
+  }
+  return data;
+}
+
 /**
  * The type the spec declares for a status: the exact code, then its range, then default.
  * @param {Operation} operation
@@ -560,7 +594,7 @@ function responseType(operation, status) {
  * @returns {unknown} The parsed JSON, or undefined when the text is empty or not JSON.
  */
 function parseJson(text) {
-  if (text.trim() === '') {
+  if (BLANK.test(text)) {
     return undefined;
   }
   try {
