@@ -12,7 +12,7 @@ const fs = require('fs');
 const errors = require('./errors');
 const {
   ApiConnectionError, ApiTypeError, ApiValueError, MalformedResponseError,
-  errorClassFor, oauthErrorFields, redact, retryAfterSeconds,
+  errorClassFor, hidden, oauthErrorFields, redact, retryAfterSeconds,
 } = errors;
 const {
   ShapeError, checkModel, checkValue, formFields, plainData, readAnswer, toModel, toText,
@@ -363,11 +363,12 @@ class BaseApiClient {
     if (this.tlsCache === undefined || this.tlsCache.key !== key) {
       /** @type {Object<string, unknown>} */
       const options = { rejectUnauthorized: this.rejectUnauthorized };
-      if ((this.certFile === undefined) !== (this.keyFile === undefined)) {
+      // An empty path (an unset environment variable, say) counts as none.
+      if (!this.certFile !== !this.keyFile) {
         throw new ApiValueError('certFile and keyFile go together: give both for mutual TLS, or neither');
       }
       for (const [option, file] of [['cert', this.certFile], ['key', this.keyFile], ['ca', this.caFile]]) {
-        if (file !== undefined && file !== null) {
+        if (file) {
           options[/** @type {string} */ (option)] = readSetting(/** @type {string} */ (file), `${option}File`);
         }
       }
@@ -502,13 +503,16 @@ class BaseApiClient {
     const statusText = clean(answer.statusText);
     const oauth = oauthErrorFields(body);
     const parsed = parseJson(body);
+    // The response goes to the callback too: it shows the redacted answer.
+    response.text = body;
+    response.statusText = statusText;
     response.body = parsed;
     let message = `${operation.operationId} failed: HTTP ${answer.status}${statusText ? ` ${statusText}` : ''}`;
     if (oauth.error) {
       message += `: ${oauth.error}${oauth.error_description ? ` (${oauth.error_description})` : ''}`;
     }
     const ErrorClass = errorClassFor(answer.status);
-    return new ErrorClass(message.replace(/\s+/g, ' '), {
+    const error = new ErrorClass(message.replace(/\s+/g, ' '), {
       status: answer.status,
       statusText,
       headers: answer.headers,
@@ -518,6 +522,9 @@ class BaseApiClient {
       retryAfter: retryAfterSeconds(header(answer.headers, 'retry-after'), this.now()),
       ...oauth,
     });
+    // The answer as it came, secrets included: only under this explicit name.
+    hidden(error, 'rawBody', text);
+    return error;
   }
 }
 

@@ -129,7 +129,8 @@ function failure(request, error, connected) {
     return error;
   }
   const code = error && typeof error.code === 'string' ? error.code : undefined;
-  const cause = (error && error.message) || String(error);
+  // One line: OpenSSL's messages end in a newline; its `reason` is the readable part.
+  const cause = String((error && (error.reason || error.message)) || error).replace(/\s+/g, ' ').trim();
   if (!connected || (code !== undefined && NOT_CONNECTED.has(code))) {
     return new ApiConnectionError(`could not connect for ${request.where}: ${cause}`, { connected: false, code, cause: error });
   }
