@@ -135,6 +135,8 @@ declare namespace CyberSource {
     headers?: Record<string, string | string[] | undefined>;
     /** The answer's text, secrets of the request replaced by [REDACTED]. */
     body?: string;
+    /** The answer's text as it came, secrets included (error statuses only). */
+    rawBody?: string;
     /** The body as the error model the spec declares for the status. */
     data: unknown;
     response?: Response;
