@@ -2,7 +2,7 @@
 
 'use strict';
 
-const { BaseApiClient } = require('./client');
+const { BaseApiClient } = require('./client.js');
 
 /**
  * Sends the operations of the API classes; every API class uses

@@ -11,15 +11,23 @@
  * @module CyberSource
  * @version 1.0.0
  */
-const ApiClient = require('./ApiClient');
-const errors = require('./errors');
-const OAuthApi = require('./api/OAuthApi');
-const { BaseTokenManager } = require('./token_manager');
+const ApiClient = require('./ApiClient.js');
+const errors = require('./errors.js');
+const OAuthApi = require('./api/OAuthApi.js');
+
+/** Made on first use, so that require() does not pay for it. */
+let TokenManager;
 
 /** Keeps a valid access token from createAccessToken (see the README, "Keeping a token"). */
-class TokenManager extends BaseTokenManager {}
-TokenManager.operation = OAuthApi.operations.createAccessToken;
-TokenManager.ApiClient = ApiClient;
+function tokenManager() {
+  if (TokenManager === undefined) {
+    const { BaseTokenManager } = require('./token_manager.js');
+    TokenManager = class TokenManager extends BaseTokenManager {};
+    TokenManager.operation = OAuthApi.operations.createAccessToken;
+    TokenManager.ApiClient = ApiClient;
+  }
+  return TokenManager;
+}
 
 module.exports = {
   /** The HTTP client; `ApiClient.instance` is the one the API classes use by default. */
@@ -40,16 +48,19 @@ module.exports = {
   ApiTypeError: errors.ApiTypeError,
   ApiValueError: errors.ApiValueError,
   /** An access token and the refresh token that renews it. */
-  AccessTokenResponse: require('./model/AccessTokenResponse'),
+  AccessTokenResponse: require('./model/AccessTokenResponse.js'),
   /** The request was invalid. */
-  BadRequestError: require('./model/BadRequestError'),
+  BadRequestError: require('./model/BadRequestError.js'),
   /** The form fields of a token request. */
-  CreateAccessTokenRequest: require('./model/CreateAccessTokenRequest'),
+  CreateAccessTokenRequest: require('./model/CreateAccessTokenRequest.js'),
   /** The resource was not found. */
-  ResourceNotFoundError: require('./model/ResourceNotFoundError'),
+  ResourceNotFoundError: require('./model/ResourceNotFoundError.js'),
   /** The client is not authorized. */
-  UnauthorizedClientError: require('./model/UnauthorizedClientError'),
+  UnauthorizedClientError: require('./model/UnauthorizedClientError.js'),
   /** The OAuth operations. */
   OAuthApi,
-  TokenManager,
+  /** Keeps a valid access token (see the README, "Keeping a token"). */
+  get TokenManager() {
+    return tokenManager();
+  },
 };

@@ -7,7 +7,7 @@
 // The generated subclass sets `operation` (the token operation, whose `tokenGrants` come
 // from the spec's x-token-manager) and `ApiClient` on the class.
 
-const { ApiError, ApiTypeError, ApiValueError, MalformedResponseError } = require('./errors');
+const { ApiError, ApiTypeError, ApiValueError, MalformedResponseError } = require('./errors.js');
 
 /**
  * @typedef {import('./client').Operation} Operation

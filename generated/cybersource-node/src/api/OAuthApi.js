@@ -2,12 +2,12 @@
 
 'use strict';
 
-const ApiClient = require('../ApiClient');
-const { ApiTypeError } = require('../errors');
-const AccessTokenResponse = require('../model/AccessTokenResponse');
-const BadRequestError = require('../model/BadRequestError');
-const ResourceNotFoundError = require('../model/ResourceNotFoundError');
-const UnauthorizedClientError = require('../model/UnauthorizedClientError');
+const ApiClient = require('../ApiClient.js');
+const { ApiTypeError } = require('../errors.js');
+const AccessTokenResponse = require('../model/AccessTokenResponse.js');
+const BadRequestError = require('../model/BadRequestError.js');
+const ResourceNotFoundError = require('../model/ResourceNotFoundError.js');
+const UnauthorizedClientError = require('../model/UnauthorizedClientError.js');
 
 /**
  * The OAuth operations.
@@ -42,7 +42,7 @@ class OAuthApi {
     if (callback !== undefined && callback !== null) {
       return this.apiClient.callApi(operation, args, callback);
     }
-    return this.apiClient.callApi(operation, args).then((result) => result.data);
+    return this.apiClient.callApiForData(operation, args);
   }
 
   /**
@@ -79,7 +79,7 @@ OAuthApi.operations = Object.freeze({
     authNames: [],
     params: [
       // x-form-model: one CreateAccessTokenRequest argument; its fields are the form fields.
-      { name: 'createAccessTokenRequest', in: 'formModel', type: require('../model/CreateAccessTokenRequest'), required: true },
+      { name: 'createAccessTokenRequest', in: 'formModel', type: require('../model/CreateAccessTokenRequest.js'), required: true },
       { name: 'vCClientCorrelationId', baseName: 'v-c-client-correlation-id', in: 'header', type: 'String', minLength: 36, maxLength: 36, pattern: '/^[A-Za-z0-9\\.\\-_:]+$/' },
     ],
     returnType: AccessTokenResponse,

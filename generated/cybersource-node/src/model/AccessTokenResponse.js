@@ -2,7 +2,7 @@
 
 'use strict';
 
-const { Model } = require('../model_base');
+const { Model } = require('../model_base.js');
 
 /**
  * An access token and the refresh token that renews it.

@@ -2,7 +2,7 @@
 
 'use strict';
 
-const { Model } = require('../model_base');
+const { Model } = require('../model_base.js');
 
 /**
  * The request was invalid.
