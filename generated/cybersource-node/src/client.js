@@ -9,15 +9,15 @@
 
 const fs = require('fs');
 
-const errors = require('./errors');
+const errors = require('./errors.js');
 const {
   ApiConnectionError, ApiTypeError, ApiValueError, MalformedResponseError,
   errorClassFor, hidden, oauthErrorFields, redact, retryAfterSeconds,
 } = errors;
 const {
   ShapeError, checkModel, checkValue, formFields, plainData, readAnswer, toModel, toText,
-} = require('./model_base');
-const transport = require('./transport');
+} = require('./model_base.js');
+const transport = require('./transport.js');
 
 /** Statuses that say the request was not processed, so sending it again is safe. */
 const RETRY_STATUSES = new Set([429, 503]);
@@ -90,7 +90,7 @@ class BaseApiClient {
       throw new ApiTypeError('ApiClient takes a base URL or an object of options');
     }
     for (const key of Object.keys(given)) {
-      if (!Object.prototype.hasOwnProperty.call(OPTIONS, key)) {
+      if (!hasOwn(OPTIONS, key)) {
         throw new ApiTypeError(`ApiClient has no option '${key}'; it takes ${Object.keys(OPTIONS).join(', ')}`);
       }
     }
@@ -156,7 +156,7 @@ class BaseApiClient {
 
   /** The client every API class uses unless it is given another one. */
   static get instance() {
-    if (!Object.prototype.hasOwnProperty.call(this, 'defaultInstance')) {
+    if (!hasOwn(this, 'defaultInstance')) {
       Object.defineProperty(this, 'defaultInstance', { value: new this(), writable: true, configurable: true });
     }
     return /** @type {any} */ (this).defaultInstance;
@@ -206,6 +206,25 @@ class BaseApiClient {
   }
 
   /**
+   * callApi without a callback, for the data alone: a Promise of the data.
+   * @param {Operation} operation
+   * @param {Object<string, unknown>} args
+   * @returns {Promise<any>}
+   */
+  callApiForData(operation, args) {
+    const request = this.buildRequest(operation, args);
+    return new Promise((resolve, reject) => {
+      this.send(operation, request, (error, data) => {
+        if (error) {
+          reject(error);
+        } else {
+          resolve(data);
+        }
+      });
+    });
+  }
+
+  /**
    * The request of one call; throws when an argument does not fit the spec.
    * @param {Operation} operation
    * @param {Object<string, unknown>} args
@@ -216,8 +235,7 @@ class BaseApiClient {
     let query = '';
     /** @type {Object<string, string>} */
     const headers = {};
-    /** @type {string[]} */
-    const cookies = [];
+    let cookies = '';
     let form = '';
     /** @type {unknown} */
     let body;
@@ -247,9 +265,7 @@ class BaseApiClient {
         const Cls = param.type;
         const model = toModel(value, Cls, whereOf(operation, param));
         checkModel(model, Cls, whereOf(operation, param));
-        for (const [name, text, spec] of formFields(model, Cls, whereOf(operation, param))) {
-          addFormField(name, text, spec);
-        }
+        formFields(model, Cls, whereOf(operation, param), addFormField);
         continue;
       }
       checkValue(value, param, whereOf(operation, param));
@@ -275,7 +291,7 @@ class BaseApiClient {
           headers[baseName] = headerValue(texts.join(','), whereOf(operation, param));
           break;
         case 'cookie':
-          cookies.push(`${baseName}=${headerValue(encodeURIComponent(texts.join(',')), whereOf(operation, param))}`);
+          cookies += `${cookies ? '; ' : ''}${baseName}=${headerValue(encodeURIComponent(texts.join(',')), whereOf(operation, param))}`;
           break;
         case 'form':
           for (const text of texts) {
@@ -286,8 +302,8 @@ class BaseApiClient {
           throw new ApiValueError(`Parameters in ${param.in} are not supported (${whereOf(operation, param)})`);
       }
     }
-    if (cookies.length) {
-      headers.Cookie = cookies.join('; ');
+    if (cookies) {
+      headers.Cookie = cookies;
     }
 
     /** @type {Buffer|null} */
@@ -561,7 +577,7 @@ function readData(operation, text, contentType, type, response) {
     response.body = parseJson(text);
     return response.body === undefined ? null : response.body;
   }
-  if (BLANK.test(text)) {
+  if (isBlank(text)) {
     throw new ShapeError(`an empty answer (Content-Type: ${contentType || 'none'})`);
   }
   let parsed;
@@ -580,20 +596,40 @@ function readData(operation, text, contentType, type, response) {
 }
 
 /**
+ * Whether text is empty or only white space; JSON text mostly starts with a brace.
+ * @param {string} text
+ * @returns {boolean}
+ */
+function isBlank(text) {
+  return text.length === 0 || (text.charCodeAt(0) <= 0x20 && BLANK.test(text));
+}
+
+/**
  * The type the spec declares for a status: the exact code, then its range, then default.
  * @param {Operation} operation
  * @param {number} status
  * @returns {any}
  */
 function responseType(operation, status) {
-  const code = String(status);
   const responses = operation.responses;
-  for (const key of [code, `${code[0]}XX`, 'default']) {
-    if (Object.prototype.hasOwnProperty.call(responses, key)) {
-      return responses[key];
-    }
+  const code = String(status);
+  if (hasOwn(responses, code)) {
+    return responses[code];
   }
-  return null;
+  const range = `${code[0]}XX`;
+  if (hasOwn(responses, range)) {
+    return responses[range];
+  }
+  return hasOwn(responses, 'default') ? responses.default : null;
+}
+
+/**
+ * @param {object} object
+ * @param {string} key
+ * @returns {boolean}
+ */
+function hasOwn(object, key) {
+  return Object.prototype.hasOwnProperty.call(object, key);
 }
 
 /**
@@ -601,7 +637,7 @@ function responseType(operation, status) {
  * @returns {unknown} The parsed JSON, or undefined when the text is empty or not JSON.
  */
 function parseJson(text) {
-  if (BLANK.test(text)) {
+  if (isBlank(text)) {
     return undefined;
   }
   try {
@@ -629,8 +665,14 @@ function header(headers, name) {
  * @returns {string}
  */
 function decode(bytes, contentType) {
-  const match = /;\s*charset="?([^";\s]+)"?/i.exec(contentType);
-  const charset = match ? match[1].toLowerCase() : 'utf-8';
+  let charset = charsets.get(contentType);
+  if (charset === undefined) {
+    const match = /;\s*charset="?([^";\s]+)"?/i.exec(contentType);
+    charset = match ? match[1].toLowerCase() : 'utf-8';
+    if (charsets.size < 64) {
+      charsets.set(contentType, charset);
+    }
+  }
   if (charset === 'utf-8' || charset === 'utf8') {
     return bytes.toString('utf8');
   }
@@ -640,6 +682,9 @@ function decode(bytes, contentType) {
     return bytes.toString('utf8');
   }
 }
+
+/** @type {Map<string, string>} Content-Type -> charset, for the few a server sends. */
+const charsets = new Map();
 
 /**
  * A name or value as application/x-www-form-urlencoded text: UTF-8 percent-encoded,

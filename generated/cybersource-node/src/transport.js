@@ -13,7 +13,7 @@
 const http = require('http');
 const https = require('https');
 
-const { ApiConnectionError, ApiTimeoutError } = require('./errors');
+const { ApiConnectionError, ApiTimeoutError } = require('./errors.js');
 
 /** Error codes of a connection that could not be made: the server saw nothing. */
 const NOT_CONNECTED = new Set([
@@ -38,16 +38,14 @@ const NOT_CONNECTED = new Set([
  */
 function send(request, callback) {
   let done = false;
-  let connected = false;
-  /** @type {NodeJS.Timeout|undefined} */
-  let connectTimer;
+  // Watched until the answer is complete: first the connect timeout, then the read timeout,
+  // counted from the connection and from each chunk of the answer.
+  const watch = { since: now(), limit: request.timeout.connect, connected: false, expire: () => {} };
   /** @type {TransportCallback} */
   const finish = (error, answer) => {
     if (!done) {
       done = true;
-      if (connectTimer !== undefined) {
-        clearTimeout(connectTimer);
-      }
+      unwatch(watch);
       callback(error, answer);
     }
   };
@@ -69,29 +67,32 @@ function send(request, callback) {
     process.nextTick(finish, failure(request, error, false));
     return;
   }
+  const connect = () => {
+    watch.connected = true;
+    watch.since = now();
+    watch.limit = request.timeout.read;
+  };
+  watch.expire = () => {
+    req.destroy(watch.connected
+      ? new ApiTimeoutError(`timed out waiting for the answer to ${request.where}`, { connected: true, code: 'ETIMEDOUT' })
+      : new ApiTimeoutError(`timed out connecting for ${request.where}`, { connected: false, code: 'ETIMEDOUT' }));
+  };
+  watchRequest(watch);
   req.on('socket', (socket) => {
-    if (!socket.connecting) {
-      connected = true; // a kept-alive connection
-      return;
+    if (socket.connecting) {
+      socket.once('connect', connect);
+    } else {
+      connect(); // a kept-alive connection
     }
-    connectTimer = setTimeout(() => {
-      req.destroy(new ApiTimeoutError(`timed out connecting for ${request.where}`, { connected: false, code: 'ETIMEDOUT' }));
-    }, request.timeout.connect);
-    socket.once('connect', () => {
-      connected = true;
-      clearTimeout(connectTimer);
-      connectTimer = undefined;
-    });
   });
-  req.setTimeout(request.timeout.read, () => {
-    req.destroy(new ApiTimeoutError(`timed out waiting for the answer to ${request.where}`, { connected: true, code: 'ETIMEDOUT' }));
-  });
-  req.on('error', (error) => finish(failure(request, error, connected)));
+  req.on('error', (error) => finish(failure(request, error, watch.connected)));
   req.on('response', (res) => {
     /** @type {Buffer[]} */
     const chunks = [];
     let size = 0;
+    watch.since = now();
     res.on('data', (chunk) => {
+      watch.since = now();
       size += chunk.length;
       if (size > request.maxResponseBytes) {
         finish(null, { status: res.statusCode || 0, statusText: res.statusMessage || '', headers: res.headers, body: null, tooLarge: true });
@@ -115,6 +116,57 @@ function send(request, callback) {
     });
   });
   req.end(request.payload === null ? undefined : request.payload);
+}
+
+// One timer for every request in flight, rather than one or two per request: each tick
+// expires the requests idle for longer than their limit. It ticks at an eighth of the
+// smallest limit (5 ms to 1 s), and only while requests are in flight. A limit is thus
+// honoured to within an eighth of itself (at most a second late), as timers are anyway.
+
+/** @typedef {{since: number, limit: number, connected: boolean, expire: () => void}} Watch */
+
+/** @type {Set<Watch>} */
+const watched = new Set();
+/** @type {NodeJS.Timeout|undefined} */
+let ticker;
+let period = Infinity;
+
+/** @returns {number} Milliseconds, monotonic. */
+function now() {
+  return performance.now();
+}
+
+/** @param {Watch} watch */
+function watchRequest(watch) {
+  watched.add(watch);
+  const wanted = Math.min(1000, Math.max(5, watch.limit / 8));
+  if (ticker === undefined || wanted < period) {
+    if (ticker !== undefined) {
+      clearInterval(ticker);
+    }
+    period = wanted;
+    ticker = setInterval(tick, period); // keeps the process alive while requests are in flight
+  }
+}
+
+/** @param {Watch} watch */
+function unwatch(watch) {
+  watched.delete(watch);
+  if (watched.size === 0 && ticker !== undefined) {
+    clearInterval(ticker);
+    ticker = undefined;
+    period = Infinity;
+  }
+}
+
+function tick() {
+  const time = now();
+  for (const watch of watched) {
+    if (time - watch.since >= watch.limit) {
+      watched.delete(watch);
+      watch.expire();
+    }
+  }
 }
 
 /**

@@ -9,7 +9,7 @@
 // maximum?, exclusiveMinimum?, exclusiveMaximum?}. A type is 'String', 'Integer',
 // 'Number', 'Boolean', 'Date', 'Object', a model class, or [type] for an array.
 
-const { ApiTypeError, ApiValueError } = require('./errors');
+const { ApiTypeError, ApiValueError } = require('./errors.js');
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
@@ -320,7 +320,8 @@ function checkValue(value, spec, where) {
   }
   if (typeof value === 'string') {
     if (spec.minLength !== undefined || spec.maxLength !== undefined) {
-      const length = Array.from(value).length;
+      // In characters (code points), as JSON Schema counts.
+      const length = SURROGATE.test(value) ? Array.from(value).length : value.length;
       if (spec.minLength !== undefined && length < spec.minLength) {
         throw new ApiValueError(`Invalid value for ${where}: must have at least ${spec.minLength} characters, not ${length}`);
       }
@@ -344,6 +345,7 @@ function checkValue(value, spec, where) {
 }
 
 const wellFormed = /** @type {any} */ (String.prototype).isWellFormed;
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 /**
  * Whether a string has no lone surrogate (so it has a UTF-8 form).
@@ -392,23 +394,28 @@ function readAnswer(Cls, data, where) {
   }
   const record = /** @type {Object<string, unknown>} */ (data);
   const target = /** @type {Object<string, unknown>} */ (/** @type {unknown} */ (new Cls()));
+  let found = 0;
   for (const spec of Cls.attributes) {
     const value = record[spec.name];
-    const path = where ? `${where}.${spec.name}` : spec.name;
     if (value === undefined || value === null) {
       if (spec.required) {
-        throw new ShapeError(`the answer has no '${path}', which ${Cls.name} requires`);
+        throw new ShapeError(`the answer has no '${where ? `${where}.${spec.name}` : spec.name}', which ${Cls.name} requires`);
       }
       if (value === null) {
         target[spec.name] = null;
+        found += 1;
       }
       continue;
     }
-    target[spec.name] = readValue(spec.type, value, path);
+    found += 1;
+    target[spec.name] = readValue(spec.type, value, where ? `${where}.${spec.name}` : spec.name);
   }
-  for (const key of Object.keys(record)) {
-    if (key !== '__proto__' && attributeOf(Cls, key) === undefined) {
-      target[key] = record[key];
+  const keys = Object.keys(record);
+  if (keys.length !== found) { // fields beyond the schema: kept after the schema's
+    for (const key of keys) {
+      if (key !== '__proto__' && attributeOf(Cls, key) === undefined) {
+        target[key] = record[key];
+      }
     }
   }
   return target;
@@ -521,29 +528,44 @@ function toText(value) {
 }
 
 /**
- * The form fields of a model instance: the fields that are set, in schema order.
+ * The form fields of a model instance: `add(name, text, spec)` for each field that is
+ * set, in schema order (each item of an array).
  * @param {Model} model
  * @param {ModelClass} Cls
  * @param {string} where
- * @returns {[string, string, FieldSpec][]}
+ * @param {(name: string, text: string, spec: FieldSpec) => void} add
  */
-function formFields(model, Cls, where) {
-  /** @type {[string, string, FieldSpec][]} */
-  const fields = [];
+function formFields(model, Cls, where, add) {
   const record = /** @type {Object<string, unknown>} */ (/** @type {unknown} */ (model));
   for (const spec of Cls.attributes) {
     const value = record[spec.name];
     if (value === undefined || value === null) {
       continue;
     }
-    for (const item of Array.isArray(value) ? value : [value]) {
-      if (item !== null && typeof item === 'object' && !(item instanceof Date)) {
-        throw new ApiTypeError(`Expected a string, number or boolean for '${spec.name}' in ${where}`);
+    if (Array.isArray(value)) {
+      for (const item of value) {
+        add(spec.name, formText(item, spec, where), spec);
       }
-      fields.push([spec.name, toText(item), spec]);
+    } else {
+      add(spec.name, formText(value, spec, where), spec);
     }
   }
-  return fields;
+}
+
+/**
+ * @param {unknown} item
+ * @param {FieldSpec} spec
+ * @param {string} where
+ * @returns {string}
+ */
+function formText(item, spec, where) {
+  if (typeof item === 'string') {
+    return item;
+  }
+  if (item !== null && typeof item === 'object' && !(item instanceof Date)) {
+    throw new ApiTypeError(`Expected a string, number or boolean for '${spec.name}' in ${where}`);
+  }
+  return toText(item);
 }
 
 /**
