@@ -1,5 +1,8 @@
 """`make bench`: how the four packages compare with raw urllib3, and how fast generation is.
 
+The CyberSource Node.js package is measured against raw node:http by bench/node_bench.js,
+run from here against the same token server (item 6b).
+
 Prints a markdown report and writes it to bench/results.md. Every figure is a median
 over repeated rounds; every ratio compares two sides measured in the same run, in
 alternating rounds, so machine noise hits both. Run with the .venv interpreter, after
@@ -11,8 +14,10 @@ alternating rounds, so machine noise hits both. Run with the .venv interpreter, 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -66,6 +71,8 @@ GOAL_SIZE_BYTES = 300_000
 GOAL_REGENERATE_S = 10.0
 GOAL_NOOP_S = 1.0
 GOAL_GET_TOKEN_NS = 2000.0
+GOAL_NODE_CALL_RATIO = 1.10
+GOAL_NODE_REQUIRE_MS = 15.0
 
 
 @dataclass(frozen=True)
@@ -338,6 +345,50 @@ def section_get_token(host: str, settings: Settings, socket_results: dict[str, R
     )
 
 
+def section_node(host: str, quick: bool) -> str:
+    """The Node.js package against raw node:http, measured by bench/node_bench.js."""
+    title = "## 6b. The CyberSource Node.js package against raw `node:http`\n\n"
+    if shutil.which("node") is None:
+        return title + "Skipped: `node` is not installed.\n"
+    command = ["node", str(Path(__file__).with_name("node_bench.js")), host]
+    result = json.loads(subprocess.run(
+        command + (["--quick"] if quick else []), capture_output=True, text=True, check=True
+    ).stdout)
+    call, required = result["call"], result["require"]
+    rows = [
+        [
+            "CPU per documented call (Promise form)", f"{call['package_cpu_us']:.1f} µs",
+            f"{call['raw_cpu_us']:.1f} µs", f"{call['ratio']:.2f}",
+            "{:.2f}–{:.2f}".format(*call["ratio_iqr"]), f"≤ {GOAL_NODE_CALL_RATIO:.2f}",
+            verdict(call["ratio"] <= GOAL_NODE_CALL_RATIO),
+        ],
+        [
+            "`require()` in a fresh process", f"{required['package_ms']:.2f} ms",
+            f"{required['http_https_ms']:.2f} ms", f"{required['delta_ms']:+.2f} ms",
+            "{:+.2f}–{:+.2f}".format(*required["delta_iqr"]), f"≤ +{GOAL_NODE_REQUIRE_MS:.0f} ms",
+            verdict(required["delta_ms"] <= GOAL_NODE_REQUIRE_MS),
+        ],
+    ]
+    rows.append([
+        "(raw `http` with the package's 30 s socket timeout)", "",
+        f"{call['raw_timeout_cpu_us']:.1f} µs", f"{call['ratio_to_raw_timeout']:.2f}", "", "", "",
+    ])
+    headers = ["what", "package", "raw `http` / `http`+`https`", "ratio / difference", "IQR",
+               "goal", "verdict"]
+    return (
+        title
+        + f"Node {result['node']}, `bench/node_bench.js`. Call: client-process CPU"
+        " (`process.cpuUsage`) per `createAccessToken` over a keep-alive connection to the"
+        f" same token server, {call['calls']} calls per batch, median of {call['rounds']} rounds"
+        " taking turns with the same POST sent by `http.request` (form encoded per call) +"
+        " status check + `JSON.parse`; the ratio is the median of per-round ratios; the last"
+        " row is that raw side with the socket timeout the package sets. `require()`: wall time of"
+        " requiring the package in a fresh `node`, next to a fresh `node` that requires only"
+        f" `http` and `https` (median of {required['rounds']} pairs' differences).\n\n"
+        + table(headers, rows) + "\n"
+    )
+
+
 def section_hotspots(host: str, settings: Settings, cases: list[Case]) -> str:
     parts = [
         (
@@ -435,6 +486,7 @@ def main() -> int:
             stub_results, GOAL_STUB_RATIO,
         ))
         emit("6", section_get_token(host, settings, socket_results))
+        emit("6b", section_node(host, args.quick))
         if not args.no_profile:
             emit("7", section_hotspots(host, settings, list(CASES)))
     if not args.skip_generation:
