@@ -1,11 +1,14 @@
 """Running the generator as `make generate` does, for tests that generate into a scratch folder.
 
-The Makefile runs openapi-generator's batch command on the configs, then ruff's
-fix step, because mustache cannot sort imports or ``__all__``.
+The Makefile runs openapi-generator's batch command on the configs, copies the JavaScript
+runtime into each Node package, then runs ruff's fix step, because mustache cannot sort
+imports or ``__all__``.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -49,3 +52,12 @@ def sort_imports(folders: list[str], cwd: Path) -> None:
         check=False,
     )
     assert fix.returncode == 0, fix.stdout + fix.stderr
+
+
+def copy_javascript_runtime(cwd: Path) -> None:
+    """Copy templates/javascript/runtime/*.js into src/ of each openapi/*-node.yaml's outputDir."""
+    for config in sorted((cwd / "openapi").glob("*-node.yaml")):
+        match = re.search(r"^outputDir: *(\S+)$", config.read_text(encoding="utf-8"), re.MULTILINE)
+        assert match, f"{config} has no outputDir"
+        for source in sorted((cwd / "templates" / "javascript" / "runtime").glob("*.js")):
+            shutil.copyfile(source, cwd / match.group(1) / "src" / source.name)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from generation import finish_batch, sort_imports, start_batch
+from generation import copy_javascript_runtime, finish_batch, sort_imports, start_batch
 from providers import PROVIDERS, REPO_ROOT
 
 
@@ -51,6 +51,7 @@ def _start_generation(workdir: Path) -> subprocess.Popen[bytes]:
 
 def _finish_generation(workdir: Path, process: subprocess.Popen[bytes]) -> None:
     finish_batch(process)
+    copy_javascript_runtime(workdir)
     sort_imports(PYTHON_FOLDERS, workdir)
 
 
