@@ -192,6 +192,23 @@ describe('faults of the CyberSource Node package', () => {
     }
   });
 
+  test('an answer that is not HTTP: MalformedResponseError, not retried', async () => {
+    const raw = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => socket.end('SSH-2.0-OpenSSH_9.6\r\n'));
+    });
+    await new Promise((resolve) => raw.listen(0, HOST, resolve));
+    try {
+      const { api, waits } = client(`http://${HOST}:${raw.address().port}`);
+      const error = await failure(api.createAccessToken(fields('refresh_token')));
+      assert.ok(error instanceof CyberSource.MalformedResponseError, `${error.name}: ${error.message}`);
+      assert.match(error.message, /^createAccessToken: the answer to POST .* is not valid HTTP \(HPE_/);
+      assert.deepEqual(waits, []);
+    } finally {
+      raw.close();
+    }
+  });
+
   test('bad input is refused before anything is sent, naming the parameter', async () => {
     server.requests.length = 0;
     const { api } = client(server.url);

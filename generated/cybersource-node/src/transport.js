@@ -1,19 +1,20 @@
 'use strict';
 // The default transport: one request over node:http or node:https, the whole answer read
 // into a Buffer. It never retries (the client decides) and turns every failure into an
-// ApiConnectionError that says whether a connection was made.
+// ApiConnectionError that says whether a connection was made, or a MalformedResponseError
+// when what came back is not HTTP.
 //
 // A transport is a function (request, callback): `request` is what ApiClient builds
 // ({protocol, hostname, port, path, method, headers, payload, agent, tls, timeout:
-// {connect, read} in ms, maxResponseBytes, where}) and `callback(error, answer)` gets an
-// ApiConnectionError, or {status, statusText, headers, body} (body null and tooLarge true
+// {connect, read} in ms, maxResponseBytes, where}) and `callback(error, answer)` gets one
+// of those errors, or {status, statusText, headers, body} (body null and tooLarge true
 // when the answer passed maxResponseBytes). ApiClient takes another one as its
 // `transport` option.
 
 const http = require('http');
 const https = require('https');
 
-const { ApiConnectionError, ApiTimeoutError } = require('./errors.js');
+const { ApiConnectionError, ApiTimeoutError, MalformedResponseError } = require('./errors.js');
 
 /** Error codes of a connection that could not be made: the server saw nothing. */
 const NOT_CONNECTED = new Set([
@@ -28,7 +29,7 @@ const NOT_CONNECTED = new Set([
  *   maxResponseBytes: number, where: string}} TransportRequest
  * @typedef {{status: number, statusText: string, headers: Object<string, string|string[]|undefined>,
  *   body: Buffer|null, tooLarge?: boolean}} TransportAnswer
- * @typedef {(error: InstanceType<typeof ApiConnectionError>|null, answer?: TransportAnswer) => void} TransportCallback
+ * @typedef {(error: InstanceType<typeof ApiConnectionError>|InstanceType<typeof MalformedResponseError>|null, answer?: TransportAnswer) => void} TransportCallback
  */
 
 /**
@@ -170,11 +171,12 @@ function tick() {
 }
 
 /**
- * The ApiConnectionError for an error of Node's http layer.
+ * The ApiConnectionError for an error of Node's http layer (a MalformedResponseError when
+ * what came back is not HTTP).
  * @param {TransportRequest} request
  * @param {any} error
  * @param {boolean} connected
- * @returns {InstanceType<typeof ApiConnectionError>}
+ * @returns {InstanceType<typeof ApiConnectionError>|InstanceType<typeof MalformedResponseError>}
  */
 function failure(request, error, connected) {
   if (error instanceof ApiConnectionError) {
@@ -185,6 +187,10 @@ function failure(request, error, connected) {
   const cause = String((error && (error.reason || error.message)) || error).replace(/\s+/g, ' ').trim();
   if (!connected || (code !== undefined && NOT_CONNECTED.has(code))) {
     return new ApiConnectionError(`could not connect for ${request.where}: ${cause}`, { connected: false, code, cause: error });
+  }
+  if (code !== undefined && code.startsWith('HPE_')) {
+    // Delivered, but not HTTP: a garbage status line, too many or too long headers.
+    return new MalformedResponseError(`the answer to ${request.where} is not valid HTTP (${code}): ${cause}`, { status: 0 });
   }
   if (code !== undefined && /^(ERR_SSL|ERR_TLS|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED|EPROTO)/.test(code)) {
     return new ApiConnectionError(`TLS failed for ${request.where}: ${cause}`, { connected: true, code, cause: error });

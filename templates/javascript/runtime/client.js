@@ -141,6 +141,10 @@ class BaseApiClient {
     this.parsedBase = undefined;
     /** @type {{key: string, options: object}|undefined} */
     this.tlsCache = undefined;
+    // The passphrase and the key material read from keyFile stay out of console output.
+    for (const key of ['passphrase', 'tlsCache']) {
+      Object.defineProperty(this, key, { enumerable: false });
+    }
   }
 
   /** @returns {Settings} What the spec says: servers, user agent, host variable. */
@@ -415,16 +419,11 @@ class BaseApiClient {
     const once = () => {
       this.transport(request.options, (error, answer) => {
         if (error || !answer) {
-          const failure = error instanceof ApiConnectionError
-            ? error
-            : new ApiConnectionError(`could not send ${request.options.where}: ${error}`, { connected: true, cause: error });
-          if (!failure.connected && attempt < retries) {
-            retry(failure.message, this.backoff(attempt));
+          if (error instanceof ApiConnectionError && !error.connected && attempt < retries) {
+            retry(error.message, this.backoff(attempt));
             return;
           }
-          const Failure = /** @type {typeof ApiConnectionError} */ (failure.constructor);
-          const { connected, code, cause } = failure;
-          callback(new Failure(`${operation.operationId}: ${failure.message}`, { connected, code, cause }), null, undefined);
+          callback(transportFailure(operation, request, error), null, undefined);
           return;
         }
         if (RETRY_STATUSES.has(answer.status) && attempt < retries) {
@@ -473,8 +472,9 @@ class BaseApiClient {
     const text = answer.body === null ? '' : decode(answer.body, contentType);
     /** @type {Response} */
     const response = { status, statusText: answer.statusText, headers: answer.headers, text, body: undefined };
-    const type = responseType(operation, status);
     const ok = status >= 200 && status < 300;
+    // A success the spec does not list (201 where it says 200) still owes the success model.
+    const type = responseType(operation, status) || (ok ? operation.returnType || null : null);
     if (!ok && !answer.tooLarge) {
       return { error: this.httpError(operation, request, answer, text, type, response), data: null, response };
     }
@@ -593,6 +593,26 @@ function readData(operation, text, contentType, type, response) {
     throw new ShapeError('the token answer has no access_token, which OAuth 2.0 requires');
   }
   return data;
+}
+
+/**
+ * The error of a call whose transport failed, its message led by the operation: an
+ * ApiConnectionError, or a MalformedResponseError for an answer that is not HTTP.
+ * @param {Operation} operation
+ * @param {Request} request
+ * @param {any} error
+ * @returns {Error}
+ */
+function transportFailure(operation, request, error) {
+  const message = `${operation.operationId}: ${error instanceof Error ? error.message : `could not send ${request.options.where}: ${error}`}`;
+  if (error instanceof ApiConnectionError) {
+    const Failure = /** @type {typeof ApiConnectionError} */ (error.constructor);
+    return new Failure(message, { connected: error.connected, code: error.code, cause: error.cause });
+  }
+  if (error instanceof MalformedResponseError) {
+    return new MalformedResponseError(message, { status: error.status });
+  }
+  return new ApiConnectionError(message, { connected: true, cause: error });
 }
 
 /**

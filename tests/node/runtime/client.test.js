@@ -199,6 +199,23 @@ describe('answers', () => {
     }
   });
 
+  test('a success status the spec does not list still owes the success model', async () => {
+    const created = await callToken(scriptedClient(() => ({ status: 201, body: TOKEN })).client, clientCredentials);
+    assert.equal(created.error, null);
+    assert.ok(created.data instanceof TokenAnswer);
+    const error = await malformed({ status: 204 });
+    assert.match(error.message, /^createToken: the HTTP 204 answer is malformed: an empty answer/);
+  });
+
+  test('an answer that is not HTTP at all is malformed, not a connection failure', async () => {
+    const notHttp = new errors.MalformedResponseError('the answer to POST x is not valid HTTP (HPE_INVALID_CONSTANT): Expected HTTP/', { status: 0 });
+    const { client, requests } = scriptedClient(() => notHttp);
+    const { error } = await callToken(client, clientCredentials);
+    assert.ok(error instanceof errors.MalformedResponseError);
+    assert.equal(error.message, 'createToken: the answer to POST x is not valid HTTP (HPE_INVALID_CONSTANT): Expected HTTP/');
+    assert.equal(requests.length, 1);
+  });
+
   test('the text/html page of a proxy is not JSON, and the media type is named', async () => {
     const error = await malformed({ status: 200, headers: { 'content-type': 'text/html' }, body: '<html>502</html>' });
     assert.match(error.message, /not JSON \(Content-Type: text\/html\)/);
@@ -327,6 +344,12 @@ describe('hosts and settings', () => {
       assert.equal(tls.rejectUnauthorized, true);
       client.basePath = 'http://127.0.0.1:1';
       assert.equal(client.buildRequest(TOKEN_OPERATION, { tokenRequest: refresh }).options.tls, null);
+
+      const locked = new ApiClient({ certFile: path.join(dir, 'client.crt'), keyFile: path.join(dir, 'client.key'), passphrase: 'pass-0123456789' });
+      locked.buildRequest(TOKEN_OPERATION, { tokenRequest: refresh });
+      const shown = util.inspect(locked, { depth: 6 }) + JSON.stringify(Object.keys(locked));
+      assert.ok(!shown.includes('pass-0123456789') && !shown.includes('client.key-----'), shown);
+      assert.equal(locked.passphrase, 'pass-0123456789');
 
       const missing = new ApiClient({ certFile: path.join(dir, 'nope.crt'), keyFile: path.join(dir, 'client.key') });
       assert.throws(() => missing.callApi(TOKEN_OPERATION, { tokenRequest: refresh }, () => {}),

@@ -140,6 +140,13 @@ describe('the default transport', () => {
     }
   });
 
+  test('an answer that is not HTTP: MalformedResponseError, not a connection failure', async () => {
+    const garbage = await rawServer((socket) => socket.end('HELLO THERE\r\n\r\n'));
+    const { error } = await sendOnce(request(garbage));
+    assert.ok(error instanceof errors.MalformedResponseError, String(error));
+    assert.match(error.message, /^the answer to POST http:\/\/127\.0\.0\.1:\d+\/oauth\/token is not valid HTTP \(HPE_/);
+  });
+
   test('an answer over maxResponseBytes stops being read', async () => {
     const port = await rawServer((socket) => {
       socket.end(`HTTP/1.1 200 OK\r\nContent-Length: 4096\r\n\r\n${'x'.repeat(4096)}`);
