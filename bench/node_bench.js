@@ -1,15 +1,15 @@
 'use strict';
 // The CyberSource Node package against raw node:http in the same run, for bench/run.py.
 //
-//   node bench/node_bench.js <token server URL> [--quick]
+//   node bench/node_bench.js <token server URL> [--quick] [--package <folder>]
 //
 // Prints one JSON object:
 // - call: client-process CPU (process.cpuUsage, user + system) per documented call over a
 //   keep-alive connection to bench/server.py, the package's Promise form against the same
 //   POST sent with http.request (form encoded per call) + status check + JSON.parse, and that
-//   again with a socket timeout as Node users set one; the sides take turns call by call, in
-//   an order that rotates and reverses, so that a busy machine slows them alike; the ratio
-//   is the median of per-round ratios.
+//   again with a socket timeout as Node users set one; each side has its own keep-alive
+//   agent; the sides take turns call by call, in an order that rotates and reverses, so that
+//   a busy machine slows them alike; the ratio is the median of per-round ratios.
 // - require: milliseconds of require() of the package in a fresh node process, next to a
 //   fresh process that requires only http and https (pairs, order alternating); the
 //   difference is the median of per-pair differences.
@@ -19,7 +19,9 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 
-const PACKAGE_DIR = path.resolve(__dirname, '..', 'generated', 'cybersource-node');
+const packageAt = process.argv.indexOf('--package');
+/** The package measured: generated/cybersource-node, or another build of it (--package). */
+const PACKAGE_DIR = path.resolve(packageAt > 0 ? process.argv[packageAt + 1] : path.join(__dirname, '..', 'generated', 'cybersource-node'));
 const TOKEN_PATH = '/oauth2/v3/token';
 const CORRELATION_ID = '7d5b4a8e-2f0c-4d1e-9a3b-6c8f1e2d4b5a';
 const FIELDS = {
@@ -29,8 +31,8 @@ const FIELDS = {
   refresh_token: 'stored-refresh-token',
 };
 
-const FULL = { calls: 200, rounds: 31, warmup: 200, requireRounds: 21 };
-const QUICK = { calls: 50, rounds: 5, warmup: 50, requireRounds: 5 };
+const FULL = { calls: 200, rounds: 31, warmup: 500, requireRounds: 21 };
+const QUICK = { calls: 50, rounds: 5, warmup: 300, requireRounds: 5 };
 
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -43,10 +45,15 @@ function quartiles(values) {
   return [sorted[sorted.length >> 2], sorted[(3 * sorted.length) >> 2]];
 }
 
+// Each side has a keep-alive agent of its own, as each side of the Python bench has its own
+// pool: a socket one side left a timeout on is never handed to another.
+
 /** The documented call through one reused ApiClient; resolves the access token. */
 function packageSide(host) {
   const CyberSource = require(PACKAGE_DIR);
-  const api = new CyberSource.OAuthApi(new CyberSource.ApiClient(host));
+  const client = new CyberSource.ApiClient(host);
+  client.agent = new http.Agent({ keepAlive: true });
+  const api = new CyberSource.OAuthApi(client);
   return async () => {
     const request = new CyberSource.CreateAccessTokenRequest(FIELDS);
     const data = await api.createAccessToken(request, { vCClientCorrelationId: CORRELATION_ID });
@@ -61,9 +68,10 @@ function packageSide(host) {
  */
 function rawSide(host, headers, readTimeout) {
   const url = new URL(TOKEN_PATH, host);
+  const agent = new http.Agent({ keepAlive: true });
   return () => new Promise((resolve, reject) => {
     const body = Buffer.from(new URLSearchParams(FIELDS).toString());
-    const options = { method: 'POST', headers: { ...headers, 'Content-Length': String(body.length) } };
+    const options = { method: 'POST', agent, headers: { ...headers, 'Content-Length': String(body.length) } };
     const req = http.request(url, options, (res) => {
       const chunks = [];
       res.on('data', (chunk) => chunks.push(chunk));
@@ -219,7 +227,7 @@ async function main() {
   const require_ = benchRequire(settings); // fresh processes first, before the calls load this one
   const call = await benchCalls(host, settings);
   process.stdout.write(`${JSON.stringify({ node: process.version, call, require: require_ })}\n`);
-  http.globalAgent.destroy();
+  process.exit(0); // the sides' kept-alive sockets would hold the process
 }
 
 main().catch((error) => {

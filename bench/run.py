@@ -370,7 +370,7 @@ def section_node(host: str, quick: bool) -> str:
         ],
     ]
     rows.append([
-        "(raw `http` with the package's 30 s socket timeout)", "",
+        "(raw `http` with a 30 s socket timeout)", "",
         f"{call['raw_timeout_cpu_us']:.1f} µs", f"{call['ratio_to_raw_timeout']:.2f}", "", "", "",
     ])
     headers = ["what", "package", "raw `http` / `http`+`https`", "ratio / difference", "IQR",
@@ -379,10 +379,12 @@ def section_node(host: str, quick: bool) -> str:
         title
         + f"Node {result['node']}, `bench/node_bench.js`. Call: client-process CPU"
         " (`process.cpuUsage`) per `createAccessToken` over a keep-alive connection to the"
-        f" same token server, {call['calls']} calls per batch, median of {call['rounds']} rounds"
-        " taking turns with the same POST sent by `http.request` (form encoded per call) +"
-        " status check + `JSON.parse`; the ratio is the median of per-round ratios; the last"
-        " row is that raw side with the socket timeout the package sets. `require()`: wall time of"
+        " same token server, against the same POST sent by `http.request` (form encoded per"
+        " call) + status check + `JSON.parse`, each side on a keep-alive agent of its own. The"
+        " sides take turns call by call (a busy machine slows them alike), in an order that"
+        f" rotates and reverses; {call['calls']} calls per side and round, median of"
+        f" {call['rounds']} per-round ratios. The last row: the raw side with a 30 s socket"
+        " timeout, as a Node user would set one. `require()`: wall time of"
         " requiring the package in a fresh `node`, next to a fresh `node` that requires only"
         f" `http` and `https` (median of {required['rounds']} pairs' differences).\n\n"
         + table(headers, rows) + "\n"
