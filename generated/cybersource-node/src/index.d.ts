@@ -54,7 +54,7 @@ declare namespace CyberSource {
     basePath?: string;
     /** One of the spec's servers, by name or index (instead of basePath). */
     server?: ServerName | number;
-    /** Milliseconds: {connect, read}, or one number for both (default 10000 and 30000). */
+    /** Milliseconds: {connect, read}, or one number for both (default 10000 and 30000); 0 for no limit. */
     timeout?: number | Timeouts;
     /** Retries of a call the server certainly did not process (default 2). */
     retries?: number;

@@ -333,7 +333,7 @@ class BaseApiClient {
       requestHeaders['Content-Length'] = String(payload.length);
     }
     const base = this.base();
-    const timeout = typeof this.timeout === 'number' ? { connect: this.timeout, read: this.timeout } : this.timeout;
+    const timeout = limits(this.timeout);
     return {
       options: {
         protocol: base.protocol,
@@ -792,16 +792,33 @@ function defaultHost(settings) {
  * @returns {number|{connect: number, read: number}}
  */
 function checkTimeout(value) {
-  const positive = (/** @type {unknown} */ ms) => typeof ms === 'number' && Number.isFinite(ms) && ms > 0;
-  if (positive(value)) {
+  const valid = (/** @type {unknown} */ ms) => typeof ms === 'number' && ms >= 0 && !Number.isNaN(ms);
+  if (valid(value)) {
     return /** @type {number} */ (value);
   }
   const pair = /** @type {any} */ (value);
-  if (pair && typeof pair === 'object' && positive(pair.connect) && positive(pair.read) && Object.keys(pair).length === 2) {
+  if (pair && typeof pair === 'object' && valid(pair.connect) && valid(pair.read) && Object.keys(pair).length === 2) {
     return { connect: pair.connect, read: pair.read };
   }
-  throw new ApiValueError('timeout must be milliseconds above 0, or {connect, read} in milliseconds');
+  throw new ApiValueError('timeout must be milliseconds (0 for none), or {connect, read} in milliseconds');
 }
+
+/**
+ * The connect and read limits of a timeout setting, in milliseconds; 0 is no limit.
+ * @param {number|{connect: number, read: number}} timeout
+ * @returns {{connect: number, read: number}}
+ */
+function limits(timeout) {
+  if (typeof timeout === 'number') {
+    return timeout > 0 ? { connect: timeout, read: timeout } : NO_LIMITS;
+  }
+  if (timeout.connect > 0 && timeout.read > 0) {
+    return timeout;
+  }
+  return { connect: timeout.connect > 0 ? timeout.connect : Infinity, read: timeout.read > 0 ? timeout.read : Infinity };
+}
+
+const NO_LIMITS = Object.freeze({ connect: Infinity, read: Infinity });
 
 /**
  * @param {unknown} value

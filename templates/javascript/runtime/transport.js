@@ -140,7 +140,7 @@ function now() {
 /** @param {Watch} watch */
 function watchRequest(watch) {
   watched.add(watch);
-  const wanted = Math.min(1000, Math.max(5, watch.limit / 8));
+  const wanted = Math.min(1000, Math.max(5, watch.limit / 8)); // 1 s for no limit (Infinity)
   if (ticker === undefined || wanted < period) {
     if (ticker !== undefined) {
       clearInterval(ticker);

@@ -322,6 +322,10 @@ describe('hosts and settings', () => {
     assert.throws(() => new ApiClient({ proxy: 'http://proxy:3128' }), (error) => error instanceof errors.ApiTypeError && /no option 'proxy'/.test(error.message));
     assert.throws(() => new ApiClient({ timeout: '30s' }), errors.ApiValueError);
     assert.throws(() => new ApiClient({ timeout: { connect: 1 } }), errors.ApiValueError);
+    assert.throws(() => new ApiClient({ timeout: -1 }), errors.ApiValueError);
+    const build = (timeout) => scriptedClient(ok, { client: { timeout } }).client.buildRequest(TOKEN_OPERATION, { tokenRequest: refresh }).options.timeout;
+    assert.deepEqual(build(0), { connect: Infinity, read: Infinity });
+    assert.deepEqual(build({ connect: 500, read: 0 }), { connect: 500, read: Infinity });
     assert.throws(() => new ApiClient({ retries: -1 }), /retries must be an integer/);
     assert.throws(() => new ApiClient({ retries: 1.5 }), /retries must be an integer/);
     assert.throws(() => new ApiClient('ftp://example.com'), /basePath must be an http or https URL/);
