@@ -351,6 +351,7 @@ declare namespace CyberSource {
   /** Keeps a valid access token: cached, fetched once for all callers, renewed before it expires. */
   class TokenManager {
     constructor(options: TokenManagerOptions);
+    constructor(clientId: string, clientSecret: string, options?: Omit<TokenManagerOptions, 'clientId' | 'clientSecret'>);
     /** The last token answer, or null before the first one. */
     readonly token: AccessTokenResponse | null;
     apiClient: ApiClient;

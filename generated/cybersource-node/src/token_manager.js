@@ -19,14 +19,20 @@ const OPTIONS = ['clientId', 'clientSecret', 'refreshToken', 'apiClient', 'leewa
 
 class BaseTokenManager {
   /**
-   * @param {Options} options clientId and clientSecret; refreshToken, a stored refresh
+   * @param {Options|string} options clientId and clientSecret; refreshToken, a stored refresh
    *   token to start from; apiClient (default: ApiClient.instance); leeway, the seconds
    *   before expires_in runs out that a token counts as expired (60, but never more than
    *   half its lifetime); onToken(token), called with every new token answer (a Promise
    *   it returns is awaited; if it throws, the call that fetched the token fails with
    *   it); clock(), a monotonic clock in seconds (tests pass a fake one).
+   * @param {string} [clientSecret] With the client id as the first argument.
+   * @param {Omit<Options, 'clientId'|'clientSecret'>} [more] The other options, then.
    */
-  constructor(options) {
+  constructor(options, clientSecret, more) {
+    if (typeof options === 'string') {
+      // new TokenManager(clientId, clientSecret, {...}), as the Python packages take them.
+      options = { ...more, clientId: options, clientSecret: /** @type {string} */ (clientSecret) };
+    }
     if (!options || typeof options !== 'object') {
       throw new ApiTypeError('TokenManager takes an object of options: {clientId, clientSecret, ...}');
     }

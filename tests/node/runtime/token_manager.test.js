@@ -154,6 +154,15 @@ describe('TokenManager', () => {
     await assert.rejects(manager.exchangeCode(''), errors.ApiValueError);
   });
 
+  test('the client id and secret may come first, as the Python packages take them', async () => {
+    const scripted = scriptedClient(() => ({ status: 200, body: token(1) }), { client: { retries: 0 } });
+    const manager = new TokenManager('partner', 'secret-0123456789', { refreshToken: 'stored', apiClient: scripted.client });
+    assert.equal(await manager.getToken(), 'access-1');
+    const sent = Object.fromEntries(new URLSearchParams(scripted.requests[0].payload.toString()));
+    assert.deepEqual(sent, { client_id: 'partner', client_secret: 'secret-0123456789', grant_type: 'refresh_token', refresh_token: 'stored' });
+    assert.throws(() => new TokenManager('partner'), /TokenManager needs clientSecret/);
+  });
+
   test('bad options are refused at once; credentials stay out of console output', () => {
     assert.throws(() => new TokenManager({ clientId: 'p' }), (error) => error instanceof errors.ApiValueError && /clientSecret/.test(error.message));
     assert.throws(() => new TokenManager({ clientId: 'p', clientSecret: 's', client_secret: 's' }), /no option 'client_secret'/);

@@ -69,6 +69,7 @@ const manager = new CyberSource.TokenManager({
   leeway: 30,
   onToken: async (token: CyberSource.AccessTokenResponse) => console.log(token.refresh_token),
 });
+const positional = new CyberSource.TokenManager('partner', 'secret', { refreshToken: 'stored' });
 async function withToken(): Promise<void> {
   const accessToken: string = await manager.getToken();
   manager.invalidate(accessToken);
@@ -77,4 +78,4 @@ async function withToken(): Promise<void> {
 }
 
 const grant: 'authorization_code' | 'refresh_token' = CyberSource.CreateAccessTokenRequest.GrantTypeEnum.refresh_token;
-console.log(urls, refresh, withToken, grant);
+console.log(urls, refresh, withToken, grant, positional.leeway);
