@@ -248,7 +248,7 @@ class BaseApiClient {
     let singleUse = false;
     /** @type {(name: string, text: string, spec: FieldSpec) => void} */
     const addFormField = (name, text, spec) => {
-      form += `${form ? '&' : ''}${formEncode(name)}=${formEncode(text)}`;
+      form += `${form ? '&' : ''}${formName(name)}=${formEncode(text)}`;
       if (spec.secret) {
         secrets.push(text);
       }
@@ -288,7 +288,7 @@ class BaseApiClient {
           break;
         case 'query':
           for (const text of texts) {
-            query += `${query ? '&' : '?'}${formEncode(baseName)}=${formEncode(text)}`;
+            query += `${query ? '&' : '?'}${formName(baseName)}=${formEncode(text)}`;
           }
           break;
         case 'header':
@@ -714,6 +714,25 @@ const charsets = new Map();
  */
 function formEncode(text) {
   return FORM_SAFE.test(text) ? text : new URLSearchParams([['', text]]).toString().slice(1);
+}
+
+/** @type {Map<string, string>} The names of the spec's fields, encoded once. */
+const encodedNames = new Map();
+
+/**
+ * A field name as formEncode gives it; the spec's few names are encoded once.
+ * @param {string} name
+ * @returns {string}
+ */
+function formName(name) {
+  let encoded = encodedNames.get(name);
+  if (encoded === undefined) {
+    encoded = formEncode(name);
+    if (encodedNames.size < 256) {
+      encodedNames.set(name, encoded);
+    }
+  }
+  return encoded;
 }
 
 /**

@@ -35,7 +35,7 @@ class Model {
    */
   constructor(values) {
     if (values !== undefined && values !== null) {
-      assignFields(this, values, /** @type {ModelClass} */ (/** @type {unknown} */ (new.target)), new.target.name);
+      assignFields(this, values, /** @type {ModelClass} */ (/** @type {unknown} */ (new.target)));
     }
   }
 
@@ -147,17 +147,17 @@ function isPlainObject(value) {
  * @param {object} target
  * @param {unknown} values
  * @param {ModelClass} Cls
- * @param {string} where
+ * @param {string} [where] How messages name the argument (the class, when absent).
  */
 function assignFields(target, values, Cls, where) {
   if (!isPlainObject(values)) {
-    throw new ApiTypeError(`Expected an object of fields for ${where}`);
+    throw new ApiTypeError(`Expected an object of fields for ${where || Cls.name}`);
   }
   const record = /** @type {Object<string, unknown>} */ (values);
   const out = /** @type {Object<string, unknown>} */ (target);
   for (const key of Object.keys(record)) {
     if (attributeOf(Cls, key) === undefined) {
-      throw unknownField(key, Cls, where);
+      throw unknownField(key, Cls, where || Cls.name);
     }
     out[key] = record[key];
   }
@@ -243,12 +243,22 @@ function toModel(value, Cls, where) {
  */
 function checkModel(model, Cls, where) {
   const record = /** @type {Object<string, unknown>} */ (/** @type {unknown} */ (model));
-  for (const key of Object.keys(record)) {
-    if (attributeOf(Cls, key) === undefined && record[key] !== undefined) {
-      throw unknownField(key, Cls, where);
+  const attributes = Cls.attributes;
+  let set = 0;
+  for (const spec of attributes) {
+    if (record[spec.name] !== undefined) {
+      set += 1;
     }
   }
-  for (const spec of Cls.attributes) {
+  const keys = Object.keys(record);
+  if (keys.length !== set) { // an own field beyond the schema's, or one set to undefined
+    for (const key of keys) {
+      if (attributeOf(Cls, key) === undefined && record[key] !== undefined) {
+        throw unknownField(key, Cls, where);
+      }
+    }
+  }
+  for (const spec of attributes) {
     const value = record[spec.name];
     if (value === undefined || value === null) {
       if (spec.required) {
@@ -256,58 +266,59 @@ function checkModel(model, Cls, where) {
       }
       continue;
     }
-    checkValue(value, spec, `'${spec.name}' in ${where}`);
+    checkValue(value, spec, where, spec.name);
   }
 }
 
 /**
  * Throws unless a value fits a parameter or field spec (type, enum, length, pattern,
- * range). Messages name the parameter; the value is shown only for an enum mismatch of
- * a field that is not secret.
+ * range). Messages name the parameter (`field` in `where`, when a field of a model); the
+ * value is shown only for an enum mismatch of a field that is not secret.
  * @param {unknown} value
  * @param {FieldSpec} spec
  * @param {string} where
+ * @param {string} [field]
  */
-function checkValue(value, spec, where) {
+function checkValue(value, spec, where, field) {
   const type = spec.type;
   if (Array.isArray(type)) {
     if (!Array.isArray(value)) {
-      throw new ApiTypeError(`Expected an array for ${where}`);
+      throw new ApiTypeError(`Expected an array for ${place(where, field)}`);
     }
-    value.forEach((item, index) => checkValue(item, { name: spec.name, type: type[0], secret: spec.secret }, `${where}[${index}]`));
+    value.forEach((item, index) => checkValue(item, { name: spec.name, type: type[0], secret: spec.secret }, `${place(where, field)}[${index}]`));
     return;
   }
   if (typeof type === 'function') {
-    checkModel(toModel(value, type, where), type, where);
+    checkModel(toModel(value, type, place(where, field)), type, place(where, field));
     return;
   }
   switch (type) {
     case 'String':
       if (typeof value !== 'string') {
-        throw new ApiTypeError(`Expected a string for ${where}, not ${kindOf(value)}`);
+        throw new ApiTypeError(`Expected a string for ${place(where, field)}, not ${kindOf(value)}`);
       }
       if (!isWellFormed(value)) {
-        throw new ApiValueError(`Invalid value for ${where}: not encodable as UTF-8 (lone surrogate)`);
+        throw new ApiValueError(`Invalid value for ${place(where, field)}: not encodable as UTF-8 (lone surrogate)`);
       }
       break;
     case 'Integer':
       if (typeof value !== 'number' || !Number.isInteger(value)) {
-        throw new ApiTypeError(`Expected an integer for ${where}, not ${kindOf(value)}`);
+        throw new ApiTypeError(`Expected an integer for ${place(where, field)}, not ${kindOf(value)}`);
       }
       break;
     case 'Number':
       if (typeof value !== 'number' || !Number.isFinite(value)) {
-        throw new ApiTypeError(`Expected a finite number for ${where}, not ${kindOf(value)}`);
+        throw new ApiTypeError(`Expected a finite number for ${place(where, field)}, not ${kindOf(value)}`);
       }
       break;
     case 'Boolean':
       if (typeof value !== 'boolean') {
-        throw new ApiTypeError(`Expected a boolean for ${where}, not ${kindOf(value)}`);
+        throw new ApiTypeError(`Expected a boolean for ${place(where, field)}, not ${kindOf(value)}`);
       }
       break;
     case 'Date':
       if (!(value instanceof Date) && typeof value !== 'string') {
-        throw new ApiTypeError(`Expected a Date for ${where}, not ${kindOf(value)}`);
+        throw new ApiTypeError(`Expected a Date for ${place(where, field)}, not ${kindOf(value)}`);
       }
       break;
     default:
@@ -316,32 +327,42 @@ function checkValue(value, spec, where) {
   if (spec.enum && !spec.enum.includes(value)) {
     const allowed = spec.enum.map((item) => JSON.stringify(item)).join(', ');
     const given = spec.secret ? '' : `${JSON.stringify(String(value).slice(0, 40))} is `;
-    throw new ApiValueError(`Invalid value for ${where}: ${given}not one of ${allowed}`);
+    throw new ApiValueError(`Invalid value for ${place(where, field)}: ${given}not one of ${allowed}`);
   }
   if (typeof value === 'string') {
     if (spec.minLength !== undefined || spec.maxLength !== undefined) {
       // In characters (code points), as JSON Schema counts.
       const length = SURROGATE.test(value) ? Array.from(value).length : value.length;
       if (spec.minLength !== undefined && length < spec.minLength) {
-        throw new ApiValueError(`Invalid value for ${where}: must have at least ${spec.minLength} characters, not ${length}`);
+        throw new ApiValueError(`Invalid value for ${place(where, field)}: must have at least ${spec.minLength} characters, not ${length}`);
       }
       if (spec.maxLength !== undefined && length > spec.maxLength) {
-        throw new ApiValueError(`Invalid value for ${where}: must have at most ${spec.maxLength} characters, not ${length}`);
+        throw new ApiValueError(`Invalid value for ${place(where, field)}: must have at most ${spec.maxLength} characters, not ${length}`);
       }
     }
     if (spec.pattern && !patternOf(spec.pattern).test(value)) {
-      throw new ApiValueError(`Invalid value for ${where}: must match ${spec.pattern}`);
+      throw new ApiValueError(`Invalid value for ${place(where, field)}: must match ${spec.pattern}`);
     }
   }
   if (typeof value === 'number') {
     const { minimum, maximum } = spec;
     if (minimum !== undefined && (spec.exclusiveMinimum ? value <= minimum : value < minimum)) {
-      throw new ApiValueError(`Invalid value for ${where}: must be ${spec.exclusiveMinimum ? 'above' : 'at least'} ${minimum}`);
+      throw new ApiValueError(`Invalid value for ${place(where, field)}: must be ${spec.exclusiveMinimum ? 'above' : 'at least'} ${minimum}`);
     }
     if (maximum !== undefined && (spec.exclusiveMaximum ? value >= maximum : value > maximum)) {
-      throw new ApiValueError(`Invalid value for ${where}: must be ${spec.exclusiveMaximum ? 'below' : 'at most'} ${maximum}`);
+      throw new ApiValueError(`Invalid value for ${place(where, field)}: must be ${spec.exclusiveMaximum ? 'below' : 'at most'} ${maximum}`);
     }
   }
+}
+
+/**
+ * How a message names a parameter, or a field of one; built only for a message.
+ * @param {string} where
+ * @param {string} [field]
+ * @returns {string}
+ */
+function place(where, field) {
+  return field === undefined ? where : `'${field}' in ${where}`;
 }
 
 const wellFormed = /** @type {any} */ (String.prototype).isWellFormed;
@@ -388,9 +409,8 @@ function kindOf(value) {
  * @returns {any}
  */
 function readAnswer(Cls, data, where) {
-  const at = where ? `${where} (${Cls.name})` : Cls.name;
   if (!isPlainObject(data)) {
-    throw new ShapeError(`expected a JSON object for ${at}, got ${jsonKind(data)}`);
+    throw new ShapeError(`expected a JSON object for ${where ? `${where} (${Cls.name})` : Cls.name}, got ${jsonKind(data)}`);
   }
   const record = /** @type {Object<string, unknown>} */ (data);
   const target = /** @type {Object<string, unknown>} */ (/** @type {unknown} */ (new Cls()));
