@@ -6,10 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .make
 
-PYTHON_PACKAGES := cybersource pandadoc criteo-retailmedia-v2022-10 zuora
-NODE_PACKAGES := cybersource-node
+# A provider is a spec and a config: openapi/<p>.yaml and openapi/<p>-python.yaml (and -node.yaml).
 CONFIGS := $(sort $(wildcard openapi/*-python.yaml) $(wildcard openapi/*-node.yaml))
-SPECS := openapi/cybersource.yaml openapi/pandadoc.yaml openapi/criteo.yaml openapi/zuora.yaml
+output_dir = $(shell sed -n 's/^outputDir: *//p' $(1))
+PYTHON_PACKAGES := $(foreach c,$(wildcard openapi/*-python.yaml),$(notdir $(call output_dir,$(c))))
+NODE_PACKAGES := $(foreach c,$(wildcard openapi/*-node.yaml),$(notdir $(call output_dir,$(c))))
+SPECS := $(filter-out $(CONFIGS) openapi/python-common.yaml,$(wildcard openapi/*.yaml))
 TEMPLATES := $(shell find templates -type f)
 GENERATED := $(foreach p,$(PYTHON_PACKAGES) $(NODE_PACKAGES),generated/$(p)/.openapi-generator/FILES)
 
@@ -31,13 +33,8 @@ $(STAMPS)/npm: package.json package-lock.json
 setup: $(STAMPS)/venv $(STAMPS)/npm
 
 # All packages in one JVM; remade only when a spec, config or template changed.
-$(GENERATED) &: $(SPECS) $(CONFIGS) openapi/python-common.yaml $(TEMPLATES) Makefile | $(STAMPS)/venv
-	rm -rf $(addprefix generated/,$(PYTHON_PACKAGES) $(NODE_PACKAGES))
-	$(BIN)/openapi-generator-cli batch --fail-fast $(CONFIGS) > $(STAMPS)/generate.log 2>&1 \
-		|| { cat $(STAMPS)/generate.log; exit 1; }
-	@# Mustache cannot sort: put imports and __all__ in ruff's order.
-	$(BIN)/ruff check --quiet --fix-only --select I001,RUF022 $(addprefix generated/,$(PYTHON_PACKAGES))
-	@echo "generated: $(PYTHON_PACKAGES) $(NODE_PACKAGES)"
+$(GENERATED) &: $(SPECS) $(CONFIGS) openapi/python-common.yaml $(TEMPLATES) scripts/generate.py Makefile | $(STAMPS)/venv
+	@$(BIN)/python scripts/generate.py $(CONFIGS)
 
 generate: $(GENERATED)
 
