@@ -18,7 +18,7 @@ from typing import Any, Callable, ClassVar, Generic, Optional, TypeVar
 
 from ._api_client import ApiClient, Operation, basic_authorization
 from ._model import Model
-from ._schema import ModelSchema
+from ._schema import ModelSchema, resolve
 from .api_response import ApiResponse
 from .exceptions import ApiException, ApiValueError, MalformedResponseError
 
@@ -80,7 +80,7 @@ class TokenManager(Generic[T]):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if refresh_token is not None and "refresh_token" not in self.grants:
-            raise ApiValueError("This token endpoint has no refresh_token grant")
+            raise TypeError("refresh_token: this token endpoint has no refresh_token grant")
         self._client_id = client_id
         self._client_secret = client_secret
         self._refresh_token = refresh_token
@@ -135,14 +135,6 @@ class TokenManager(Generic[T]):
                 current is not None and getattr(current, "access_token", None) == token
             ):
                 self._state = (None, None)
-
-    def exchange_code(self, code: str, redirect_uri: Optional[str] = None) -> T:
-        """Exchange an authorization code for the first token and refresh token."""
-        if "authorization_code" not in self.grants:
-            raise ApiValueError("This token endpoint has no authorization_code grant")
-        return self._fetch(
-            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
-        )
 
     def _fresh_token(self) -> Optional[T]:
         token, expires_at = self._state
@@ -228,8 +220,8 @@ class TokenManager(Generic[T]):
         token = response.data
         access_token = getattr(token, "access_token", None)
         if not isinstance(access_token, str) or not access_token:
-            raise _malformed(response, "the token answer has no access_token")
-        expires_at = self._expiry(response, getattr(token, "expires_in", None))
+            raise _malformed(response, "the token answer has no access_token", token)
+        expires_at = self._expiry(response, token)
         with self._lock:
             self._state = (token, expires_at)
             rotated = getattr(token, "refresh_token", None)
@@ -240,8 +232,9 @@ class TokenManager(Generic[T]):
             self.on_token(token)
         return token
 
-    def _expiry(self, response: ApiResponse[T], expires_in: Any) -> Optional[float]:
+    def _expiry(self, response: ApiResponse[T], token: T) -> Optional[float]:
         """When to renew: ``leeway`` before expiry, but never sooner than half the lifetime."""
+        expires_in = getattr(token, "expires_in", None)
         if expires_in is None:
             return None
         if (
@@ -251,7 +244,7 @@ class TokenManager(Generic[T]):
             or expires_in <= 0
         ):
             raise _malformed(
-                response, "the token answer's expires_in is not a positive number of seconds"
+                response, "the token answer's expires_in is not a positive number of seconds", token
             )
         lifetime = float(expires_in)
         return self._clock() + lifetime - min(self.leeway, lifetime / 2)
@@ -264,10 +257,12 @@ class TokenManager(Generic[T]):
             if param.location == "form":
                 arguments[param.name] = fields.get(param.wire)
                 accepted.add(param.wire)
-            elif param.location == "form-model" and isinstance(param.schema, ModelSchema):
-                props = param.schema.model._props
+            elif param.location == "form-model":
+                schema = resolve(param.schema)
+                assert isinstance(schema, ModelSchema)
+                props = schema.model._props
                 values = {prop.attr: fields.get(prop.wire) for prop in props}
-                arguments[param.name] = param.schema.model(**values)
+                arguments[param.name] = schema.model(**values)
                 accepted.update(prop.wire for prop in props)
         unsent = sorted(k for k, v in fields.items() if v is not None and k not in accepted)
         if unsent:
@@ -275,10 +270,27 @@ class TokenManager(Generic[T]):
         return arguments
 
 
-def _malformed(response: ApiResponse[Any], problem: str) -> MalformedResponseError:
-    return MalformedResponseError(
+def _malformed(response: ApiResponse[Any], problem: str, token: Model) -> MalformedResponseError:
+    """A MalformedResponseError for a token answer, its tokens redacted from the body."""
+    error = MalformedResponseError(
         response.status_code,
         problem,
         response.headers,
         response.raw_data.decode("utf-8", errors="replace"),
     )
+    error.redact(
+        value
+        for value in (getattr(token, "access_token", None), getattr(token, "refresh_token", None))
+        if isinstance(value, str)
+    )
+    return error
+
+
+class CodeExchange(TokenManager[T]):
+    """A TokenManager whose endpoint has the authorization_code grant."""
+
+    def exchange_code(self, code: str, redirect_uri: Optional[str] = None) -> T:
+        """Exchange an authorization code for the first token and refresh token."""
+        return self._fetch(
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        )

@@ -134,7 +134,7 @@ class Str(Schema):
         if self.constrained:
             problem = self.problem(value)
             if problem is not None:
-                shown = "" if self.secret else f"{value!r} "
+                shown = "" if self.secret or looks_secret(name) else f"{value!r} "
                 raise ApiValueError(f"Invalid value for `{name}`: {shown}{problem}")
         return value
 
@@ -516,6 +516,21 @@ class OneOf(Schema):
         raise ApiTypeError(
             f"Invalid type for `{name}`: expected {self.name}, got {type(value).__name__}"
         )
+
+
+#: Words that mark a parameter as secret even where the spec has no ``x-secret``.
+SECRET_WORDS = ("secret", "password", "token", "code", "key", "credential", "authorization")
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a parameter's name says its value is a secret (never shown in messages)."""
+    lowered = name.lower()
+    return any(word in lowered for word in SECRET_WORDS)
+
+
+def resolve(schema: Schema) -> Schema:
+    """The schema a Ref stands for (any other schema as it is)."""
+    return schema.target if isinstance(schema, Ref) else schema
 
 
 def compile_pattern(pattern: str) -> re.Pattern[str]:

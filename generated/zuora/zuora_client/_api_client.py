@@ -19,7 +19,7 @@ from typing import Any, Callable, ClassVar, Generic, NamedTuple, Optional, TypeV
 from ._configuration import Configuration, SecurityScheme, Timeout, TokenSource
 from ._request import Param, Request, build_request, form_body, header_value
 from ._retry import retry_after_seconds
-from ._schema import Binary, Invalid, Schema, Str
+from ._schema import Binary, Invalid, Schema, Str, looks_secret
 from .api_response import ApiResponse
 from .exceptions import (
     ApiConnectionError,
@@ -112,7 +112,11 @@ class Operation(Generic[T]):
 
     def secrets(self, arguments: Mapping[str, Any], request: Request) -> list[str]:
         """The secret values a request carries, for redacting what the server echoes."""
-        found = [arguments[p.name] for p in self.params if p.secret and arguments.get(p.name)]
+        found = [
+            arguments[p.name]
+            for p in self.params
+            if (p.secret or looks_secret(p.name)) and arguments.get(p.name)
+        ]
         for param in self.params:
             if param.location == "form-model":
                 model = arguments.get(param.name)

@@ -9,7 +9,7 @@ from typing import Optional
 from criteo_api_retailmedia_v2022_10._api_client import Operation, Response
 from criteo_api_retailmedia_v2022_10._request import Param
 from criteo_api_retailmedia_v2022_10._schema import Ref, Str
-from criteo_api_retailmedia_v2022_10._token_manager import TokenManager as _TokenManager
+from criteo_api_retailmedia_v2022_10._token_manager import CodeExchange as _CodeExchange
 from criteo_api_retailmedia_v2022_10.api_client import ApiClient
 from criteo_api_retailmedia_v2022_10.api_response import ApiResponse
 from criteo_api_retailmedia_v2022_10.configuration import Timeout
@@ -102,7 +102,7 @@ class OAuthApi:
         return self.api_client.call_api(GET_TOKEN, arguments, _request_timeout)
 
 
-class TokenManager(_TokenManager["AccessTokenModel"]):
+class TokenManager(_CodeExchange["AccessTokenModel"]):
     """Keeps a valid access token for Criteo Retail Media OAuth, API version 2022-10, from ``get_token``.
 
     Without a refresh token it uses the client_credentials grant.

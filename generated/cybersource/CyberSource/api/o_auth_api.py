@@ -9,7 +9,7 @@ from typing import Optional
 from CyberSource._api_client import Operation, Response
 from CyberSource._request import Param
 from CyberSource._schema import Ref, Str
-from CyberSource._token_manager import TokenManager as _TokenManager
+from CyberSource._token_manager import CodeExchange as _CodeExchange
 from CyberSource.api_client import ApiClient
 from CyberSource.api_response import ApiResponse
 from CyberSource.configuration import Timeout
@@ -96,7 +96,7 @@ class OAuthApi:
         return self.api_client.call_api(CREATE_ACCESS_TOKEN, arguments, _request_timeout)
 
 
-class TokenManager(_TokenManager["AccessTokenResponse"]):
+class TokenManager(_CodeExchange["AccessTokenResponse"]):
     """Keeps a valid access token for CyberSource OAuth, from ``create_access_token``.
 
     With a refresh token (given, from ``exchange_code`` or rotated by the server)

@@ -8,8 +8,8 @@ from typing import Optional
 
 from pandadoc_client._api_client import Operation, Response
 from pandadoc_client._request import Param
-from pandadoc_client._schema import Ref, Str
-from pandadoc_client._token_manager import TokenManager as _TokenManager
+from pandadoc_client._schema import ANY, MapOf, Ref, Str
+from pandadoc_client._token_manager import CodeExchange as _CodeExchange
 from pandadoc_client.api_client import ApiClient
 from pandadoc_client.api_response import ApiResponse
 from pandadoc_client.configuration import Timeout
@@ -29,7 +29,7 @@ ACCESS_TOKEN: Operation[OAuth2AccessTokenResponse] = Operation(
     ),
     responses={
         "200": Response(Ref("pandadoc_client.model.o_auth2_access_token_response")),
-        "400": Response(Ref("pandadoc_client.model.")),
+        "400": Response(MapOf(ANY)),
     },
     content_type="application/x-www-form-urlencoded",
     accept="application/json",
@@ -95,7 +95,7 @@ class OAuth20AuthenticationApi:
         return self.api_client.call_api(ACCESS_TOKEN, arguments, _request_timeout)
 
 
-class TokenManager(_TokenManager["OAuth2AccessTokenResponse"]):
+class TokenManager(_CodeExchange["OAuth2AccessTokenResponse"]):
     """Keeps a valid access token for PandaDoc OAuth 2.0, from ``access_token``.
 
     With a refresh token (given, from ``exchange_code`` or rotated by the server)
