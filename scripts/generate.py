@@ -5,7 +5,7 @@
 
 Steps: remove each config's outputDir, run openapi-generator's ``batch`` on the
 configs (one JVM), copy the runtime (``templates/python/runtime/*.py``,
-``templates/javascript/runtime/*.js``) into each package unchanged, then let
+``templates/javascript/runtime/*.js``: ``<templateDir>/runtime``) into each package unchanged, then let
 ruff drop unused imports, sort imports and ``__all__`` and format the Python code
 (mustache cannot).
 """
@@ -22,8 +22,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-PYTHON_RUNTIME = ROOT / "templates" / "python" / "runtime"
-JAVASCRIPT_RUNTIME = ROOT / "templates" / "javascript" / "runtime"
 
 
 def provider_configs(root: Path = ROOT) -> list[Path]:
@@ -66,22 +64,24 @@ def generate(configs: list[Path], root: Path = ROOT) -> None:
         raise SystemExit(f"openapi-generator failed:\n{(run.stdout + run.stderr)[-6000:]}")
     python_folders = []
     for config in parsed.values():
+        # The runtime lives beside the templates: <templateDir>/runtime.
+        runtime = root / str(config["templateDir"]) / "runtime"
         if config.get("generatorName") == "python":
             folder = package_folder(config, root)
-            for source in sorted(PYTHON_RUNTIME.glob("*.py")):
+            for source in sorted(runtime.glob("*.py")):
                 shutil.copyfile(source, folder / source.name)
             python_folders.append(str(folder))
-        elif config.get("generatorName") == "javascript" and JAVASCRIPT_RUNTIME.is_dir():
+        elif config.get("generatorName") == "javascript" and runtime.is_dir():
             properties = config.get("additionalProperties") or {}
             assert isinstance(properties, dict)
             source_folder = root / str(config["outputDir"]) / str(properties.get("sourceFolder", "src"))
-            for source in sorted(JAVASCRIPT_RUNTIME.glob("*.js")):
+            for source in sorted(runtime.glob("*.js")):
                 shutil.copyfile(source, source_folder / source.name)
     if python_folders:
         ruff = str(BIN / "ruff")
         settings = ["--config", str(ROOT / "ruff.toml")]
         fix = [ruff, "check", "--quiet", "--no-cache", *settings, "--fix-only", "--select", "F401,I001,RUF022"]
-        for command in (fix, [ruff, "format", "--quiet", "--no-cache", *settings]):
+        for command in (fix, [ruff, "format", "--no-cache", *settings]):
             done = subprocess.run([*command, *python_folders], capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 raise SystemExit(f"{' '.join(command[:2])} failed:\n{done.stdout}{done.stderr}")

@@ -268,7 +268,9 @@ ROWS = [
     status_row("cybersource", 500, "ServiceException"),
     status_row("pandadoc", 502, "ServiceException"),
     status_row("zuora", 503, "ServiceException", attempts=3),
-    status_row("pandadoc", 503, "ServiceException", attempts=3, retry_after="2",
+    # A refresh_token grant is single-use: a 503 may come after the server spent it,
+    # so it is not sent again, Retry-After or not.
+    status_row("pandadoc", 503, "ServiceException", attempts=1, retry_after="2",
                suffix="-retry-after"),
     status_row("criteo", 504, "ServiceException"),
     # A proxy's HTML error page: the status class, no error fields, no model.

@@ -97,8 +97,8 @@ def test_every_package_model_is_sampled() -> None:
     models = {
         f"{name}.{cls.__name__}"
         for package, name in zip(packages, ("zuora", "cybersource", "pandadoc", "criteo"))
-        for cls in vars(package).values()
-        if isinstance(cls, type) and hasattr(cls, "from_dict") and hasattr(cls, "_fields")
+        for cls in (getattr(package, attribute) for attribute in dir(package))
+        if isinstance(cls, type) and hasattr(cls, "from_dict") and hasattr(cls, "_props")
     }
     assert models == set(SAMPLES)
 

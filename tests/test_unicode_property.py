@@ -374,7 +374,7 @@ def test_form_body_is_byte_for_byte_what_urlencode_gives(
     package: ModuleType, fields: list[tuple[str, str]]
 ) -> None:
     """The packages build form bodies without urlencode (it is slow); the bytes must not differ."""
-    form_body = import_module(f"{package.__name__}.api_client").form_body
+    form_body = import_module(f"{package.__name__}._request").form_body
     try:
         expected = urlencode(fields).encode("ascii")
     except UnicodeEncodeError:  # a lone surrogate: the parameter checks refuse it before this

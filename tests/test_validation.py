@@ -252,7 +252,6 @@ REFUSED: dict[str, tuple[Callable[[str], Any], str, str, str | None]] = {
         lambda u: zuora(u).create_token("cid", "sec", "Client_Credentials"),
         "ApiValueError",
         "grant_type",
-        "Client_Credentials",
     ),
     "criteo-enum-grant_type": _refused(
         lambda u: criteo_api(u).get_token("password", "cid", SECRET), "ApiValueError", "grant_type"
@@ -438,6 +437,17 @@ def test_refused_before_sending(case: str, counter: AcceptCounter) -> None:
     for value in {SECRET, shown} - {None}:
         for text in texts:
             assert value not in text
+
+
+def test_a_word_outside_an_enum_is_named_in_the_message(counter: AcceptCounter) -> None:
+    """A placeholder left in (the docs' 'grant_type_example') is repeated, so the user sees it."""
+    with pytest.raises(zuora_client.ApiValueError) as caught:
+        zuora(counter.url).create_token("cid", "sec", "grant_type_example")
+    assert "'grant_type_example' is not one of 'client_credentials'" in str(caught.value)
+    with pytest.raises(zuora_client.ApiValueError) as caught:
+        zuora(counter.url).create_token("cid", "sec", SECRET)
+    assert SECRET not in str(caught.value)
+    assert counter.accepts == 0
 
 
 # --- refused by Python itself: plain TypeError ----------------------------------------------

@@ -394,7 +394,7 @@ def read_body(schema: Optional[Schema], response: RESTResponse) -> Any:
         except (UnicodeDecodeError, LookupError):
             raise _malformed(response, "an answer that is not text in its charset") from None
         except Invalid as error:
-            raise _malformed(response, f"the answer {error.reason}") from None
+            raise _malformed(response, f"the answer: {error}") from None
     try:
         parsed = json.loads(data, parse_constant=_reject_constant)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
@@ -403,7 +403,7 @@ def read_body(schema: Optional[Schema], response: RESTResponse) -> Any:
     try:
         return schema.decode(parsed)
     except Invalid as error:
-        raise _malformed(response, f"`{error.where}` {error.reason}") from None
+        raise _malformed(response, f"the answer breaks the spec: {error}") from None
     except RecursionError:
         raise _malformed(response, "an answer nested too deeply") from None
 

@@ -182,7 +182,7 @@ def _path_segment(param: Param, value: Any) -> str:
 
 def _cookie_text(param: Param, value: Any) -> str:
     cookie = _simple(param, value)
-    if any(char in cookie for char in ';,"\\') or not cookie.isascii() or not cookie.isprintable():
+    if any(char in cookie for char in ' ;,"\\') or not cookie.isascii() or not cookie.isprintable():
         cookie = quote(cookie, safe="")
     return cookie
 

@@ -40,11 +40,15 @@ class Invalid(Exception):
 
     @property
     def where(self) -> str:
-        """The path as text: ``toys[0].price``."""
+        """The path as text: ``toys[0].price`` (empty for the whole value)."""
         text = ""
         for key in self.path:
             text += key if key.startswith("[") or not text else "." + key
-        return text or "the body"
+        return text
+
+    def __str__(self) -> str:
+        """``field `toys[0].price`: expected float, got string`` (no value, ever)."""
+        return f"field `{self.where}`: {self.reason}" if self.path else self.reason
 
 
 def json_type(value: Any) -> str:
@@ -134,7 +138,17 @@ class Str(Schema):
         if self.constrained:
             problem = self.problem(value)
             if problem is not None:
-                shown = "" if self.secret or looks_secret(name) else f"{value!r} "
+                # Name the value only where it helps and cannot be a secret passed in the
+                # wrong place: a short word outside an enum ('grant_type_example' is not
+                # one of ...); generated secrets are longer or carry digits.
+                named = (
+                    self.enum is not None
+                    and value not in self.enum
+                    and len(value) <= SHOWN_VALUE_LENGTH
+                    and not any(char.isdigit() for char in value)
+                    and not (self.secret or looks_secret(name))
+                )
+                shown = f"{value!r} " if named else ""
                 raise ApiValueError(f"Invalid value for `{name}`: {shown}{problem}")
         return value
 
@@ -435,7 +449,7 @@ class ModelSchema(Schema):
 
     def decode(self, value: Any) -> Any:
         if type(value) is not dict:
-            raise self.invalid(value)
+            raise Invalid(f"expected a JSON object ({self.name}), got {json_type(value)}")
         return self.model.decode(value)
 
     def encode(self, value: Any, name: str) -> Any:
@@ -517,6 +531,9 @@ class OneOf(Schema):
             f"Invalid type for `{name}`: expected {self.name}, got {type(value).__name__}"
         )
 
+
+#: The longest value an error message repeats (an enum miss); longer ones may be secrets.
+SHOWN_VALUE_LENGTH = 32
 
 #: Words that mark a parameter as secret even where the spec has no ``x-secret``.
 SECRET_WORDS = ("secret", "password", "token", "code", "key", "credential", "authorization")

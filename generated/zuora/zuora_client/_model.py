@@ -96,9 +96,8 @@ class Model:
         try:
             return cls.decode(dict(data))
         except Invalid as error:
-            raise ApiValueError(
-                f"Invalid value for `{cls.__name__}.{error.where}`: {error.reason}"
-            ) from None
+            where = f"{cls.__name__}.{error.where}" if error.path else cls.__name__
+            raise ApiValueError(f"Invalid value for `{where}`: {error.reason}") from None
 
     def encode(self, where: str) -> dict[str, Any]:
         """Check every property against the spec and return the JSON-ready object.

@@ -184,7 +184,7 @@ class RESTClient:
         except urllib3.exceptions.HTTPError as error:
             cause = _innermost(error)
             if isinstance(cause, http.client.HTTPException) and not isinstance(
-                cause, ConnectionError
+                cause, (ConnectionError, http.client.IncompleteRead)
             ):
                 raise MalformedResponseError(
                     status,

@@ -151,10 +151,14 @@ class ApiClient:
         transport: Optional[Transport] = None,
         sleep: Optional[Callable[[float], object]] = None,
     ) -> None:
-        self.configuration = configuration if configuration is not None else self.configuration_class()
+        self.configuration = (
+            configuration if configuration is not None else self.configuration_class()
+        )
         self._own_transport = transport is None
         self._transport_version = self.configuration.transport_version
-        self.rest_client: Transport = transport if transport is not None else RESTClient(self.configuration)
+        self.rest_client: Transport = (
+            transport if transport is not None else RESTClient(self.configuration)
+        )
         self.default_headers: dict[str, str] = {"User-Agent": self.user_agent}
         self._sleep = sleep
         self._transport_lock = threading.Lock()
@@ -234,7 +238,9 @@ class ApiClient:
             except UnauthorizedException:
                 manager = self.configuration.token_manager
                 assert manager is not None  # it supplied the managed header
-                logger.info("%s %s answered 401; fetching a new token", operation.method, operation.path)
+                logger.info(
+                    "%s %s answered 401; fetching a new token", operation.method, operation.path
+                )
                 manager.invalidate(headers[managed].removeprefix("Bearer "))
                 headers[managed] = _bearer(manager)
                 return self._send(operation, url, headers, request.body, timeout, single_use)
@@ -313,7 +319,9 @@ class ApiClient:
                 query.append((scheme.param, value))
             elif scheme.where == "cookie":
                 cookie = f"{scheme.param}={value}"
-                headers["Cookie"] = f"{headers['Cookie']}; {cookie}" if "Cookie" in headers else cookie
+                headers["Cookie"] = (
+                    f"{headers['Cookie']}; {cookie}" if "Cookie" in headers else cookie
+                )
             else:
                 headers[scheme.param] = header_value(value, f"credentials of {name}")
             return None
@@ -386,7 +394,7 @@ def read_body(schema: Optional[Schema], response: RESTResponse) -> Any:
         except (UnicodeDecodeError, LookupError):
             raise _malformed(response, "an answer that is not text in its charset") from None
         except Invalid as error:
-            raise _malformed(response, f"the answer {error.reason}") from None
+            raise _malformed(response, f"the answer: {error}") from None
     try:
         parsed = json.loads(data, parse_constant=_reject_constant)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
@@ -395,7 +403,7 @@ def read_body(schema: Optional[Schema], response: RESTResponse) -> Any:
     try:
         return schema.decode(parsed)
     except Invalid as error:
-        raise _malformed(response, f"`{error.where}` {error.reason}") from None
+        raise _malformed(response, f"the answer breaks the spec: {error}") from None
     except RecursionError:
         raise _malformed(response, "an answer nested too deeply") from None
 
@@ -471,4 +479,3 @@ def basic_authorization(username: str, password: str) -> str:
 
 def _bearer(manager: TokenSource) -> str:
     return header_value(f"Bearer {manager.get_token()}", "the token from token_manager")
-

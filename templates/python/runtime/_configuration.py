@@ -73,16 +73,18 @@ class TokenSource(Protocol):
 
 
 #: The settings the connection pool is built from: changing one rebuilds it.
-TRANSPORT_SETTINGS = frozenset({
-    "verify_ssl",
-    "ssl_ca_cert",
-    "cert_file",
-    "key_file",
-    "proxy",
-    "proxy_headers",
-    "trust_env",
-    "connection_pool_maxsize",
-})
+TRANSPORT_SETTINGS = frozenset(
+    {
+        "verify_ssl",
+        "ssl_ca_cert",
+        "cert_file",
+        "key_file",
+        "proxy",
+        "proxy_headers",
+        "trust_env",
+        "connection_pool_maxsize",
+    }
+)
 
 
 class Configuration:

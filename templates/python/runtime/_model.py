@@ -90,11 +90,14 @@ class Model:
     def from_dict(cls: type[_M], data: Mapping[str, Any]) -> _M:
         """Build the model from JSON-like data (wire names); ApiValueError names what is wrong."""
         if not isinstance(data, Mapping):
-            raise ApiTypeError(f"{cls.__name__}.from_dict expects a mapping, got {type(data).__name__}")
+            raise ApiTypeError(
+                f"{cls.__name__}.from_dict expects a mapping, got {type(data).__name__}"
+            )
         try:
             return cls.decode(dict(data))
         except Invalid as error:
-            raise ApiValueError(f"Invalid value for `{cls.__name__}.{error.where}`: {error.reason}") from None
+            where = f"{cls.__name__}.{error.where}" if error.path else cls.__name__
+            raise ApiValueError(f"Invalid value for `{where}`: {error.reason}") from None
 
     def encode(self, where: str) -> dict[str, Any]:
         """Check every property against the spec and return the JSON-ready object.

@@ -166,7 +166,9 @@ def _path_segment(param: Param, value: Any) -> str:
     if isinstance(value, list):
         items = [quote(text(item), safe="") for item in value]
     elif isinstance(value, dict):
-        items = [f"{quote(key, safe='')},{quote(text(item), safe='')}" for key, item in value.items()]
+        items = [
+            f"{quote(key, safe='')},{quote(text(item), safe='')}" for key, item in value.items()
+        ]
     else:
         items = [quote(text(value), safe="")]
     if param.style == "label":
@@ -180,7 +182,7 @@ def _path_segment(param: Param, value: Any) -> str:
 
 def _cookie_text(param: Param, value: Any) -> str:
     cookie = _simple(param, value)
-    if any(char in cookie for char in ';,"\\') or not cookie.isascii() or not cookie.isprintable():
+    if any(char in cookie for char in ' ;,"\\') or not cookie.isascii() or not cookie.isprintable():
         cookie = quote(cookie, safe="")
     return cookie
 
@@ -202,12 +204,14 @@ def form_body(fields: list[tuple[str, str]]) -> bytes:
     Text made only of unreserved characters needs no quoting and is taken as it is
     (``text.strip(FORM_SAFE)`` leaves nothing of it); the rest goes through quote_plus.
     """
-    return "&".join([
-        (name if not name.strip(FORM_SAFE) else quote_plus(name))
-        + "="
-        + (value if not value.strip(FORM_SAFE) else quote_plus(value))
-        for name, value in fields
-    ]).encode("ascii")
+    return "&".join(
+        [
+            (name if not name.strip(FORM_SAFE) else quote_plus(name))
+            + "="
+            + (value if not value.strip(FORM_SAFE) else quote_plus(value))
+            for name, value in fields
+        ]
+    ).encode("ascii")
 
 
 def multipart_body(fields: list[tuple[str, Any]]) -> tuple[bytes, str]:
@@ -228,7 +232,6 @@ def multipart_body(fields: list[tuple[str, Any]]) -> tuple[bytes, str]:
         else:
             parts.append((name, text(value)))
     return urllib3.encode_multipart_formdata(parts)
-
 
 
 #: What a file parameter takes: the bytes, ``(filename, bytes[, content type])``, or a binary file.

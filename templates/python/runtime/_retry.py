@@ -45,7 +45,9 @@ class RetryPolicy(NamedTuple):
             return status == 429 and retry_after is not None
         return True
 
-    def backoff(self, attempt: int, uniform: Callable[[float, float], float] = random.uniform) -> float:
+    def backoff(
+        self, attempt: int, uniform: Callable[[float, float], float] = random.uniform
+    ) -> float:
         """Exponential backoff with full jitter: up to factor * 2**attempt seconds, capped."""
         ceiling = self.backoff_factor * (2**attempt)
         return min(uniform(0, ceiling), self.retry_after_cap)

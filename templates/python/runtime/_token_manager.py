@@ -131,7 +131,9 @@ class TokenManager(Generic[T]):
         """
         with self._lock:
             current = self._state[0]
-            if token is None or (current is not None and getattr(current, "access_token", None) == token):
+            if token is None or (
+                current is not None and getattr(current, "access_token", None) == token
+            ):
                 self._state = (None, None)
 
     def _fresh_token(self) -> Optional[T]:
@@ -190,7 +192,9 @@ class TokenManager(Generic[T]):
                 if self._refresh_token == grant["refresh_token"]:
                     self._refresh_token = None
             if "client_credentials" in self.grants:
-                logger.info("the refresh token was rejected (invalid_grant); using client_credentials")
+                logger.info(
+                    "the refresh token was rejected (invalid_grant); using client_credentials"
+                )
                 return self._fetch({"grant_type": "client_credentials"})
             error.reason = (
                 f"{error.reason}: the refresh token was rejected (invalid_grant) and dropped;"
@@ -202,7 +206,9 @@ class TokenManager(Generic[T]):
         fields: dict[str, Optional[str]] = dict(grant)
         credentials = None
         if self.client_auth == "basic":
-            credentials = {"Authorization": basic_authorization(self._client_id, self._client_secret)}
+            credentials = {
+                "Authorization": basic_authorization(self._client_id, self._client_secret)
+            }
         else:
             fields.update(client_id=self._client_id, client_secret=self._client_secret)
         response: ApiResponse[T] = self.api_client.call_api(
@@ -285,4 +291,6 @@ class CodeExchange(TokenManager[T]):
 
     def exchange_code(self, code: str, redirect_uri: Optional[str] = None) -> T:
         """Exchange an authorization code for the first token and refresh token."""
-        return self._fetch({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
+        return self._fetch(
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        )

@@ -179,12 +179,13 @@ class RESTClient:
             ) from error
         except urllib3.exceptions.ProxyError as error:
             raise ApiConnectionError(
-                f"the proxy failed for {_where(method, url)}: {_root_cause(error)}",
-                connected=False,
+                f"the proxy failed for {_where(method, url)}: {_root_cause(error)}", connected=False
             ) from error
         except urllib3.exceptions.HTTPError as error:
             cause = _innermost(error)
-            if isinstance(cause, http.client.HTTPException) and not isinstance(cause, ConnectionError):
+            if isinstance(cause, http.client.HTTPException) and not isinstance(
+                cause, (ConnectionError, http.client.IncompleteRead)
+            ):
                 raise MalformedResponseError(
                     status,
                     f"the answer to {_where(method, url)} is not valid HTTP: {_root_cause(error)}",
