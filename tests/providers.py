@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = REPO_ROOT.parent / "shared" / "reference"
+#: The providers' doc pages: ../shared/reference, or $TOKENWORKS_REFERENCE when the
+#: checkout lives elsewhere (a git worktree); tests that read them skip without them.
+REFERENCE = Path(
+    os.environ.get("TOKENWORKS_REFERENCE") or REPO_ROOT.parent / "shared" / "reference"
+)
+
+
+def reference_page(name: str) -> str:
+    """A doc page of ../shared/reference; skips the test when the pages are absent."""
+    path = REFERENCE / name
+    if not path.is_file():
+        pytest.skip(f"{path} is absent (set TOKENWORKS_REFERENCE to the pages' folder)")
+    return path.read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)

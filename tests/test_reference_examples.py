@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl
 import pytest
 import yaml
 from mock_servers import PrismServer, spec_path
-from providers import BY_NAME, PROVIDERS, REFERENCE
+from providers import BY_NAME, PROVIDERS, reference_page
 from pytest_httpserver import HTTPServer
 
 CORRELATION_ID = "0c5a7b3e-2d41-4f8e-9a6b-7e1d2c3b4a59"  # a UUID: 36 characters
@@ -147,7 +147,7 @@ EXAMPLE_IDS = [example.provider for example in EXAMPLES]
 
 
 def doc_page(provider: str) -> str:
-    return (REFERENCE / BY_NAME[provider].reference_doc).read_text(encoding="utf-8")
+    return reference_page(BY_NAME[provider].reference_doc)
 
 
 def doc_example(provider: str) -> str:
