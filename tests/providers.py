@@ -16,6 +16,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = Path(
     os.environ.get("TOKENWORKS_REFERENCE") or REPO_ROOT.parent / "shared" / "reference"
 )
+#: Zuora client ids are exactly 36 characters: tests' Zuora calls use ids of that shape.
+ZUORA_CLIENT_ID = "5b1e8c4a-2f3d-4a6b-9c7e-1d0f2a3b4c5d"
 
 
 def reference_page(name: str) -> str:

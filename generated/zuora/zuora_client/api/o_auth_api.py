@@ -28,12 +28,15 @@ def _create_token_request(
     if (
         type(client_id) is not str
         or not client_id.isascii()
+        or len(client_id) > 36
+        or len(client_id) < 36
     ):
         CREATE_TOKEN.check("client_id", client_id)
     form.append(("client_id", client_id))
     if (
         type(client_secret) is not str
         or not client_secret.isascii()
+        or len(client_secret) > 42
     ):
         CREATE_TOKEN.check("client_secret", client_secret)
     form.append(("client_secret", client_secret))
@@ -64,8 +67,8 @@ CREATE_TOKEN = Operation(
     "POST",
     "/oauth/token",
     (
-        Field("client_id", "client_id", str, location="form", required=True),
-        Field("client_secret", "client_secret", str, location="form", required=True),
+        Field("client_id", "client_id", str, location="form", required=True, min_length=36, max_length=36),
+        Field("client_secret", "client_secret", str, location="form", required=True, max_length=42),
         Field("grant_type", "grant_type", str, location="form", required=True, enum=("client_credentials",)),
         Field("zuora_track_id", "Zuora-Track-Id", str, location="header", max_length=64, pattern=r"^[ !#-&(-9<-~]*$"),
     ),
@@ -73,7 +76,10 @@ CREATE_TOKEN = Operation(
     auth=(),
     responses={
         "200": TokenResponse,
-        "429": None,
+        "400": object,
+        "401": object,
+        "403": object,
+        "429": object,
     },
 )
 
@@ -95,10 +101,10 @@ class OAuthApi:
     ) -> TokenResponse:
         """Generate an OAuth token
 
-        Generates a bearer token that enables an OAuth client to authenticate with the Zuora REST API. The OAuth client must have been created using the Zuora UI. Do not set any authentication header (`Authorization`, `apiAccessKeyId`, `apiSecretAccessKey`) on this request. The endpoint is rate limited by IP address: use each token until it expires, and slow down on 429 Too Many Requests.
+        Generates a bearer token that enables an OAuth client to authenticate with the Zuora REST API. The OAuth client must have been created using the Zuora UI. Do not set any authentication header (`Authorization`, `apiAccessKeyId`, `apiSecretAccessKey`) on this request. The endpoint is rate limited by IP address (100 token requests per minute): use each token until it expires, and slow down on 429 Too Many Requests.
 
-        :param client_id: The Client ID of the OAuth client. (required)
-        :param client_secret: The Client Secret that was displayed when the OAuth client was created. (required)
+        :param client_id: The Client ID of the OAuth client (36 characters). (required)
+        :param client_secret: The Client Secret that was displayed when the OAuth client was created (at most 42 characters). (required)
         :param grant_type: The OAuth grant type used to generate the token; must be `client_credentials`. (required)
         :param zuora_track_id: A custom identifier for tracing the API call, returned unchanged in the response headers. US-ASCII, at most 64 characters, none of colon, semicolon, double quote or quote. (optional)
         :param _request_timeout: seconds, or (connect, read); default from the Configuration.
