@@ -515,6 +515,7 @@ REFUSALS = (
     Refusal("cybersource", "correlation-id-bad-char", lambda: (cybersource_call()[0], {"v_c_client_correlation_id": "!" * 36}), "ApiValueError", "v_c_client_correlation_id"),
     Refusal("cybersource", "grant-type-not-in-enum", lambda: cybersource_call(grant_type="client_credentials"), "ApiValueError", "create_access_token_request.grant_type"),
     Refusal("cybersource", "missing-client-id", lambda: cybersource_call(client_id=None), "ApiValueError", "create_access_token_request.client_id"),
+    Refusal("cybersource", "missing-grant-type", lambda: cybersource_call(grant_type=None), "ApiValueError", "create_access_token_request.grant_type"),
     Refusal("cybersource", "request-is-a-dict", lambda: (({"client_id": "id"},), {}), "ApiTypeError", "create_access_token_request"),
     Refusal("cybersource", "request-is-none", lambda: ((None,), {}), "ApiValueError", "create_access_token_request"),
     Refusal("criteo", "grant-type-not-in-enum", lambda: (("password", "id", "secret"), {}), "ApiValueError", "grant_type"),

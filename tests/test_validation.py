@@ -406,6 +406,12 @@ REFUSED: dict[str, tuple[Callable[[str], Any], str, str, str | None]] = {
         "ApiValueError",
         "create_access_token_request.client_id",
     ),
+    # grant_type is required by our spec (see the comment in openapi/cybersource.yaml)
+    "cybersource-missing-grant_type": _refused(
+        lambda u: cybersource(u).create_access_token(cs_request(grant_type=None)),
+        "ApiValueError",
+        "create_access_token_request.grant_type",
+    ),
     "cybersource-missing-client_secret": _refused(
         lambda u: cybersource(u).create_access_token(cs_request(client_secret=None)),
         "ApiValueError",
