@@ -26,6 +26,7 @@ from pandadoc_client.exceptions import (
     UnprocessableEntityException,
 )
 from pandadoc_client.model.o_auth2_access_token_response import OAuth2AccessTokenResponse
+from pandadoc_client.model.o_auth2_error_response import OAuth2ErrorResponse
 from pandadoc_client.token_manager import TokenManager
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "MalformedResponseError",
     "NotFoundException",
     "OAuth2AccessTokenResponse",
+    "OAuth2ErrorResponse",
     "OAuth20AuthenticationApi",
     "OpenApiException",
     "ServiceException",

@@ -10,6 +10,7 @@ from pandadoc_client.api_client import ApiClient, Operation, Request, form_body
 from pandadoc_client.api_response import ApiResponse
 from pandadoc_client.configuration import Timeout
 from pandadoc_client.model.o_auth2_access_token_response import OAuth2AccessTokenResponse
+from pandadoc_client.model.o_auth2_error_response import OAuth2ErrorResponse
 from pandadoc_client.model_base import Field
 
 
@@ -89,7 +90,7 @@ ACCESS_TOKEN = Operation(
     auth=("apiKey", "oauth2",),
     responses={
         "200": OAuth2AccessTokenResponse,
-        "400": object,
+        "400": OAuth2ErrorResponse,
     },
 )
 
@@ -119,7 +120,7 @@ class OAuth20AuthenticationApi:
         :param client_id: Client ID that is automatically generated after application creation in the Developer Dashboard. (optional)
         :param client_secret: Client secret that is automatically generated after application creation in the Developer Dashboard. (optional)
         :param code: `auth_code` from the server on the previous step (Authorize a PandaDoc User). (optional)
-        :param scope: Requested permissions. Use `read+write` as our default value to send documents. (optional)
+        :param scope: The permissions requested; `read+write` lets the token send documents. (optional)
         :param refresh_token: `refresh_token` you received and stored from the server when initially creating an `access_token`. (optional)
         :param _request_timeout: seconds, or (connect, read); default from the Configuration.
         :return: OAuth2AccessTokenResponse

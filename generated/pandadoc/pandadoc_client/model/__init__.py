@@ -3,7 +3,9 @@
 """The models of the spec, one module each."""
 
 from pandadoc_client.model.o_auth2_access_token_response import OAuth2AccessTokenResponse
+from pandadoc_client.model.o_auth2_error_response import OAuth2ErrorResponse
 
 __all__ = [
     "OAuth2AccessTokenResponse",
+    "OAuth2ErrorResponse",
 ]
