@@ -86,7 +86,7 @@ class OAuthApi:
     ) -> AccessTokenResponse:
         """Create access token and refresh token
 
-        Used by technology partners to obtain an access token and a refresh token. The partner then uses the access token to authenticate API requests to CyberSource on behalf of the merchant. The request carries either the authorization code from CyberSource's redirect (grant_type `authorization_code`) or a refresh token (grant_type `refresh_token`). Access tokens expire after 15 minutes; refresh tokens after one year. CyberSource requires mutual TLS on this request: configure the client certificate and its key with `Configuration(cert_file=..., key_file=...)`.
+        Used by technology partners to obtain an access token and a refresh token. The partner then uses the access token to authenticate API requests to CyberSource on behalf of the merchant. The request carries either the authorization code from CyberSource's redirect (grant_type `authorization_code`) or a refresh token (grant_type `refresh_token`). Access tokens expire after 15 minutes; refresh tokens after one year. CyberSource requires mutual TLS on this request: the client must present its client certificate, holding the matching private key.
 
         :param create_access_token_request: Request payload (required)
         :param v_c_client_correlation_id: We recommended that you submit this header with a unique value in every client request to this endpoint. It is sent back in the response header and logged both in the request log and response log. (optional)
