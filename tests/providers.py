@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = REPO_ROOT.parent / "shared" / "reference"
+#: The providers' doc pages: ../shared/reference, or $TOKENWORKS_REFERENCE when the
+#: checkout lives elsewhere (a git worktree); tests that read them skip without them.
+REFERENCE = Path(
+    os.environ.get("TOKENWORKS_REFERENCE") or REPO_ROOT.parent / "shared" / "reference"
+)
+#: Zuora client ids are exactly 36 characters: tests' Zuora calls use ids of that shape.
+ZUORA_CLIENT_ID = "5b1e8c4a-2f3d-4a6b-9c7e-1d0f2a3b4c5d"
+
+
+def reference_page(name: str) -> str:
+    """A doc page of ../shared/reference; skips the test when the pages are absent."""
+    path = REFERENCE / name
+    if not path.is_file():
+        pytest.skip(f"{path} is absent (set TOKENWORKS_REFERENCE to the pages' folder)")
+    return path.read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)

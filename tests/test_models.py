@@ -71,6 +71,10 @@ SAMPLES: dict[str, tuple[type, dict[str, Any]]] = {
             "refresh_token": "pd-refresh",
         },
     ),
+    "pandadoc.OAuth2ErrorResponse": (
+        pandadoc_client.OAuth2ErrorResponse,
+        {"error": "invalid_grant"},
+    ),
     "criteo.AccessTokenModel": (
         AccessTokenModel,
         {

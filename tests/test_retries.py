@@ -20,7 +20,7 @@ import CyberSource
 import pandadoc_client
 import pytest
 import zuora_client
-from providers import PACKAGES, TOKEN_PATHS
+from providers import PACKAGES, TOKEN_PATHS, ZUORA_CLIENT_ID
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
@@ -40,7 +40,9 @@ def call(provider: str, client: Any) -> Any:
         return api.access_token(grant_type="refresh_token", client_id="id", refresh_token="rt")
     if provider == "criteo":
         return criteo.OAuthApi(client).get_token("client_credentials", "id", "secret")
-    return zuora_client.OAuthApi(client).create_token("id", "secret", "client_credentials")
+    return zuora_client.OAuthApi(client).create_token(
+        ZUORA_CLIENT_ID, "secret", "client_credentials"
+    )
 
 
 def answer(status: int, retry_after: str | None = None) -> Response:

@@ -24,9 +24,9 @@ from urllib.parse import parse_qsl
 import pytest
 import yaml
 from mock_servers import PrismServer, spec_path
-from providers import BY_NAME
+from providers import BY_NAME, ZUORA_CLIENT_ID
 
-CLIENT_ID = "client-id-4711"
+CLIENT_ID = ZUORA_CLIENT_ID  # 36 characters, as Zuora requires; any id suits the others
 # Needs form escaping (+ / = &), so a wrong encoding shows as a wrong field.
 CLIENT_SECRET = "cs-S3cr3t+/=&-9QzX"
 STORED_REFRESH = "rtok-stored-5Wb2"
@@ -911,7 +911,7 @@ def test_each_manager_gets_the_spec_example_token_from_prism(
     received: list[Any] = []
     api_client = module.ApiClient(module.Configuration(host=prism[name].url))
     tm = module.TokenManager(
-        "client-id", "client-secret", api_client=api_client, on_token=received.append, **options
+        CLIENT_ID, "client-secret", api_client=api_client, on_token=received.append, **options
     )
 
     token = tm.get_token()

@@ -25,9 +25,9 @@ class Configuration(_Configuration):
     on the base class.
 
     Servers:
-        1. ``https://api.criteo.com``
+        1. ``https://api.criteo.com`` (``production``): Production
     """
 
-    servers = (Server("https://api.criteo.com", "", "", ()),)
+    servers = (Server("https://api.criteo.com", "Production", "production", ()),)
     security_schemes = (SecurityScheme("oauth", "bearer"),)
     host_variable = "CRITEO_API_RETAILMEDIA_V2022_10_HOST"

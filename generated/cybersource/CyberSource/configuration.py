@@ -19,9 +19,13 @@ class Configuration(_Configuration):
     on the base class.
 
     Servers:
-        1. ``https://api-ma.Cybersource.com``
+        1. ``https://api-ma.Cybersource.com`` (``production``): Production
+        2. ``https://api-matest.cybersource.com`` (``test``): Test
     """
 
-    servers = (Server("https://api-ma.Cybersource.com", "", "", ()),)
+    servers = (
+        Server("https://api-ma.Cybersource.com", "Production", "production", ()),
+        Server("https://api-matest.cybersource.com", "Test", "test", ()),
+    )
     security_schemes = ()
     host_variable = "CYBERSOURCE_HOST"

@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from pandadoc_client.model.o_auth2_access_token_response import (
         OAuth2AccessTokenResponse as OAuth2AccessTokenResponse,
     )
+    from pandadoc_client.model.o_auth2_error_response import (
+        OAuth2ErrorResponse as OAuth2ErrorResponse,
+    )
 
 __version__ = "1.0.0"
 
@@ -47,6 +50,7 @@ _LAZY = {
     "OAuth20AuthenticationApi": "api.o_auth_2_0_authentication_api",
     "TokenManager": "api.o_auth_2_0_authentication_api",
     "OAuth2AccessTokenResponse": "model.o_auth2_access_token_response",
+    "OAuth2ErrorResponse": "model.o_auth2_error_response",
 }
 
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
@@ -66,6 +70,7 @@ __all__ = [
     "MalformedResponseError",
     "NotFoundException",
     "OAuth2AccessTokenResponse",
+    "OAuth2ErrorResponse",
     "OAuth20AuthenticationApi",
     "OpenApiException",
     "ServiceException",

@@ -25,10 +25,10 @@ class Configuration(_Configuration):
     on the base class.
 
     Servers:
-        1. ``https://api.pandadoc.com``
+        1. ``https://api.pandadoc.com`` (``production``): Production
     """
 
-    servers = (Server("https://api.pandadoc.com", "", "", ()),)
+    servers = (Server("https://api.pandadoc.com", "Production", "production", ()),)
     security_schemes = (
         SecurityScheme("apiKey", "api_key", "header", "Authorization"),
         SecurityScheme("oauth2", "bearer"),

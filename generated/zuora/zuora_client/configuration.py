@@ -19,9 +19,46 @@ class Configuration(_Configuration):
     on the base class.
 
     Servers:
-        1. ``https://rest.zuora.com``
+        1. ``https://rest.zuora.com`` (``us-cloud-2-production``): US Cloud 2 Production (the default)
+        2. ``https://rest.apisandbox.zuora.com`` (``us-cloud-2-api-sandbox``): US Cloud 2 API Sandbox
+        3. ``https://rest.na.zuora.com`` (``us-cloud-1-production``): US Cloud 1 Production
+        4. ``https://rest.sandbox.na.zuora.com`` (``us-cloud-1-api-sandbox``): US Cloud 1 API Sandbox
+        5. ``https://rest.test.zuora.com`` (``us-central-sandbox``): US Central Sandbox
+        6. ``https://rest.eu.zuora.com`` (``eu-production``): EU Production
+        7. ``https://rest.sandbox.eu.zuora.com`` (``eu-api-sandbox``): EU API Sandbox
+        8. ``https://rest.test.eu.zuora.com`` (``eu-central-sandbox``): EU Central Sandbox
+        9. ``https://rest.ap.zuora.com`` (``apac-production``): APAC Production
+        10. ``https://rest.test.ap.zuora.com`` (``apac-sandbox``): APAC Developer & Central Sandbox
     """
 
-    servers = (Server("https://rest.zuora.com", "", "", ()),)
+    servers = (
+        Server(
+            "https://rest.zuora.com",
+            "US Cloud 2 Production (the default)",
+            "us-cloud-2-production",
+            (),
+        ),
+        Server(
+            "https://rest.apisandbox.zuora.com",
+            "US Cloud 2 API Sandbox",
+            "us-cloud-2-api-sandbox",
+            (),
+        ),
+        Server("https://rest.na.zuora.com", "US Cloud 1 Production", "us-cloud-1-production", ()),
+        Server(
+            "https://rest.sandbox.na.zuora.com",
+            "US Cloud 1 API Sandbox",
+            "us-cloud-1-api-sandbox",
+            (),
+        ),
+        Server("https://rest.test.zuora.com", "US Central Sandbox", "us-central-sandbox", ()),
+        Server("https://rest.eu.zuora.com", "EU Production", "eu-production", ()),
+        Server("https://rest.sandbox.eu.zuora.com", "EU API Sandbox", "eu-api-sandbox", ()),
+        Server("https://rest.test.eu.zuora.com", "EU Central Sandbox", "eu-central-sandbox", ()),
+        Server("https://rest.ap.zuora.com", "APAC Production", "apac-production", ()),
+        Server(
+            "https://rest.test.ap.zuora.com", "APAC Developer & Central Sandbox", "apac-sandbox", ()
+        ),
+    )
     security_schemes = ()
     host_variable = "ZUORA_CLIENT_HOST"

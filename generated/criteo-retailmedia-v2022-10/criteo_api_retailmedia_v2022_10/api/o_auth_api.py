@@ -69,12 +69,12 @@ class OAuthApi:
 
         Creates a token when the supplied client credentials are valid
 
-        :param grant_type: grant_type (required)
-        :param client_id: client_id (required)
-        :param client_secret: client_secret (required)
-        :param redirect_uri: redirect_uri (optional)
-        :param code: code (optional)
-        :param refresh_token: refresh_token (optional)
+        :param grant_type: The grant: `client_credentials`, `authorization_code` or `refresh_token`. (required)
+        :param client_id: The client ID of your Criteo app. (required)
+        :param client_secret: The client secret of your Criteo app. (required)
+        :param redirect_uri: The redirect URI the consent request named, for `authorization_code`. (optional)
+        :param code: The code the consent redirect brought back, for `authorization_code`. (optional)
+        :param refresh_token: The refresh token of an earlier answer, for `refresh_token`. (optional)
         :param _request_timeout: seconds, or (connect, read); default from the Configuration.
         :return: AccessTokenModel
         :raises ApiTypeError, ApiValueError: an argument does not fit the spec; nothing was sent.

@@ -14,10 +14,10 @@ class AccessTokenModel(Model):
     """Access Token to be used with other services
 
     Attributes:
-        access_token: access_token
-        token_type: token_type
-        refresh_token: refresh_token
-        expires_in: expires_in
+        access_token: The token to send to Criteo's other APIs, as `Authorization: Bearer <token>`.
+        token_type: How to send the token; `Bearer`.
+        refresh_token: A token that obtains a new access token with the `refresh_token` grant; null for `client_credentials`.
+        expires_in: Seconds until the access token expires.
 
     """
 

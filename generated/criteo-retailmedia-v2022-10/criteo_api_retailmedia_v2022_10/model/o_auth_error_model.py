@@ -14,9 +14,9 @@ class OAuthErrorModel(Model):
     """An OAuth error.
 
     Attributes:
-        error: error
-        error_description: error_description
-        error_uri: error_uri
+        error: The OAuth 2.0 error code, e.g. `invalid_client`.
+        error_description: A human-readable explanation of the error.
+        error_uri: A page that explains the error.
 
     """
 

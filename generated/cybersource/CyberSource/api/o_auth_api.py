@@ -41,9 +41,18 @@ CREATE_ACCESS_TOKEN: Operation[AccessTokenResponse] = Operation(
             Ref("CyberSource.model.access_token_response"),
             headers=(("v-c-client-correlation-id", Str()),),
         ),
-        "400": Response(Ref("CyberSource.model.bad_request_error")),
-        "401": Response(Ref("CyberSource.model.unauthorized_client_error")),
-        "404": Response(Ref("CyberSource.model.resource_not_found_error")),
+        "400": Response(
+            Ref("CyberSource.model.bad_request_error"),
+            headers=(("v-c-client-correlation-id", Str()),),
+        ),
+        "401": Response(
+            Ref("CyberSource.model.unauthorized_client_error"),
+            headers=(("v-c-client-correlation-id", Str()),),
+        ),
+        "404": Response(
+            Ref("CyberSource.model.resource_not_found_error"),
+            headers=(("v-c-client-correlation-id", Str()),),
+        ),
     },
     content_type="application/x-www-form-urlencoded",
     accept="application/json;charset=utf-8",
@@ -69,7 +78,7 @@ class OAuthApi:
     ) -> AccessTokenResponse:
         """Create access token and refresh token
 
-        Used by technology partners to obtain an access token and a refresh token. The partner then uses the access token to authenticate API requests to CyberSource on behalf of the merchant. The request carries either the authorization code from CyberSource's redirect (grant_type `authorization_code`) or a refresh token (grant_type `refresh_token`). Access tokens expire after 15 minutes; refresh tokens after one year.
+        Used by technology partners to obtain an access token and a refresh token. The partner then uses the access token to authenticate API requests to CyberSource on behalf of the merchant. The request carries either the authorization code from CyberSource's redirect (grant_type `authorization_code`) or a refresh token (grant_type `refresh_token`). Access tokens expire after 15 minutes; refresh tokens after one year. CyberSource requires mutual TLS on this request: the client must present its client certificate, holding the matching private key.
 
         :param create_access_token_request: Request payload (required)
         :param v_c_client_correlation_id: We recommended that you submit this header with a unique value in every client request to this endpoint. It is sent back in the response header and logged both in the request log and response log. (optional)

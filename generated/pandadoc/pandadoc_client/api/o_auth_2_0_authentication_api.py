@@ -8,7 +8,7 @@ from typing import Optional
 
 from pandadoc_client._api_client import Operation, Response
 from pandadoc_client._request import Param
-from pandadoc_client._schema import ANY, MapOf, Ref, Str
+from pandadoc_client._schema import Ref, Str
 from pandadoc_client._token_manager import CodeExchange as _CodeExchange
 from pandadoc_client.api_client import ApiClient
 from pandadoc_client.api_response import ApiResponse
@@ -29,7 +29,7 @@ ACCESS_TOKEN: Operation[OAuth2AccessTokenResponse] = Operation(
     ),
     responses={
         "200": Response(Ref("pandadoc_client.model.o_auth2_access_token_response")),
-        "400": Response(MapOf(ANY)),
+        "400": Response(Ref("pandadoc_client.model.o_auth2_error_response")),
     },
     content_type="application/x-www-form-urlencoded",
     accept="application/json",
@@ -66,7 +66,7 @@ class OAuth20AuthenticationApi:
         :param client_id: Client ID that is automatically generated after application creation in the Developer Dashboard. (optional)
         :param client_secret: Client secret that is automatically generated after application creation in the Developer Dashboard. (optional)
         :param code: `auth_code` from the server on the previous step (Authorize a PandaDoc User). (optional)
-        :param scope: Requested permissions. Use `read+write` as our default value to send documents. (optional)
+        :param scope: The permissions requested; `read+write` lets the token send documents. (optional)
         :param refresh_token: `refresh_token` you received and stored from the server when initially creating an `access_token`. (optional)
         :param _request_timeout: seconds, or (connect, read); default from the Configuration.
         :return: OAuth2AccessTokenResponse

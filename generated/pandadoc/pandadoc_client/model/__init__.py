@@ -12,11 +12,17 @@ if TYPE_CHECKING:
     from pandadoc_client.model.o_auth2_access_token_response import (
         OAuth2AccessTokenResponse as OAuth2AccessTokenResponse,
     )
+    from pandadoc_client.model.o_auth2_error_response import (
+        OAuth2ErrorResponse as OAuth2ErrorResponse,
+    )
 
 #: Model name -> the module that defines it.
-_MODULES = {"OAuth2AccessTokenResponse": "o_auth2_access_token_response"}
+_MODULES = {
+    "OAuth2AccessTokenResponse": "o_auth2_access_token_response",
+    "OAuth2ErrorResponse": "o_auth2_error_response",
+}
 
-__all__ = ["OAuth2AccessTokenResponse"]
+__all__ = ["OAuth2AccessTokenResponse", "OAuth2ErrorResponse"]
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, _MODULES, globals())

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from pandadoc_client._model import Model, Prop
-from pandadoc_client._schema import ModelSchema, Number, Str
+from pandadoc_client._schema import ANY, ModelSchema, Nullable, Number, Str
 
 
 class OAuth2AccessTokenResponse(Model):
@@ -29,6 +29,7 @@ class OAuth2AccessTokenResponse(Model):
         Prop("scope", "scope", Str()),
         Prop("refresh_token", "refresh_token", Str()),
     )
+    _extra = Nullable(ANY)
 
     def __init__(
         self,

@@ -8,7 +8,7 @@ from typing import Optional
 
 from zuora_client._api_client import Operation, Response
 from zuora_client._request import Param
-from zuora_client._schema import Ref, Str
+from zuora_client._schema import ANY, MapOf, Number, Ref, Str
 from zuora_client._token_manager import TokenManager as _TokenManager
 from zuora_client.api_client import ApiClient
 from zuora_client.api_response import ApiResponse
@@ -20,8 +20,8 @@ CREATE_TOKEN: Operation[TokenResponse] = Operation(
     "POST",
     "/oauth/token",
     (
-        Param("client_id", "client_id", "form", Str(), required=True),
-        Param("client_secret", "client_secret", "form", Str(), required=True),
+        Param("client_id", "client_id", "form", Str(min_length=36, max_length=36), required=True),
+        Param("client_secret", "client_secret", "form", Str(max_length=42), required=True),
         Param("grant_type", "grant_type", "form", Str(enum=("client_credentials",)), required=True),
         Param(
             "zuora_track_id",
@@ -33,9 +33,51 @@ CREATE_TOKEN: Operation[TokenResponse] = Operation(
     ),
     responses={
         "200": Response(
-            Ref("zuora_client.model.token_response"), headers=(("Zuora-Track-Id", Str()),)
+            Ref("zuora_client.model.token_response"),
+            headers=(
+                ("Zuora-Request-Id", Str(min_length=36, max_length=36)),
+                ("Zuora-Track-Id", Str(max_length=64)),
+                ("X-RateLimit-Limit-minute", Number(integer=True)),
+                ("X-RateLimit-Remaining-minute", Number(integer=True)),
+            ),
         ),
-        "429": Response(None),
+        "400": Response(
+            MapOf(ANY),
+            headers=(
+                ("Zuora-Request-Id", Str(min_length=36, max_length=36)),
+                ("Zuora-Track-Id", Str(max_length=64)),
+                ("X-RateLimit-Limit-minute", Number(integer=True)),
+                ("X-RateLimit-Remaining-minute", Number(integer=True)),
+            ),
+        ),
+        "401": Response(
+            MapOf(ANY),
+            headers=(
+                ("WWW-Authenticate", Str()),
+                ("Zuora-Request-Id", Str(min_length=36, max_length=36)),
+                ("Zuora-Track-Id", Str(max_length=64)),
+                ("X-RateLimit-Limit-minute", Number(integer=True)),
+                ("X-RateLimit-Remaining-minute", Number(integer=True)),
+            ),
+        ),
+        "403": Response(
+            MapOf(ANY),
+            headers=(
+                ("Zuora-Request-Id", Str(min_length=36, max_length=36)),
+                ("Zuora-Track-Id", Str(max_length=64)),
+                ("X-RateLimit-Limit-minute", Number(integer=True)),
+                ("X-RateLimit-Remaining-minute", Number(integer=True)),
+            ),
+        ),
+        "429": Response(
+            MapOf(ANY),
+            headers=(
+                ("Zuora-Request-Id", Str(min_length=36, max_length=36)),
+                ("Zuora-Track-Id", Str(max_length=64)),
+                ("X-RateLimit-Limit-minute", Number(integer=True)),
+                ("X-RateLimit-Remaining-minute", Number(integer=True)),
+            ),
+        ),
     },
     content_type="application/x-www-form-urlencoded",
     accept="application/json; charset=utf-8",
@@ -63,10 +105,10 @@ class OAuthApi:
     ) -> TokenResponse:
         """Generate an OAuth token
 
-        Generates a bearer token that enables an OAuth client to authenticate with the Zuora REST API. The OAuth client must have been created using the Zuora UI. Do not set any authentication header (`Authorization`, `apiAccessKeyId`, `apiSecretAccessKey`) on this request. The endpoint is rate limited by IP address: use each token until it expires, and slow down on 429 Too Many Requests.
+        Generates a bearer token that enables an OAuth client to authenticate with the Zuora REST API. The OAuth client must have been created using the Zuora UI. Do not set any authentication header (`Authorization`, `apiAccessKeyId`, `apiSecretAccessKey`) on this request. The endpoint is rate limited by IP address (100 token requests per minute): use each token until it expires, and slow down on 429 Too Many Requests.
 
-        :param client_id: The Client ID of the OAuth client. (required)
-        :param client_secret: The Client Secret that was displayed when the OAuth client was created. (required)
+        :param client_id: The Client ID of the OAuth client (36 characters). (required)
+        :param client_secret: The Client Secret that was displayed when the OAuth client was created (at most 42 characters). (required)
         :param grant_type: The OAuth grant type used to generate the token; must be `client_credentials`. (required)
         :param zuora_track_id: A custom identifier for tracing the API call, returned unchanged in the response headers. US-ASCII, at most 64 characters, none of colon, semicolon, double quote or quote. (optional)
         :param _request_timeout: seconds, or (connect, read); default from the Configuration.
