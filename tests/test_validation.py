@@ -479,10 +479,10 @@ def test_refused_before_sending(case: str, counter: AcceptCounter) -> None:
 def test_a_word_outside_an_enum_is_named_in_the_message(counter: AcceptCounter) -> None:
     """A placeholder left in (the docs' 'grant_type_example') is repeated, so the user sees it."""
     with pytest.raises(zuora_client.ApiValueError) as caught:
-        zuora(counter.url).create_token("cid", "sec", "grant_type_example")
+        zuora(counter.url).create_token("c" * 36, "sec", "grant_type_example")
     assert "'grant_type_example' is not one of 'client_credentials'" in str(caught.value)
     with pytest.raises(zuora_client.ApiValueError) as caught:
-        zuora(counter.url).create_token("cid", "sec", SECRET)
+        zuora(counter.url).create_token("c" * 36, "sec", SECRET)
     assert SECRET not in str(caught.value)
     assert counter.accepts == 0
 
