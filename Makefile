@@ -10,7 +10,7 @@ PYTHON_PACKAGES := cybersource pandadoc criteo-retailmedia-v2022-10 zuora
 NODE_PACKAGES := cybersource-node
 CONFIGS := $(sort $(wildcard openapi/*-python.yaml) $(wildcard openapi/*-node.yaml))
 SPECS := openapi/cybersource.yaml openapi/pandadoc.yaml openapi/criteo.yaml openapi/zuora.yaml
-TEMPLATES := $(shell find templates -type f)
+TEMPLATES := $(shell find -L templates -type f)
 GENERATED := $(foreach p,$(PYTHON_PACKAGES) $(NODE_PACKAGES),generated/$(p)/.openapi-generator/FILES)
 
 .PHONY: all setup generate regenerate check-generated install demo test lint typecheck tox bench clean

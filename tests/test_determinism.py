@@ -123,7 +123,7 @@ def test_every_package_is_generated(generations: tuple[Path, Path]) -> None:
         for module in ("__init__.py", "api_client.py", "configuration.py", "rest.py", "py.typed"):
             assert f"{provider.folder}/{package}/{module}" in first
         assert f"{provider.folder}/.openapi-generator/FILES" in first
-        assert f"{provider.folder}/setup.py" in first
+        assert f"{provider.folder}/pyproject.toml" in first
 
 
 def test_two_generations_give_identical_bytes(generations: tuple[Path, Path]) -> None:
