@@ -2,7 +2,8 @@
 
 The tables below are written by hand from ../shared/reference/CONTRACT.md and the
 providers' doc pages; a few tests also read the doc pages at test time, so that a
-changed page makes the tables fail rather than silently drift.
+changed page makes the tables fail rather than silently drift (those few skip when the
+pages are not beside the checkout).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from types import ModuleType
 from typing import Any, Optional
 
 import pytest
-from providers import BY_NAME, PROVIDERS, REFERENCE, Provider
+from providers import BY_NAME, PROVIDERS, Provider, reference_page
 
 POSITIONAL = inspect.Parameter.POSITIONAL_OR_KEYWORD
 KEYWORD = inspect.Parameter.KEYWORD_ONLY
@@ -232,7 +233,7 @@ def package_of(provider: str) -> ModuleType:
 
 
 def doc_page(provider: str) -> str:
-    return (REFERENCE / BY_NAME[provider].reference_doc).read_text(encoding="utf-8")
+    return reference_page(BY_NAME[provider].reference_doc)
 
 
 def doc_example(provider: str) -> str:
