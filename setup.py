@@ -44,13 +44,15 @@ def requirement(distribution: str, version: str) -> str:
     return f"{distribution}>={version},<{major + 1}"
 
 
-PROVIDERS = providers()
-COMMON = OPENAPI / "python-common.yaml"
-REPOSITORY = "https://{}/{}/{}".format(
-    *(setting(COMMON, key) for key in ("gitHost", "gitUserId", "gitRepoId"))
-)
-ROWS = "\n".join(f"| `{dist}` | `{package}` |" for dist, _, package in PROVIDERS)
-LONG_DESCRIPTION = f"""# tokenworks
+def metadata() -> dict[str, object]:
+    """The arguments of setup(): read from the configs when the distribution is built."""
+    found = providers()
+    common = OPENAPI / "python-common.yaml"
+    repository = "https://{}/{}/{}".format(
+        *(setting(common, key) for key in ("gitHost", "gitUserId", "gitRepoId"))
+    )
+    rows = "\n".join(f"| `{dist}` | `{package}` |" for dist, _, package in found)
+    long_description = f"""# tokenworks
 
 OAuth token clients generated from OpenAPI specs, one distribution per provider, each
 with the public API the provider documents. This distribution has no code: it installs
@@ -58,34 +60,37 @@ all of them.
 
 | Distribution | Import |
 |---|---|
-{ROWS}
+{rows}
 
 Each also installs on its own; each needs only urllib3 2.x on Python 3.9 or newer.
-Sources, documentation and changelogs: <{REPOSITORY}>.
+Sources, documentation and changelogs: <{repository}>.
 """
+    return {
+        "name": "tokenworks",
+        "version": VERSION,
+        "description": "Every tokenworks OAuth token client in one install",
+        "long_description": long_description,
+        "long_description_content_type": "text/markdown",
+        "license_expression": "Apache-2.0",
+        "license_files": ["LICENSE"],
+        "url": repository,
+        "project_urls": {"Source": repository, "Issues": f"{repository}/issues"},
+        "python_requires": ">=3.9",
+        "install_requires": [requirement(dist, version) for dist, version, _ in found],
+        "packages": [],
+        "py_modules": [],
+        "classifiers": [
+            "Intended Audience :: Developers",
+            "Operating System :: OS Independent",
+            "Programming Language :: Python :: 3 :: Only",
+            "Programming Language :: Python :: 3.9",
+            "Programming Language :: Python :: 3.10",
+            "Programming Language :: Python :: 3.11",
+            "Programming Language :: Python :: 3.12",
+            "Programming Language :: Python :: 3.13",
+        ],
+    }
 
-setup(
-    name="tokenworks",
-    version=VERSION,
-    description="Every tokenworks OAuth token client in one install",
-    long_description=LONG_DESCRIPTION,
-    long_description_content_type="text/markdown",
-    license_expression="Apache-2.0",
-    license_files=["LICENSE"],
-    url=REPOSITORY,
-    project_urls={"Source": REPOSITORY, "Issues": f"{REPOSITORY}/issues"},
-    python_requires=">=3.9",
-    install_requires=[requirement(dist, version) for dist, version, _ in PROVIDERS],
-    packages=[],
-    py_modules=[],
-    classifiers=[
-        "Intended Audience :: Developers",
-        "Operating System :: OS Independent",
-        "Programming Language :: Python :: 3 :: Only",
-        "Programming Language :: Python :: 3.9",
-        "Programming Language :: Python :: 3.10",
-        "Programming Language :: Python :: 3.11",
-        "Programming Language :: Python :: 3.12",
-        "Programming Language :: Python :: 3.13",
-    ],
-)
+
+if __name__ == "__main__":  # as pip and build run it; tests import it
+    setup(**metadata())
