@@ -1,6 +1,7 @@
 """Each provider doc's Python example, run as a user runs it, with real values.
 
-The example is read from ../shared/reference at test time. Its placeholders are
+The example is read from ../shared/reference at test time (the tests skip when those
+pages are not beside the checkout). Its placeholders are
 replaced by exact string replacement (a placeholder that is gone from the page
 fails the test, so a changed page is noticed) and the script runs in a
 subprocess, in an empty directory, against the installed package:

@@ -2,7 +2,8 @@
 
 The tables below are written by hand from ../shared/reference/CONTRACT.md and the
 providers' doc pages; a few tests also read the doc pages at test time, so that a
-changed page makes the tables fail rather than silently drift.
+changed page makes the tables fail rather than silently drift (those few skip when the
+pages are not beside the checkout).
 """
 
 from __future__ import annotations
