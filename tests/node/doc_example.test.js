@@ -69,8 +69,7 @@ describe('the documented example against Prism', () => {
 
   test('the README shows the same example as docs/OAuthApi.md', () => {
     const [docExample] = javascriptBlocks(DOC);
-    const [readmeExample] = javascriptBlocks(README);
-    assert.equal(readmeExample, docExample);
+    assert.ok(javascriptBlocks(README).includes(docExample));
   });
 
   test('prints the access token of the spec example', async () => {

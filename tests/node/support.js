@@ -144,11 +144,94 @@ function installIntoTempProject() {
   return dir;
 }
 
+/**
+ * Throwaway certificates made with the openssl CLI in a new temporary folder: a CA, a
+ * server certificate for 127.0.0.1 and localhost, and a client certificate (CN
+ * tokenworks-partner), each signed by the CA; and a second CA's client certificate that
+ * the server must refuse. Returns the folder and the paths; remove the folder when done.
+ */
+function makeCertificates() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenworks-tls-'));
+  const file = (name) => path.join(dir, name);
+  const openssl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  for (const ca of ['ca', 'other-ca']) {
+    openssl('req', '-x509', ...key, '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-days', '2', '-subj', `/CN=tokenworks test ${ca}`);
+  }
+  fs.writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  const sign = (name, cn, ca, ext) => {
+    openssl('req', ...key, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
+    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial',
+      '-out', `${name}.crt`, '-days', '2', ...(ext ? ['-extfile', ext] : []));
+  };
+  sign('server', '127.0.0.1', 'ca', 'server.ext');
+  sign('client', 'tokenworks-partner', 'ca');
+  sign('stranger', 'stranger', 'other-ca');
+  return {
+    dir,
+    ca: file('ca.crt'),
+    serverCert: file('server.crt'),
+    serverKey: file('server.key'),
+    clientCert: file('client.crt'),
+    clientKey: file('client.key'),
+    strangerCert: file('stranger.crt'),
+    strangerKey: file('stranger.key'),
+  };
+}
+
+/**
+ * An HTTPS server on 127.0.0.1 that requires a client certificate signed by the test CA
+ * (requestCert, rejectUnauthorized) and answers `respond(request)` -> {status, headers,
+ * body}. `requests` records each request with the subject CN of the certificate presented.
+ */
+async function startMutualTlsServer(certs, respond) {
+  const https = require('node:https');
+  const requests = [];
+  const sockets = new Set();
+  const server = https.createServer({
+    key: fs.readFileSync(certs.serverKey),
+    cert: fs.readFileSync(certs.serverCert),
+    ca: fs.readFileSync(certs.ca),
+    requestCert: true,
+    rejectUnauthorized: true,
+  }, (req, res) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      const peer = req.socket.getPeerCertificate();
+      const request = { method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks), clientCN: peer && peer.subject ? peer.subject.CN : undefined };
+      requests.push(request);
+      const answer = respond(request);
+      res.writeHead(answer.status, answer.headers || {});
+      res.end(answer.body === undefined ? '' : answer.body);
+    });
+  });
+  const handshakes = [];
+  server.on('tlsClientError', (error) => handshakes.push(error.code || error.message));
+  server.on('secureConnection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise((resolve) => server.listen(0, HOST, resolve));
+  return {
+    url: `https://${HOST}:${server.address().port}`,
+    port: server.address().port,
+    requests,
+    handshakes,
+    close: () => new Promise((resolve) => {
+      sockets.forEach((socket) => socket.destroy());
+      server.close(() => resolve());
+    }),
+  };
+}
+
 /** The ```javascript blocks of a markdown file. */
 function javascriptBlocks(markdownPath) {
-  const text = fs.readFileSync(markdownPath, 'utf8');
-  return [...text.matchAll(/```javascript\n([\s\S]*?)```/g)].map((match) => match[1]);
+  return javascriptBlocks.fromText(fs.readFileSync(markdownPath, 'utf8'));
 }
+
+/** The ```javascript blocks of markdown text. */
+javascriptBlocks.fromText = (text) => [...text.matchAll(/```javascript\n([\s\S]*?)```/g)].map((match) => match[1]);
 
 /** The example of a response in the spec, e.g. the access_token of the 200 answer. */
 function specExampleValue(key) {
@@ -166,6 +249,8 @@ module.exports = {
   freePort,
   installIntoTempProject,
   javascriptBlocks,
+  makeCertificates,
+  startMutualTlsServer,
   specExampleValue,
   startPrism,
   startRecorder,

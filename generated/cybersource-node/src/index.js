@@ -12,12 +12,33 @@
  * @version 1.0.0
  */
 const ApiClient = require('./ApiClient');
+const errors = require('./errors');
+const OAuthApi = require('./api/OAuthApi');
+const { BaseTokenManager } = require('./token_manager');
+
+/** Keeps a valid access token from createAccessToken (see the README, "Keeping a token"). */
+class TokenManager extends BaseTokenManager {}
+TokenManager.operation = OAuthApi.operations.createAccessToken;
+TokenManager.ApiClient = ApiClient;
 
 module.exports = {
   /** The HTTP client; `ApiClient.instance` is the one the API classes use by default. */
-  ApiClient: ApiClient,
-  /** The error of a call the server answered outside 2xx. */
-  ApiError: ApiClient.ApiError,
+  ApiClient,
+  /** Every failed call: ApiError and its subclasses; bad arguments: ApiTypeError, ApiValueError. */
+  ApiError: errors.ApiError,
+  BadRequestException: errors.BadRequestException,
+  UnauthorizedException: errors.UnauthorizedException,
+  ForbiddenException: errors.ForbiddenException,
+  NotFoundException: errors.NotFoundException,
+  ConflictException: errors.ConflictException,
+  UnprocessableEntityException: errors.UnprocessableEntityException,
+  TooManyRequestsException: errors.TooManyRequestsException,
+  ServiceException: errors.ServiceException,
+  MalformedResponseError: errors.MalformedResponseError,
+  ApiConnectionError: errors.ApiConnectionError,
+  ApiTimeoutError: errors.ApiTimeoutError,
+  ApiTypeError: errors.ApiTypeError,
+  ApiValueError: errors.ApiValueError,
   /** An access token and the refresh token that renews it. */
   AccessTokenResponse: require('./model/AccessTokenResponse'),
   /** The request was invalid. */
@@ -29,5 +50,6 @@ module.exports = {
   /** The client is not authorized. */
   UnauthorizedClientError: require('./model/UnauthorizedClientError'),
   /** The OAuth operations. */
-  OAuthApi: require('./api/OAuthApi'),
+  OAuthApi,
+  TokenManager,
 };

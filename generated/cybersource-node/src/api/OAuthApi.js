@@ -3,6 +3,7 @@
 'use strict';
 
 const ApiClient = require('../ApiClient');
+const { ApiTypeError } = require('../errors');
 const AccessTokenResponse = require('../model/AccessTokenResponse');
 const BadRequestError = require('../model/BadRequestError');
 const ResourceNotFoundError = require('../model/ResourceNotFoundError');
@@ -29,7 +30,7 @@ class OAuthApi {
    * @param {String} [opts.vCClientCorrelationId] We recommended that you submit this header with a unique value in every client request to this endpoint. It is sent back in the response header and logged both in the request log and response log.
    * @param {Function} [callback] `callback(error, data, response)`; data is {module:model/AccessTokenResponse}.
    * @return {Promise|undefined} Without a callback, a Promise of the data.
-   * @throws {Error} When an argument does not fit the spec; nothing is sent then.
+   * @throws {ApiTypeError|ApiValueError} When an argument does not fit the spec; nothing is sent then.
    */
   createAccessToken(createAccessTokenRequest, opts, callback) {
     if (typeof opts === 'function' && callback === undefined) {
@@ -57,7 +58,7 @@ class OAuthApi {
   /** @private */
   createAccessTokenArguments(createAccessTokenRequest, opts) {
     if (opts !== undefined && opts !== null && (typeof opts !== 'object' || Array.isArray(opts))) {
-      throw new TypeError('opts of createAccessToken must be an object');
+      throw new ApiTypeError('opts of createAccessToken must be an object');
     }
     opts = opts || {};
     return {
@@ -79,9 +80,14 @@ OAuthApi.operations = Object.freeze({
     params: [
       // x-form-model: one CreateAccessTokenRequest argument; its fields are the form fields.
       { name: 'createAccessTokenRequest', in: 'formModel', type: require('../model/CreateAccessTokenRequest'), required: true },
-      { name: 'vCClientCorrelationId', baseName: 'v-c-client-correlation-id', in: 'header', type: 'String', minLength: 36, maxLength: 36, pattern: ApiClient.patternOf('/^[A-Za-z0-9\\.\\-_:]+$/') },
+      { name: 'vCClientCorrelationId', baseName: 'v-c-client-correlation-id', in: 'header', type: 'String', minLength: 36, maxLength: 36, pattern: '/^[A-Za-z0-9\\.\\-_:]+$/' },
     ],
     returnType: AccessTokenResponse,
+    // x-token-manager: a token operation; its 2xx answer must carry an access_token.
+    tokenGrants: Object.freeze([
+      'refresh_token',
+      'authorization_code',
+    ]),
     responses: {
       '200': AccessTokenResponse,
       '400': BadRequestError,

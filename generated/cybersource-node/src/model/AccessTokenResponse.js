@@ -2,39 +2,16 @@
 
 'use strict';
 
-const ApiClient = require('../ApiClient');
+const { Model } = require('../model_base');
 
 /**
  * An access token and the refresh token that renews it.
  *
  * Fields have the names of the API (`access_token`, `token_type`, `refresh_token`, `expires_in`, `scope`, `refresh_token_expires_in`, `client_status`); fields
- * that are not set stay undefined and are not sent.
+ * that are not set stay undefined and are not sent; a name the schema does not have is
+ * refused. Secret fields (x-secret) are masked in toString(), JSON.stringify and util.inspect.
  */
-class AccessTokenResponse {
-  /**
-   * @param {Object} [values] Field values by name, e.g. `{ access_token: ... }`.
-   */
-  constructor(values) {
-    if (values !== undefined && values !== null) {
-      ApiClient.copyFields(this, values);
-    }
-  }
-
-  /**
-   * A AccessTokenResponse from parsed JSON, the fields converted to their types.
-   * @param {Object} data
-   * @param {AccessTokenResponse} [obj] The instance to fill, a new one when absent.
-   * @return {AccessTokenResponse}
-   */
-  static constructFromObject(data, obj) {
-    return ApiClient.constructFromObject(AccessTokenResponse, data, obj);
-  }
-
-  /** The fields that are set, as JSON. */
-  toString() {
-    return JSON.stringify(this);
-  }
-}
+class AccessTokenResponse extends Model {}
 
 /** The fields of the schema, in order, with their types and constraints. */
 AccessTokenResponse.attributes = Object.freeze([

@@ -2,39 +2,16 @@
 
 'use strict';
 
-const ApiClient = require('../ApiClient');
+const { Model } = require('../model_base');
 
 /**
  * The request was invalid.
  *
  * Fields have the names of the API (`error`, `error_description`); fields
- * that are not set stay undefined and are not sent.
+ * that are not set stay undefined and are not sent; a name the schema does not have is
+ * refused. Secret fields (x-secret) are masked in toString(), JSON.stringify and util.inspect.
  */
-class BadRequestError {
-  /**
-   * @param {Object} [values] Field values by name, e.g. `{ error: ... }`.
-   */
-  constructor(values) {
-    if (values !== undefined && values !== null) {
-      ApiClient.copyFields(this, values);
-    }
-  }
-
-  /**
-   * A BadRequestError from parsed JSON, the fields converted to their types.
-   * @param {Object} data
-   * @param {BadRequestError} [obj] The instance to fill, a new one when absent.
-   * @return {BadRequestError}
-   */
-  static constructFromObject(data, obj) {
-    return ApiClient.constructFromObject(BadRequestError, data, obj);
-  }
-
-  /** The fields that are set, as JSON. */
-  toString() {
-    return JSON.stringify(this);
-  }
-}
+class BadRequestError extends Model {}
 
 /** The fields of the schema, in order, with their types and constraints. */
 BadRequestError.attributes = Object.freeze([

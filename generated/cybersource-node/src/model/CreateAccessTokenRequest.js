@@ -2,47 +2,24 @@
 
 'use strict';
 
-const ApiClient = require('../ApiClient');
+const { Model } = require('../model_base');
 
 /**
  * The form fields of a token request.
  *
  * Fields have the names of the API (`client_id`, `client_secret`, `grant_type`, `code`, `refresh_token`); fields
- * that are not set stay undefined and are not sent.
+ * that are not set stay undefined and are not sent; a name the schema does not have is
+ * refused. Secret fields (x-secret) are masked in toString(), JSON.stringify and util.inspect.
  */
-class CreateAccessTokenRequest {
-  /**
-   * @param {Object} [values] Field values by name, e.g. `{ client_id: ... }`.
-   */
-  constructor(values) {
-    if (values !== undefined && values !== null) {
-      ApiClient.copyFields(this, values);
-    }
-  }
-
-  /**
-   * A CreateAccessTokenRequest from parsed JSON, the fields converted to their types.
-   * @param {Object} data
-   * @param {CreateAccessTokenRequest} [obj] The instance to fill, a new one when absent.
-   * @return {CreateAccessTokenRequest}
-   */
-  static constructFromObject(data, obj) {
-    return ApiClient.constructFromObject(CreateAccessTokenRequest, data, obj);
-  }
-
-  /** The fields that are set, as JSON. */
-  toString() {
-    return JSON.stringify(this);
-  }
-}
+class CreateAccessTokenRequest extends Model {}
 
 /** The fields of the schema, in order, with their types and constraints. */
 CreateAccessTokenRequest.attributes = Object.freeze([
   Object.freeze({ name: 'client_id', type: 'String', required: true }),
-  Object.freeze({ name: 'client_secret', type: 'String', required: true }),
+  Object.freeze({ name: 'client_secret', type: 'String', required: true, secret: true }),
   Object.freeze({ name: 'grant_type', type: 'String', required: true, enum: ["authorization_code", "refresh_token"] }),
-  Object.freeze({ name: 'code', type: 'String' }),
-  Object.freeze({ name: 'refresh_token', type: 'String' }),
+  Object.freeze({ name: 'code', type: 'String', secret: true }),
+  Object.freeze({ name: 'refresh_token', type: 'String', secret: true }),
 ]);
 
 /**

@@ -1,0 +1,777 @@
+'use strict';
+// ApiClient: checks an operation's arguments against the spec, sends the request
+// (retrying only what the server certainly did not process), and checks the answer
+// against the spec. The rules are in templates/RUNTIME-CONTRACT.md.
+//
+// What depends on the spec comes from the generated subclass: `settings` ({hostVariable,
+// userAgent, servers: [{url, name, description}]}) on the ApiClient class, and the
+// `operations` table of each API class.
+
+const fs = require('fs');
+
+const errors = require('./errors');
+const {
+  ApiConnectionError, ApiTypeError, ApiValueError, MalformedResponseError,
+  errorClassFor, hidden, oauthErrorFields, redact, retryAfterSeconds,
+} = errors;
+const {
+  ShapeError, checkModel, checkValue, formFields, plainData, readAnswer, toModel, toText,
+} = require('./model_base');
+const transport = require('./transport');
+
+/** Statuses that say the request was not processed, so sending it again is safe. */
+const RETRY_STATUSES = new Set([429, 503]);
+
+/**
+ * Grants whose code or refresh token works once: a request the server may have seen is
+ * not sent again, except on 429 with Retry-After (the server said it did not process it).
+ */
+const SINGLE_USE_GRANTS = new Set(['authorization_code', 'refresh_token']);
+
+const DEFAULT_TIMEOUT = Object.freeze({ connect: 10000, read: 30000 });
+const MiB = 1024 * 1024;
+
+/** The options `new ApiClient({...})` takes, and their defaults. */
+const OPTIONS = Object.freeze({
+  basePath: undefined,
+  server: undefined,
+  timeout: DEFAULT_TIMEOUT,
+  retries: 2,
+  retryAfterCap: 60,
+  backoffFactor: 0.5,
+  maxResponseBytes: MiB,
+  agent: undefined,
+  certFile: undefined,
+  keyFile: undefined,
+  caFile: undefined,
+  passphrase: undefined,
+  rejectUnauthorized: true,
+  defaultHeaders: undefined,
+  logger: undefined,
+  transport: undefined,
+  sleep: undefined,
+  random: undefined,
+  now: undefined,
+});
+
+/** Visible ASCII, spaces and tabs: what a header value may hold. */
+const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
+/** Text that is empty or only white space. */
+const BLANK = /^\s*$/;
+/** Text a form field keeps as it is; the rest goes through URLSearchParams' encoding. */
+const FORM_SAFE = /^[A-Za-z0-9_.*-]*$/;
+
+/**
+ * @typedef {import('./model_base').FieldSpec} FieldSpec
+ * @typedef {import('./transport').TransportRequest} TransportRequest
+ * @typedef {import('./transport').TransportAnswer} TransportAnswer
+ * @typedef {{url: string, name?: string, description?: string}} Server
+ * @typedef {{hostVariable?: string, userAgent?: string, servers: readonly Server[]}} Settings
+ * @typedef {{operationId: string, method: string, path: string, contentType: string|null,
+ *   accept: string|null, authNames?: string[], params: FieldSpec[], returnType?: any,
+ *   responses: Object<string, any>, tokenGrants?: string[]|null}} Operation
+ * @typedef {{status: number, statusText: string, headers: object, text: string, body: unknown}} Response
+ * @typedef {(error: Error|null, data: any, response?: Response) => void} Callback
+ * @typedef {{options: TransportRequest, secrets: string[], singleUse: boolean}} Request
+ */
+
+class BaseApiClient {
+  /**
+   * @param {string|object} [options] The base URL, or the options: basePath or server
+   *   (a name or index of the spec's servers), timeout ({connect, read} in ms, or one
+   *   number for both), retries, retryAfterCap and backoffFactor (seconds),
+   *   maxResponseBytes, agent, certFile, keyFile, caFile, passphrase, rejectUnauthorized,
+   *   defaultHeaders, logger ({info(message)}); for tests, transport, sleep(seconds) ->
+   *   Promise, random() and now() (ms since the epoch).
+   */
+  constructor(options) {
+    const given = /** @type {Object<string, any>} */ (typeof options === 'string' ? { basePath: options } : options || {});
+    if (typeof given !== 'object' || Array.isArray(given)) {
+      throw new ApiTypeError('ApiClient takes a base URL or an object of options');
+    }
+    for (const key of Object.keys(given)) {
+      if (!Object.prototype.hasOwnProperty.call(OPTIONS, key)) {
+        throw new ApiTypeError(`ApiClient has no option '${key}'; it takes ${Object.keys(OPTIONS).join(', ')}`);
+      }
+    }
+    const settings = this.settings;
+    const option = (/** @type {string} */ key) => (given[key] === undefined ? /** @type {any} */ (OPTIONS)[key] : given[key]);
+    if (given.basePath !== undefined && given.server !== undefined) {
+      throw new ApiValueError('Give ApiClient a basePath or a server, not both');
+    }
+    /** @type {string} The URL the operation paths are appended to. */
+    this.basePath = given.basePath !== undefined
+      ? checkUrl(given.basePath, 'basePath')
+      : given.server !== undefined ? serverUrl(settings, given.server, 'server') : defaultHost(settings);
+    /** @type {Object<string, string>} Headers sent with every request. */
+    this.defaultHeaders = { 'User-Agent': settings.userAgent || 'Node.js', ...option('defaultHeaders') };
+    /** @type {number|{connect: number, read: number}} Milliseconds. */
+    this.timeout = checkTimeout(option('timeout'));
+    /** @type {number} */
+    this.retries = checkNumber(option('retries'), 'retries', true);
+    /** @type {number} Seconds: the longest Retry-After honoured. */
+    this.retryAfterCap = checkNumber(option('retryAfterCap'), 'retryAfterCap', false);
+    /** @type {number} Seconds: the first backoff ceiling, doubled on each retry. */
+    this.backoffFactor = checkNumber(option('backoffFactor'), 'backoffFactor', false);
+    /** @type {number} */
+    this.maxResponseBytes = checkNumber(option('maxResponseBytes'), 'maxResponseBytes', true);
+    /** @type {object|undefined} An http.Agent or https.Agent: sockets, proxies, TLS. */
+    this.agent = option('agent');
+    /** @type {string|undefined} Client certificate file (PEM), for mutual TLS. */
+    this.certFile = option('certFile');
+    /** @type {string|undefined} Its private key file (PEM). */
+    this.keyFile = option('keyFile');
+    /** @type {string|undefined} CA certificates (PEM) to verify the server with. */
+    this.caFile = option('caFile');
+    /** @type {string|undefined} The passphrase of keyFile. */
+    this.passphrase = option('passphrase');
+    /** @type {boolean} */
+    this.rejectUnauthorized = option('rejectUnauthorized') !== false;
+    /** @type {{info: (message: string) => void}|undefined} */
+    this.logger = option('logger');
+    /** @type {(request: TransportRequest, callback: (error: any, answer?: TransportAnswer) => void) => void} */
+    this.transport = option('transport') || transport.send;
+    /** @type {(seconds: number) => Promise<void>} */
+    this.sleep = option('sleep') || sleep;
+    /** @type {() => number} */
+    this.random = option('random') || Math.random;
+    /** @type {() => number} */
+    this.now = option('now') || Date.now;
+    /** @type {{source: string, protocol: string, hostname: string, port: string, prefix: string}|undefined} */
+    this.parsedBase = undefined;
+    /** @type {{key: string, options: object}|undefined} */
+    this.tlsCache = undefined;
+  }
+
+  /** @returns {Settings} What the spec says: servers, user agent, host variable. */
+  get settings() {
+    return /** @type {any} */ (this.constructor).settings || { servers: [] };
+  }
+
+  /** The servers of the spec: [{url, name, description}]. */
+  static get servers() {
+    const settings = /** @type {any} */ (this).settings;
+    return (settings && settings.servers) || [];
+  }
+
+  /** The client every API class uses unless it is given another one. */
+  static get instance() {
+    if (!Object.prototype.hasOwnProperty.call(this, 'defaultInstance')) {
+      Object.defineProperty(this, 'defaultInstance', { value: new this(), writable: true, configurable: true });
+    }
+    return /** @type {any} */ (this).defaultInstance;
+  }
+
+  static set instance(client) {
+    Object.defineProperty(this, 'defaultInstance', { value: client, writable: true, configurable: true });
+  }
+
+  /**
+   * Sends to one of the spec's servers from now on.
+   * @param {string|number} server A server name (x-name) or index.
+   * @returns {this}
+   */
+  useServer(server) {
+    this.basePath = serverUrl(this.settings, server, 'server');
+    return this;
+  }
+
+  /**
+   * Checks the arguments, sends the request and checks the answer. Arguments that do not
+   * fit the spec throw at once and nothing is sent.
+   * @param {Operation} operation An entry of an API class's `operations`.
+   * @param {Object<string, unknown>} args The operation's arguments by parameter name.
+   * @param {Callback} [callback] `callback(error, data, response)`.
+   * @returns {Promise<{data: any, response: Response}>|undefined} Without a callback, a
+   *   Promise of `{data, response}`.
+   */
+  callApi(operation, args, callback) {
+    if (callback !== undefined && callback !== null && typeof callback !== 'function') {
+      throw new ApiTypeError(`The callback of ${operation.operationId} must be a function`);
+    }
+    const request = this.buildRequest(operation, args);
+    if (callback) {
+      this.send(operation, request, callback);
+      return undefined;
+    }
+    return new Promise((resolve, reject) => {
+      this.send(operation, request, (error, data, response) => {
+        if (error) {
+          reject(error);
+        } else {
+          resolve({ data, response: /** @type {Response} */ (response) });
+        }
+      });
+    });
+  }
+
+  /**
+   * The request of one call; throws when an argument does not fit the spec.
+   * @param {Operation} operation
+   * @param {Object<string, unknown>} args
+   * @returns {Request}
+   */
+  buildRequest(operation, args) {
+    let path = operation.path;
+    let query = '';
+    /** @type {Object<string, string>} */
+    const headers = {};
+    /** @type {string[]} */
+    const cookies = [];
+    let form = '';
+    /** @type {unknown} */
+    let body;
+    /** @type {string[]} */
+    const secrets = [];
+    let singleUse = false;
+    /** @type {(name: string, text: string, spec: FieldSpec) => void} */
+    const addFormField = (name, text, spec) => {
+      form += `${form ? '&' : ''}${formEncode(name)}=${formEncode(text)}`;
+      if (spec.secret) {
+        secrets.push(text);
+      }
+      if (name === 'grant_type' && SINGLE_USE_GRANTS.has(text)) {
+        singleUse = true;
+      }
+    };
+    for (const param of operation.params) {
+      const value = args[param.name];
+      if (value === undefined || value === null) {
+        if (param.required) {
+          throw new ApiValueError(`Missing the required parameter ${whereOf(operation, param)}`);
+        }
+        continue;
+      }
+      if (param.in === 'formModel') {
+        // x-form-model: one model argument whose fields are the form fields.
+        const Cls = param.type;
+        const model = toModel(value, Cls, whereOf(operation, param));
+        checkModel(model, Cls, whereOf(operation, param));
+        for (const [name, text, spec] of formFields(model, Cls, whereOf(operation, param))) {
+          addFormField(name, text, spec);
+        }
+        continue;
+      }
+      checkValue(value, param, whereOf(operation, param));
+      const baseName = /** @type {string} */ (param.baseName);
+      if (param.in === 'body') {
+        body = value;
+        continue;
+      }
+      const texts = Array.isArray(value) ? value.map(toText) : [toText(value)];
+      if (param.secret) {
+        secrets.push(...texts);
+      }
+      switch (param.in) {
+        case 'path':
+          path = path.replace(`{${baseName}}`, encodeURIComponent(texts.join(',')));
+          break;
+        case 'query':
+          for (const text of texts) {
+            query += `${query ? '&' : '?'}${formEncode(baseName)}=${formEncode(text)}`;
+          }
+          break;
+        case 'header':
+          headers[baseName] = headerValue(texts.join(','), whereOf(operation, param));
+          break;
+        case 'cookie':
+          cookies.push(`${baseName}=${headerValue(encodeURIComponent(texts.join(',')), whereOf(operation, param))}`);
+          break;
+        case 'form':
+          for (const text of texts) {
+            addFormField(baseName, text, param);
+          }
+          break;
+        default:
+          throw new ApiValueError(`Parameters in ${param.in} are not supported (${whereOf(operation, param)})`);
+      }
+    }
+    if (cookies.length) {
+      headers.Cookie = cookies.join('; ');
+    }
+
+    /** @type {Buffer|null} */
+    let payload = null;
+    if (form !== '' || operation.contentType === 'application/x-www-form-urlencoded') {
+      payload = Buffer.from(form, 'latin1'); // form-encoded text is ASCII
+    } else if (body !== undefined) {
+      payload = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(plainData(body)), 'utf8');
+    }
+    /** @type {Object<string, string>} */
+    const requestHeaders = {};
+    for (const name in this.defaultHeaders) {
+      requestHeaders[name] = this.defaultHeaders[name];
+    }
+    for (const name in headers) {
+      requestHeaders[name] = headers[name];
+    }
+    if (operation.accept) {
+      requestHeaders.Accept = operation.accept;
+    }
+    if (payload !== null) {
+      requestHeaders['Content-Type'] = operation.contentType || 'application/octet-stream';
+      requestHeaders['Content-Length'] = String(payload.length);
+    }
+    const base = this.base();
+    const timeout = typeof this.timeout === 'number' ? { connect: this.timeout, read: this.timeout } : this.timeout;
+    return {
+      options: {
+        protocol: base.protocol,
+        hostname: base.hostname,
+        port: base.port,
+        path: base.prefix + path + query,
+        method: operation.method,
+        headers: requestHeaders,
+        payload,
+        agent: this.agent,
+        tls: base.protocol === 'https:' ? this.tls() : null,
+        timeout,
+        maxResponseBytes: this.maxResponseBytes,
+        where: `${operation.method} ${base.source}${path}`,
+      },
+      secrets,
+      singleUse,
+    };
+  }
+
+  /**
+   * The parts of basePath, parsed once for each value it takes.
+   * @returns {{source: string, protocol: string, hostname: string, port: string, prefix: string}}
+   */
+  base() {
+    const source = this.basePath;
+    if (this.parsedBase === undefined || this.parsedBase.source !== source) {
+      const url = new URL(checkUrl(source, 'basePath'));
+      this.parsedBase = {
+        source: source.replace(/\/+$/, ''),
+        protocol: url.protocol,
+        hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: url.port,
+        prefix: url.pathname.replace(/\/+$/, ''),
+      };
+    }
+    return this.parsedBase;
+  }
+
+  /**
+   * The TLS options of https requests: the client certificate, its key and the CA files
+   * read once for each set of paths. An unreadable file throws before anything is sent.
+   * @returns {object}
+   */
+  tls() {
+    const key = JSON.stringify([this.certFile, this.keyFile, this.caFile, this.passphrase, this.rejectUnauthorized]);
+    if (this.tlsCache === undefined || this.tlsCache.key !== key) {
+      /** @type {Object<string, unknown>} */
+      const options = { rejectUnauthorized: this.rejectUnauthorized };
+      // An empty path (an unset environment variable, say) counts as none.
+      if (!this.certFile !== !this.keyFile) {
+        throw new ApiValueError('certFile and keyFile go together: give both for mutual TLS, or neither');
+      }
+      for (const [option, file] of [['cert', this.certFile], ['key', this.keyFile], ['ca', this.caFile]]) {
+        if (file) {
+          options[/** @type {string} */ (option)] = readSetting(/** @type {string} */ (file), `${option}File`);
+        }
+      }
+      if (this.passphrase !== undefined) {
+        options.passphrase = this.passphrase;
+      }
+      this.tlsCache = { key, options };
+    }
+    return this.tlsCache.options;
+  }
+
+  /**
+   * Sends a built request, retrying what is safe; calls `callback` exactly once.
+   * @param {Operation} operation
+   * @param {Request} request
+   * @param {Callback} callback
+   */
+  send(operation, request, callback) {
+    const retries = this.retries;
+    let attempt = 0;
+    const retry = (/** @type {string} */ why, /** @type {number} */ wait) => {
+      attempt += 1;
+      if (this.logger) {
+        this.logger.info(`${why}; retry ${attempt} of ${retries} in ${wait.toFixed(2)} s`);
+      }
+      this.sleep(wait).then(once, once);
+    };
+    const once = () => {
+      this.transport(request.options, (error, answer) => {
+        if (error || !answer) {
+          const failure = error instanceof ApiConnectionError
+            ? error
+            : new ApiConnectionError(`could not send ${request.options.where}: ${error}`, { connected: true, cause: error });
+          if (!failure.connected && attempt < retries) {
+            retry(failure.message, this.backoff(attempt));
+            return;
+          }
+          const Failure = /** @type {typeof ApiConnectionError} */ (failure.constructor);
+          const { connected, code, cause } = failure;
+          callback(new Failure(`${operation.operationId}: ${failure.message}`, { connected, code, cause }), null, undefined);
+          return;
+        }
+        if (RETRY_STATUSES.has(answer.status) && attempt < retries) {
+          const retryAfter = retryAfterSeconds(header(answer.headers, 'retry-after'), this.now());
+          const waitable = retryAfter === null || retryAfter <= this.retryAfterCap;
+          // A single-use grant the server may have seen goes again only when it said
+          // "not processed, come back later": 429 with Retry-After.
+          const safe = !request.singleUse || (answer.status === 429 && retryAfter !== null);
+          if (waitable && safe) {
+            const why = `${request.options.where} answered ${answer.status}`;
+            retry(why, retryAfter === null ? this.backoff(attempt) : retryAfter);
+            return;
+          }
+        }
+        let result;
+        try {
+          result = this.readResponse(operation, request, answer);
+        } catch (failure) {
+          result = { error: /** @type {Error} */ (failure), data: null, response: undefined };
+        }
+        callback(result.error, result.data, result.response);
+      });
+    };
+    once();
+  }
+
+  /**
+   * Exponential backoff with full jitter: up to backoffFactor * 2 ** attempt seconds.
+   * @param {number} attempt
+   * @returns {number}
+   */
+  backoff(attempt) {
+    return Math.min(this.random() * this.backoffFactor * 2 ** attempt, this.retryAfterCap);
+  }
+
+  /**
+   * The error or data of one answer, checked against the spec.
+   * @param {Operation} operation
+   * @param {Request} request
+   * @param {TransportAnswer} answer
+   * @returns {{error: Error|null, data: any, response: Response}}
+   */
+  readResponse(operation, request, answer) {
+    const status = answer.status;
+    const contentType = header(answer.headers, 'content-type') || '';
+    const text = answer.body === null ? '' : decode(answer.body, contentType);
+    /** @type {Response} */
+    const response = { status, statusText: answer.statusText, headers: answer.headers, text, body: undefined };
+    const type = responseType(operation, status);
+    const ok = status >= 200 && status < 300;
+    if (!ok && !answer.tooLarge) {
+      return { error: this.httpError(operation, request, answer, text, type, response), data: null, response };
+    }
+    try {
+      if (answer.tooLarge) {
+        throw new ShapeError(`it is larger than maxResponseBytes (${this.maxResponseBytes})`);
+      }
+      return { error: null, data: readData(operation, text, contentType, type, response), response };
+    } catch (problem) {
+      if (!(problem instanceof ShapeError)) {
+        throw problem;
+      }
+      const error = new MalformedResponseError(
+        `${operation.operationId}: the HTTP ${status} answer is malformed: ${problem.message}`,
+        {
+          status,
+          statusText: answer.statusText,
+          headers: answer.headers,
+          body: redact(text, request.secrets),
+          hideBody: ok, // a successful answer may hold tokens
+          response,
+          retryAfter: retryAfterSeconds(header(answer.headers, 'retry-after'), this.now()),
+        },
+      );
+      return { error, data: null, response };
+    }
+  }
+
+  /**
+   * The ApiError of a non-2xx answer, with the secrets of the request cut out.
+   * @param {Operation} operation
+   * @param {Request} request
+   * @param {TransportAnswer} answer
+   * @param {string} text
+   * @param {any} type
+   * @param {Response} response
+   * @returns {Error}
+   */
+  httpError(operation, request, answer, text, type, response) {
+    const clean = (/** @type {string} */ value) => redact(value, request.secrets);
+    const body = clean(text);
+    const statusText = clean(answer.statusText);
+    const oauth = oauthErrorFields(body);
+    const parsed = parseJson(body);
+    // The response goes to the callback too: it shows the redacted answer.
+    response.text = body;
+    response.statusText = statusText;
+    response.body = parsed;
+    let message = `${operation.operationId} failed: HTTP ${answer.status}${statusText ? ` ${statusText}` : ''}`;
+    if (oauth.error) {
+      message += `: ${oauth.error}${oauth.error_description ? ` (${oauth.error_description})` : ''}`;
+    }
+    const ErrorClass = errorClassFor(answer.status);
+    const error = new ErrorClass(message.replace(/\s+/g, ' '), {
+      status: answer.status,
+      statusText,
+      headers: answer.headers,
+      body,
+      data: typeof type === 'function' && parsed !== undefined ? type.constructFromObject(parsed) : parsed,
+      response,
+      retryAfter: retryAfterSeconds(header(answer.headers, 'retry-after'), this.now()),
+      ...oauth,
+    });
+    // The answer as it came, secrets included: only under this explicit name.
+    hidden(error, 'rawBody', text);
+    return error;
+  }
+}
+
+/** @type {WeakMap<FieldSpec, string>} */
+const whereCache = new WeakMap();
+
+/**
+ * How messages name a parameter: `'name' when calling operationId`.
+ * @param {Operation} operation
+ * @param {FieldSpec} param
+ * @returns {string}
+ */
+function whereOf(operation, param) {
+  let where = whereCache.get(param);
+  if (where === undefined) {
+    where = `'${param.name}' when calling ${operation.operationId}`;
+    whereCache.set(param, where);
+  }
+  return where;
+}
+
+/**
+ * The data of a successful answer, checked against the type the spec declares for its
+ * status; sets response.body. Throws a ShapeError saying what is wrong.
+ * @param {Operation} operation
+ * @param {string} text
+ * @param {string} contentType
+ * @param {any} type
+ * @param {Response} response
+ * @returns {any}
+ */
+function readData(operation, text, contentType, type, response) {
+  if (!type) {
+    response.body = parseJson(text);
+    return response.body === undefined ? null : response.body;
+  }
+  if (BLANK.test(text)) {
+    throw new ShapeError(`an empty answer (Content-Type: ${contentType || 'none'})`);
+  }
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ShapeError(`an answer that is not JSON (Content-Type: ${contentType || 'none'})`);
+  }
+  response.body = parsed;
+  const data = typeof type === 'function' ? readAnswer(type, parsed) : parsed;
+  if (operation.tokenGrants && (typeof data.access_token !== 'string' || data.access_token === '')) {
+    // RFC 6749 section 5.1: a token answer carries an access_token.
+    throw new ShapeError('the token answer has no access_token, which OAuth 2.0 requires');
+  }
+  return data;
+}
+
+/**
+ * The type the spec declares for a status: the exact code, then its range, then default.
+ * @param {Operation} operation
+ * @param {number} status
+ * @returns {any}
+ */
+function responseType(operation, status) {
+  const code = String(status);
+  const responses = operation.responses;
+  for (const key of [code, `${code[0]}XX`, 'default']) {
+    if (Object.prototype.hasOwnProperty.call(responses, key)) {
+      return responses[key];
+    }
+  }
+  return null;
+}
+
+/**
+ * @param {string} text
+ * @returns {unknown} The parsed JSON, or undefined when the text is empty or not JSON.
+ */
+function parseJson(text) {
+  if (BLANK.test(text)) {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One header of an answer as a string (the first, if repeated).
+ * @param {Object<string, string|string[]|undefined>} headers
+ * @param {string} name Lower-case.
+ * @returns {string|undefined}
+ */
+function header(headers, name) {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * A body in the charset of its Content-Type (UTF-8 when none or unknown).
+ * @param {Buffer} bytes
+ * @param {string} contentType
+ * @returns {string}
+ */
+function decode(bytes, contentType) {
+  const match = /;\s*charset="?([^";\s]+)"?/i.exec(contentType);
+  const charset = match ? match[1].toLowerCase() : 'utf-8';
+  if (charset === 'utf-8' || charset === 'utf8') {
+    return bytes.toString('utf8');
+  }
+  try {
+    return new TextDecoder(charset).decode(bytes);
+  } catch {
+    return bytes.toString('utf8');
+  }
+}
+
+/**
+ * A name or value as application/x-www-form-urlencoded text: UTF-8 percent-encoded,
+ * spaces as '+', byte for byte what URLSearchParams gives.
+ * @param {string} text
+ * @returns {string}
+ */
+function formEncode(text) {
+  return FORM_SAFE.test(text) ? text : new URLSearchParams([['', text]]).toString().slice(1);
+}
+
+/**
+ * @param {string} value
+ * @param {string} where
+ * @returns {string}
+ */
+function headerValue(value, where) {
+  if (!HEADER_VALUE.test(value)) {
+    throw new ApiValueError(`Invalid value for ${where}: a header holds only printable ASCII (no CR, LF or control)`);
+  }
+  return value;
+}
+
+/**
+ * @param {unknown} value
+ * @param {string} name
+ * @returns {string}
+ */
+function checkUrl(value, name) {
+  let url;
+  try {
+    url = new URL(/** @type {string} */ (value));
+  } catch {
+    url = undefined;
+  }
+  if (typeof value !== 'string' || url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new ApiValueError(`${name} must be an http or https URL`);
+  }
+  return value;
+}
+
+/**
+ * The URL of a server of the spec, by name or index.
+ * @param {Settings} settings
+ * @param {unknown} server
+ * @param {string} name What the value was given as, for the message.
+ * @returns {string}
+ */
+function serverUrl(settings, server, name) {
+  const servers = settings.servers;
+  const names = servers.map((entry, index) => (entry.name ? `'${entry.name}'` : String(index))).join(', ');
+  if (typeof server === 'number' && Number.isInteger(server) && server >= 0 && server < servers.length) {
+    return servers[server].url;
+  }
+  const found = servers.find((entry) => typeof server === 'string' && entry.name === server);
+  if (found === undefined) {
+    throw new ApiValueError(`${name} must be one of the servers of the spec (${names}) or an index below ${servers.length}`);
+  }
+  return found.url;
+}
+
+/**
+ * The host of a client given none: the host variable (a URL or a server name) if set,
+ * else the first server of the spec.
+ * @param {Settings} settings
+ * @returns {string}
+ */
+function defaultHost(settings) {
+  const variable = settings.hostVariable;
+  const value = variable ? process.env[variable] : undefined;
+  if (value === undefined || value === '') {
+    if (settings.servers.length === 0) {
+      throw new ApiValueError('The spec has no servers: give ApiClient a basePath');
+    }
+    return settings.servers[0].url;
+  }
+  if (/^https?:\/\//i.test(value)) {
+    return checkUrl(value, /** @type {string} */ (variable));
+  }
+  return serverUrl(settings, value, /** @type {string} */ (variable));
+}
+
+/**
+ * @param {unknown} value
+ * @returns {number|{connect: number, read: number}}
+ */
+function checkTimeout(value) {
+  const positive = (/** @type {unknown} */ ms) => typeof ms === 'number' && Number.isFinite(ms) && ms > 0;
+  if (positive(value)) {
+    return /** @type {number} */ (value);
+  }
+  const pair = /** @type {any} */ (value);
+  if (pair && typeof pair === 'object' && positive(pair.connect) && positive(pair.read) && Object.keys(pair).length === 2) {
+    return { connect: pair.connect, read: pair.read };
+  }
+  throw new ApiValueError('timeout must be milliseconds above 0, or {connect, read} in milliseconds');
+}
+
+/**
+ * @param {unknown} value
+ * @param {string} name
+ * @param {boolean} integer
+ * @returns {number}
+ */
+function checkNumber(value, name, integer) {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value))) {
+    throw new ApiValueError(`${name} must be ${integer ? 'an integer' : 'a number'} of at least 0`);
+  }
+  return value;
+}
+
+/**
+ * @param {string} file
+ * @param {string} name
+ * @returns {Buffer}
+ */
+function readSetting(file, name) {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    throw new ApiValueError(`${name}: cannot read ${file} (${/** @type {any} */ (error).code || error})`);
+  }
+}
+
+/**
+ * @param {number} seconds
+ * @returns {Promise<void>}
+ */
+function sleep(seconds) {
+  return new Promise((resolve) => {
+    setTimeout(resolve, seconds * 1000);
+  });
+}
+
+module.exports = { BaseApiClient, RETRY_STATUSES, SINGLE_USE_GRANTS };

@@ -1,0 +1,25 @@
+// Misuses the types must refuse: `tsc --strict --noEmit` fails on exactly the lines marked
+// "error:" (tests/node/types.test.js).
+import CyberSource = require('CyberSource');
+
+const api = new CyberSource.OAuthApi();
+const request = new CyberSource.CreateAccessTokenRequest();
+request.refreshTokn = 'stored'; // error: a misspelt field
+request.client_id = 42; // error: a number for a string
+request.grant_type = 'password'; // error: not one of the grants
+const fields: CyberSource.CreateAccessTokenRequestFields = {
+  client_id: 'partner',
+  client_secret: 'secret',
+  grant_type: 'refresh_token',
+  refreshTokn: 'stored', // error: a misspelt field in a literal
+};
+new CyberSource.CreateAccessTokenRequest({ client_id: 'partner' }); // error: required fields missing
+api.createAccessToken(fields, { vCClientCorelationId: 'x' }); // error: a misspelt option
+api.createAccessToken(fields, { vCClientCorrelationId: 7 }); // error: a number for a string
+api.createAccessToken('a request'); // error: not a request
+api.createAccessToken(fields).then((data) => data.acess_token); // error: a misspelt answer field
+api.createAccessToken(fields, null, (error, data) => error.status + (data === null ? 0 : 1)); // error: error may be null
+new CyberSource.ApiClient({ server: 'staging' }); // error: no such server
+new CyberSource.ApiClient({ timeout: '30s' }); // error: timeout is milliseconds
+new CyberSource.ApiClient({ proxy: 'http://proxy:3128' }); // error: no such option
+new CyberSource.TokenManager({ clientId: 'partner' }); // error: clientSecret missing

@@ -1,0 +1,80 @@
+// A user's TypeScript script against the CyberSource package: it must compile under
+// `tsc --strict --noEmit` (tests/node/types.test.js). It is compiled, not run.
+import CyberSource = require('CyberSource');
+
+// The documented example, typed.
+const apiInstance = new CyberSource.OAuthApi();
+const createAccessTokenRequest = new CyberSource.CreateAccessTokenRequest();
+createAccessTokenRequest.client_id = 'client_id_example';
+createAccessTokenRequest.client_secret = 'client_secret_example';
+createAccessTokenRequest.grant_type = 'authorization_code';
+createAccessTokenRequest.code = 'code_example';
+const opts = { vCClientCorrelationId: '3a1c1b5e-7d2f-4c3b-9a4e-2f6d8e0b1c7a' };
+const callback: CyberSource.Callback<CyberSource.AccessTokenResponse> = (error, data, response) => {
+  if (error) {
+    console.error(error.status, error.error, error.error_description, error.retryAfter);
+  } else if (data) {
+    const seconds: number | undefined = data.expires_in;
+    console.log(data.access_token, seconds, response?.status, response?.headers['v-c-client-correlation-id']);
+  }
+};
+apiInstance.createAccessToken(createAccessTokenRequest, opts, callback);
+apiInstance.createAccessToken(createAccessTokenRequest, (error, data) => console.log(error?.message, data?.token_type));
+
+// A client of its own: a named server, mutual TLS, timeouts, retries.
+const client = new CyberSource.ApiClient({
+  server: 'test',
+  certFile: '/path/to/client.crt',
+  keyFile: '/path/to/client.key',
+  timeout: { connect: 5000, read: 20000 },
+  retries: 1,
+});
+client.useServer('production').useServer(1);
+CyberSource.ApiClient.instance.basePath = 'https://api-ma.Cybersource.com';
+const urls: string[] = CyberSource.ApiClient.servers.map((server) => server.url);
+const api = new CyberSource.OAuthApi(new CyberSource.ApiClient('https://api-matest.cybersource.com'));
+
+// The Promise forms, plain objects as the request, and the error classes.
+async function refresh(refreshToken: string): Promise<string | undefined> {
+  const request: CyberSource.CreateAccessTokenRequestFields = {
+    client_id: 'partner', client_secret: 'secret', grant_type: 'refresh_token', refresh_token: refreshToken,
+  };
+  try {
+    const token = await api.createAccessToken(request, { vCClientCorrelationId: opts.vCClientCorrelationId });
+    const { data, response } = await api.createAccessTokenWithHttpInfo(new CyberSource.CreateAccessTokenRequest(request));
+    console.log(response.status, response.text.length, data.refresh_token, String(data), JSON.stringify(data));
+    return token.access_token;
+  } catch (error) {
+    if (error instanceof CyberSource.TooManyRequestsException) {
+      const wait: number | null = error.retryAfter;
+      console.log('rate limited', wait);
+    } else if (error instanceof CyberSource.ApiConnectionError) {
+      const connected: boolean = error.connected;
+      console.log(error.code, connected);
+    } else if (error instanceof CyberSource.ApiError) {
+      console.log(error.status, error.body, error.headers);
+    } else if (error instanceof CyberSource.ApiValueError || error instanceof CyberSource.ApiTypeError) {
+      console.log(error.message);
+    }
+    return undefined;
+  }
+}
+
+// Keeping a token.
+const manager = new CyberSource.TokenManager({
+  clientId: 'partner',
+  clientSecret: 'secret',
+  refreshToken: 'stored',
+  apiClient: client,
+  leeway: 30,
+  onToken: async (token: CyberSource.AccessTokenResponse) => console.log(token.refresh_token),
+});
+async function withToken(): Promise<void> {
+  const accessToken: string = await manager.getToken();
+  manager.invalidate(accessToken);
+  const first: CyberSource.AccessTokenResponse = await manager.exchangeCode('code');
+  console.log(first.expires_in, manager.token?.access_token);
+}
+
+const grant: 'authorization_code' | 'refresh_token' = CyberSource.CreateAccessTokenRequest.GrantTypeEnum.refresh_token;
+console.log(urls, refresh, withToken, grant);
