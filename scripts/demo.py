@@ -1,93 +1,122 @@
-"""Obtain a token from each provider's local Prism mock with its documented call.
+"""Obtain a token from each provider's local Prism mock with the call its docs show.
 
-Run by `make demo`, which first regenerates and installs the four packages.
-Each call is the one on the provider's doc page, with real-looking values.
+Run by `make demo`, which first regenerates and installs the packages. The providers are
+the generator configs ``openapi/*-python.yaml``; each call is the example of the package's
+API page (``docs/*Api.md``), run as written, with the package's host pointed at the mock
+(the spec's server URL in the example replaced, and ``<PACKAGE>_HOST`` set). The run ends
+with one row per provider; tokens are shortened.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import re
 import sys
-import uuid
+from dataclasses import dataclass
 from pathlib import Path
-from pprint import pprint
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
 
 from mock_servers import start_all, stop_all
 
-
-def cybersource(url: str) -> None:
-    os.environ["CYBERSOURCE_HOST"] = url  # OAuthApi() uses the default client
-    import CyberSource
-
-    api_instance = CyberSource.OAuthApi()
-    request = CyberSource.CreateAccessTokenRequest(
-        client_id="partner-client-id",
-        client_secret="partner-client-secret",
-        grant_type="refresh_token",
-        refresh_token="stored-refresh-token",
-    )
-    pprint(api_instance.create_access_token(request, v_c_client_correlation_id=str(uuid.uuid4())))
+PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 
-def pandadoc(url: str) -> None:
-    import pandadoc_client
-    from pandadoc_client.api import o_auth_2_0_authentication_api
+@dataclass(frozen=True)
+class Provider:
+    name: str  # openapi/<name>.yaml, as tests/mock_servers.py knows it
+    package: str
+    folder: Path
+    default_host: str  # the spec's server URL
 
-    configuration = pandadoc_client.Configuration(host=url)
-    configuration.api_key["apiKey"] = "demo-api-key"
-    configuration.api_key_prefix["apiKey"] = "API-Key"
-    with pandadoc_client.ApiClient(configuration) as api_client:
-        api_instance = o_auth_2_0_authentication_api.OAuth20AuthenticationApi(api_client)
-        pprint(
-            api_instance.access_token(
-                grant_type="refresh_token",
-                client_id="479a3c7ba4a8d3cf28702",
-                client_secret="a66515d3caf9183b8cad3eee546bcba892b45b01",
-                scope="read+write",
-                refresh_token="f61cc0cffd437c9a596f0acc8eb6f502a7a429d7",
-            )
+
+def providers() -> list[Provider]:
+    found = []
+    for config_path in sorted((ROOT / "openapi").glob("*-python.yaml")):
+        config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        spec_path = ROOT / config["inputSpec"]
+        spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+        package = config["additionalProperties"]["packageName"]
+        found.append(
+            Provider(spec_path.stem, package, ROOT / config["outputDir"], spec["servers"][0]["url"])
         )
+    return found
 
 
-def criteo(url: str) -> None:
-    import criteo_api_retailmedia_v2022_10
-    from criteo_api_retailmedia_v2022_10.api import o_auth_api
+def documented_call(provider: Provider) -> tuple[Path, str]:
+    """The first example of the package's API pages that calls the API."""
+    for page in sorted((provider.folder / "docs").glob("*Api.md")):
+        for code in PYTHON_BLOCK.findall(page.read_text(encoding="utf-8")):
+            if f"except {provider.package}.ApiException" in code:
+                return page, code
+    raise SystemExit(f"{provider.folder}/docs has no example that calls the API")
 
-    configuration = criteo_api_retailmedia_v2022_10.Configuration(host=url)
-    with criteo_api_retailmedia_v2022_10.ApiClient(configuration) as api_client:
-        api_instance = o_auth_api.OAuthApi(api_client)
-        pprint(api_instance.get_token("client_credentials", "demo-client-id", "demo-client-secret"))
+
+def duration(seconds: int) -> str:
+    """A lifetime a person reads at a glance: 900 -> 15 min, 31535999 -> 365 d."""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            return f"{round(seconds / size)} {unit}"
+    return f"{seconds} s"
 
 
-def zuora(url: str) -> None:
-    os.environ["ZUORA_CLIENT_HOST"] = url  # OAuthApi() uses the default client
-    import zuora_client
+def shorten(token: object) -> str:
+    text = str(token)
+    return text if len(text) <= 16 else f"{text[:8]}...{text[-4:]}"
 
-    api_instance = zuora_client.OAuthApi()
-    pprint(
-        api_instance.create_token(
-            "demo-client-id", "demo-client-secret", "client_credentials", zuora_track_id="demo-1"
-        )
-    )
+
+def obtain(provider: Provider, url: str) -> dict[str, str]:
+    """Run the documented call against the mock; one row of the summary."""
+    page, code = documented_call(provider)
+    os.environ[f"{provider.package.upper()}_HOST"] = url
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):  # the example pprints the whole token
+        exec(compile(code.replace(provider.default_host, url), str(page), "exec"), namespace)  # noqa: S102
+    answer = namespace.get("api_response")
+    row = {"provider": provider.name, "host": url, "call": page.relative_to(ROOT).as_posix()}
+    if answer is None:  # the example caught an ApiException and printed it
+        return {**row, "status": printed.getvalue().strip().splitlines()[-1]}
+    expires_in = getattr(answer, "expires_in", None)
+    return {
+        **row,
+        "token type": str(getattr(answer, "token_type", "-")),
+        "expires in": "-" if expires_in is None else duration(int(expires_in)),
+        "access token": shorten(getattr(answer, "access_token", "-")),
+        "status": "ok",
+    }
+
+
+def table(rows: list[dict[str, str]]) -> str:
+    columns = ["provider", "host", "token type", "expires in", "access token", "status"]
+    widths = {c: max(len(c), *(len(row.get(c, "-")) for row in rows)) for c in columns}
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns)]
+    lines.append("  ".join("-" * widths[c] for c in columns))
+    lines += ["  ".join(row.get(c, "-").ljust(widths[c]) for c in columns) for row in rows]
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def main() -> int:
-    print("starting one Prism mock per spec ...", flush=True)
-    servers = start_all()
+    found = providers()
+    print(f"starting a Prism mock for each of {', '.join(p.name for p in found)} ...", flush=True)
+    servers = start_all(tuple(p.name for p in found))
     try:
-        for name, call in (
-            ("cybersource", cybersource),
-            ("pandadoc", pandadoc),
-            ("criteo", criteo),
-            ("zuora", zuora),
-        ):
-            print(f"\n== {name} ({servers[name].url})", flush=True)
-            call(servers[name].url)
+        rows = []
+        for provider in found:
+            row = obtain(provider, servers[provider.name].url)
+            print(f"{provider.name}: ran the example of {row['call']}", flush=True)
+            rows.append(row)
     finally:
         stop_all(servers)
-    return 0
+    print()
+    print(table(rows))
+    return 0 if all(row["status"] == "ok" for row in rows) else 1
 
 
 if __name__ == "__main__":

@@ -1,63 +1,69 @@
 """Running the generator as `make generate` does, for tests that generate into a scratch folder.
 
-The Makefile runs openapi-generator's batch command on the configs, copies the JavaScript
-runtime into each Node package, then runs ruff's fix step, because mustache cannot sort
-imports or ``__all__``.
+Both go through scripts/generate.py: the generator's batch run, the runtime copy,
+and ruff's fix and format steps.
 """
 
 from __future__ import annotations
 
-import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
+GENERATE = Path(__file__).resolve().parent.parent / "scripts" / "generate.py"
 
 
-def start_batch(configs: list[str], cwd: Path) -> subprocess.Popen[bytes]:
-    """Start one generator JVM on ``configs`` (paths relative to ``cwd``)."""
+def start_generation(configs: list[str], root: Path) -> subprocess.Popen[bytes]:
+    """Start scripts/generate.py on ``configs`` (paths relative to ``root``, outputs too)."""
     return subprocess.Popen(
-        [str(BIN / "openapi-generator-cli"), "batch", "--fail-fast", *configs],
-        cwd=cwd,
+        [sys.executable, str(GENERATE), "--root", str(root), *configs],
+        cwd=root,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
 
 
-def finish_batch(process: subprocess.Popen[bytes]) -> None:
-    """Wait for a batch run; fail with the end of its output unless it succeeded."""
+def finish_generation(process: subprocess.Popen[bytes]) -> None:
+    """Wait for a generation; fail with the end of its output unless it succeeded."""
     output, _ = process.communicate(timeout=240)
     assert process.returncode == 0, output.decode(errors="replace")[-4000:]
 
 
-def sort_imports(folders: list[str], cwd: Path) -> None:
-    """ruff's fix step of `make generate`: imports and ``__all__`` in ruff's order."""
-    fix = subprocess.run(
-        [
-            str(BIN / "ruff"),
-            "check",
-            "--quiet",
-            "--no-cache",
-            "--fix-only",
-            "--select",
-            "I001,RUF022",
-            *folders,
-        ],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+def generate(configs: list[str], root: Path) -> None:
+    """Generate ``configs`` under ``root`` and wait for it."""
+    finish_generation(start_generation(configs, root))
+
+
+def generate_probe(spec: Path, package: str, root: Path) -> Path:
+    """Generate a probe spec as a Python package under ``root``; check it with ruff and mypy.
+
+    Returns the folder to put on ``sys.path``. The config is python-common.yaml with
+    the spec, our templates and the package name: a provider's config, nothing more.
+    """
+    import yaml
+
+    repo = GENERATE.parent.parent
+    config = yaml.safe_load((repo / "openapi" / "python-common.yaml").read_text(encoding="utf-8"))
+    config.update(
+        inputSpec=str(spec),
+        outputDir="out",
+        templateDir=str(repo / "templates" / "python"),
+        additionalProperties={
+            "packageName": package,
+            "projectName": package.replace("_", "-"),
+            "packageVersion": "0.0.1",
+            "repoFolder": "out",
+        },
     )
-    assert fix.returncode == 0, fix.stdout + fix.stderr
-
-
-def copy_javascript_runtime(cwd: Path) -> None:
-    """Copy templates/javascript/runtime/*.js into src/ of each openapi/*-node.yaml's outputDir."""
-    for config in sorted((cwd / "openapi").glob("*-node.yaml")):
-        match = re.search(r"^outputDir: *(\S+)$", config.read_text(encoding="utf-8"), re.MULTILINE)
-        assert match, f"{config} has no outputDir"
-        for source in sorted((cwd / "templates" / "javascript" / "runtime").glob("*.js")):
-            shutil.copyfile(source, cwd / match.group(1) / "src" / source.name)
+    config_path = root / f"{package}-python.yaml"
+    config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    generate([config_path.name], root)
+    out = root / "out"
+    for command in (
+        [str(BIN / "ruff"), "check", "--no-cache", "--config", str(repo / "ruff.toml"), package],
+        [str(BIN / "mypy"), "--strict", "--no-incremental", "-p", package],
+    ):
+        done = subprocess.run(command, cwd=out, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+    return out

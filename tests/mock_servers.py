@@ -30,7 +30,10 @@ from typing import IO, final
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PRISM = REPO_ROOT / "node_modules" / ".bin" / "prism"
-PROVIDERS = ("cybersource", "pandadoc", "criteo", "zuora")
+#: Every provider with a package config: openapi/<provider>-python.yaml (and its spec).
+PROVIDERS = tuple(
+    sorted(path.name.removesuffix("-python.yaml") for path in (REPO_ROOT / "openapi").glob("*-python.yaml"))
+)
 READY_MARKER = "Prism is listening on"
 HOST = "127.0.0.1"
 

@@ -1,14 +1,32 @@
-"""The four provider packages: where they are generated and how they are imported."""
+"""The provider packages, one per openapi/*-python.yaml: where they are and how they import."""
 
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+import yaml
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = REPO_ROOT.parent / "shared" / "reference"
+#: The providers' doc pages: ../shared/reference, or $TOKENWORKS_REFERENCE when the
+#: checkout lives elsewhere (a git worktree); tests that read them skip without them.
+REFERENCE = Path(
+    os.environ.get("TOKENWORKS_REFERENCE") or REPO_ROOT.parent / "shared" / "reference"
+)
+#: Zuora client ids are exactly 36 characters: tests' Zuora calls use ids of that shape.
+ZUORA_CLIENT_ID = "5b1e8c4a-2f3d-4a6b-9c7e-1d0f2a3b4c5d"
+
+
+def reference_page(name: str) -> str:
+    """A doc page of REFERENCE; skips the calling test when the pages are not there."""
+    path = REFERENCE / name
+    if not path.is_file():
+        pytest.skip(f"no provider doc pages to compare with: {path} is absent")
+    return path.read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -34,29 +52,25 @@ class Provider:
         return importlib.import_module(self.package)
 
 
-PROVIDERS = (
-    Provider(
-        "cybersource",
-        "CyberSource",
-        "cybersource",
-        "cybersource-python-OAuthApi.md",
-        "/oauth2/v3/token",
-    ),
-    Provider(
-        "pandadoc",
-        "pandadoc_client",
-        "pandadoc",
-        "pandadoc-python-OAuth20AuthenticationApi.md",
-        "/oauth2/access_token",
-    ),
-    Provider(
-        "criteo",
-        "criteo_api_retailmedia_v2022_10",
-        "criteo-retailmedia-v2022-10",
-        "criteo-retailmedia-v2022-10-python-OAuthApi.md",
-        "/oauth2/token",
-    ),
-    Provider("zuora", "zuora_client", "zuora", "zuora-python-OAuthApi.md", "/oauth/token"),
+def _from_config(config_path: Path) -> Provider:
+    """The provider a generator config describes; the doc page is named after its API page."""
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    spec_path = REPO_ROOT / config["inputSpec"]
+    (token_path,) = yaml.safe_load(spec_path.read_text(encoding="utf-8"))["paths"]
+    generated = REPO_ROOT / config["outputDir"]
+    (api_page,) = (page.name for page in (generated / "docs").glob("*Api.md"))
+    return Provider(
+        spec_path.stem,
+        config["additionalProperties"]["packageName"],
+        generated.name,
+        f"{generated.name}-python-{api_page}",
+        token_path,
+    )
+
+
+# One per openapi/*-python.yaml.
+PROVIDERS = tuple(
+    _from_config(path) for path in sorted((REPO_ROOT / "openapi").glob("*-python.yaml"))
 )
 BY_NAME = {provider.name: provider for provider in PROVIDERS}
 #: Provider name -> installed package, and -> token path.

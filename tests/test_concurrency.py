@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import zuora_client
+from providers import ZUORA_CLIENT_ID
 
 THREADS = 16
 CALLS = 500
@@ -119,7 +120,7 @@ def test_shared_client_under_16_threads(server: Server) -> None:
             for call in range(CALLS):
                 track_id = f"thread-{index:02d}-call-{call:03d}"
                 answer = api.create_token_with_http_info(
-                    "client-id", "client-secret", "client_credentials", zuora_track_id=track_id
+                    ZUORA_CLIENT_ID, "client-secret", "client_credentials", zuora_track_id=track_id
                 )
                 mine.append((track_id, answer.data.access_token, answer.headers["Zuora-Track-Id"]))
         except Exception as error:  # noqa: BLE001 - the main thread asserts there are none

@@ -158,3 +158,83 @@ def test_top_level_readme_example_runs(
         assert "no token: (0) Reason: could not connect" in result.stdout, output
     else:
         assert example_access_token(BY_NAME["zuora"]) in result.stdout, output
+
+
+# --- what the providers publish, carried into the docs -------------------------------------
+
+
+def first_call_section(provider: Provider) -> str:
+    readme = (provider.generated / "README.md").read_text(encoding="utf-8")
+    assert "\n## Before your first call\n" in readme, f"{provider.folder}/README.md"
+    return readme.split("\n## Before your first call\n", 1)[1].split("\n## ", 1)[0]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS, ids=lambda p: p.name)
+def test_readme_names_every_server_and_what_the_provider_requires(provider: Provider) -> None:
+    section = first_call_section(provider)
+    data = spec(provider)
+    assert data["info"]["x-before-first-call"].strip() in section
+    servers = data["servers"]
+    names = [server["x-name"] for server in servers]
+    assert len(set(names)) == len(names), "server names must be distinct"
+    for server in servers:
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", server["x-name"]), server
+        row = f"| `{server['x-name']}` | {server['url']} | {server['description']} |"
+        assert row in section
+    assert f"`{provider.host_variable}`" in section
+    if len(servers) > 1:  # how to pick one by name
+        assert f"Configuration(server='{servers[-1]['x-name']}')" in section
+
+
+def python_name(wire_name: str) -> str:
+    return re.sub(r"\W", "_", wire_name).lower()
+
+
+def documented_fields(provider: Provider) -> list[tuple[str, dict[str, Any]]]:
+    """(documented name, schema) of every parameter, form field and model property."""
+    data = spec(provider)
+    fields: list[tuple[str, dict[str, Any]]] = []
+    for path_item in data["paths"].values():
+        for operation in path_item.values():
+            for parameter in operation.get("parameters", []):
+                fields.append((python_name(parameter["name"]), parameter["schema"]))
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                fields.extend(media["schema"].get("properties", {}).items())
+    for schema in data.get("components", {}).get("schemas", {}).values():
+        fields.extend(schema.get("properties", {}).items())
+    return fields
+
+
+CONSTRAINT_NOTES = (("minLength", "min length"), ("maxLength", "max length"))
+
+
+@pytest.mark.parametrize("provider", PROVIDERS, ids=lambda p: p.name)
+def test_docs_show_every_length_limit_and_enum(provider: Provider) -> None:
+    rows = [
+        line
+        for page in sorted((provider.generated / "docs").glob("*.md"))
+        for line in page.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| **")
+    ]
+    for name, schema in documented_fields(provider):
+        mine = [row for row in rows if row.startswith(f"| **{name}** |")]
+        assert mine, f"{name} is in no docs table"
+        for key, note in CONSTRAINT_NOTES:
+            if key in schema:
+                assert any(f"[{note}: {schema[key]}]" in row for row in mine), (name, key)
+        if "enum" in schema:
+            values = ", ".join(f"`{value}`" for value in schema["enum"])
+            assert any(f"[one of: {values}]" in row for row in mine), name
+
+
+@pytest.mark.parametrize("provider", PROVIDERS, ids=lambda p: p.name)
+def test_docs_show_every_response_and_its_headers(provider: Provider) -> None:
+    pages = sorted((provider.generated / "docs").glob("*Api.md"))
+    text = "\n".join(page.read_text(encoding="utf-8") for page in pages)
+    for path_item in spec(provider)["paths"].values():
+        for operation in path_item.values():
+            for status, response in operation["responses"].items():
+                prefix = f"| **{status}** | {response['description']} |"
+                (row,) = [line for line in text.splitlines() if line.startswith(prefix)]
+                for name, header in response.get("headers", {}).items():
+                    assert f"`{name}`: {header['description']}" in row, (status, name)

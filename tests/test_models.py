@@ -71,6 +71,10 @@ SAMPLES: dict[str, tuple[type, dict[str, Any]]] = {
             "refresh_token": "pd-refresh",
         },
     ),
+    "pandadoc.OAuth2ErrorResponse": (
+        pandadoc_client.OAuth2ErrorResponse,
+        {"error": "invalid_grant"},
+    ),
     "criteo.AccessTokenModel": (
         AccessTokenModel,
         {
@@ -97,8 +101,8 @@ def test_every_package_model_is_sampled() -> None:
     models = {
         f"{name}.{cls.__name__}"
         for package, name in zip(packages, ("zuora", "cybersource", "pandadoc", "criteo"))
-        for cls in vars(package).values()
-        if isinstance(cls, type) and hasattr(cls, "from_dict") and hasattr(cls, "_fields")
+        for cls in (getattr(package, attribute) for attribute in dir(package))
+        if isinstance(cls, type) and hasattr(cls, "from_dict") and hasattr(cls, "_props")
     }
     assert models == set(SAMPLES)
 

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import importlib
 import json
-import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
-import yaml
-from generation import BIN, finish_batch, sort_imports, start_batch
+from generation import generate_probe
 from providers import REPO_ROOT
 from pytest_httpserver import HTTPServer
 
@@ -28,46 +25,7 @@ PACKAGE = "locations_probe"
 def probe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     """The probe package, generated from tests/specs/locations.yaml."""
     root = tmp_path_factory.mktemp("locations")
-    config = yaml.safe_load((REPO_ROOT / "openapi" / "python-common.yaml").read_text())
-    config.update(
-        inputSpec=str(REPO_ROOT / "tests" / "specs" / "locations.yaml"),
-        outputDir=str(root / "out"),
-        templateDir=str(REPO_ROOT / "templates" / "python"),
-        additionalProperties={
-            "packageName": PACKAGE,
-            "projectName": "locations-probe",
-            "packageVersion": "0.0.1",
-            "repoFolder": "out",
-        },
-        files={
-            "model_base.mustache": {
-                "templateType": "SupportingFiles",
-                "destinationFilename": f"{PACKAGE}/model_base.py",
-            },
-        },
-    )
-    config_path = root / "locations-python.yaml"
-    config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    finish_batch(start_batch([str(config_path)], root))
-    out = root / "out"
-    shutil.copy2(REPO_ROOT / "ruff.toml", root / "ruff.toml")  # the settings `make generate` uses
-    sort_imports([str(out)], root)
-    lint = subprocess.run(
-        [str(BIN / "ruff"), "check", "--no-cache", str(out / PACKAGE)],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert lint.returncode == 0, lint.stdout + lint.stderr
-    types = subprocess.run(
-        [str(BIN / "mypy"), "--strict", "--no-incremental", "-p", PACKAGE],
-        cwd=out,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert types.returncode == 0, types.stdout + types.stderr
+    out = generate_probe(REPO_ROOT / "tests" / "specs" / "locations.yaml", PACKAGE, root)
     sys.path.insert(0, str(out))
     try:
         yield importlib.import_module(PACKAGE)

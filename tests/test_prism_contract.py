@@ -3,8 +3,12 @@
 Prism answers a request that breaks the spec with 400/422 (the SDK would raise
 ApiException), so each successful call below is a request Prism validated;
 ``test_prism_rejects_invalid_requests`` shows Prism really does validate.
-Error answers are forced with Prism's ``Prefer: code=<status>`` header, sent
-through ``ApiClient.default_headers``.
+Every response a spec declares is enumerated from the spec itself (each status,
+each media type, each response header) and forced with Prism's
+``Prefer: code=<status>`` header (through ``ApiClient.default_headers`` for the
+package, with ``Accept`` picking the media type for raw requests): Prism serves
+the spec's examples, so each declared answer and header is checked as the
+package reads it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import pytest
 import urllib3
 import yaml
 from mock_servers import PrismServer, spec_path
-from providers import BY_NAME
+from providers import BY_NAME, ZUORA_CLIENT_ID
 
 CORRELATION_ID = "3f9c2a4e-8b1d-4e6f-a0c7-5d2b9e1f4a83"
 FORM = "application/x-www-form-urlencoded"
@@ -62,7 +66,7 @@ def cybersource_request(**fields: str) -> Any:
 
 CYBERSOURCE_CREDENTIALS = {"client_id": "my-client-id", "client_secret": "my-client-secret"}
 CRITEO_REQUIRED = ("client_credentials", "my-client-id", "my-client-secret")
-ZUORA_REQUIRED = ("my-client-id", "my-client-secret", "client_credentials")
+ZUORA_REQUIRED = (ZUORA_CLIENT_ID, "my-client-secret", "client_credentials")
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,11 @@ VALID_CALLS = (
     ),
     Call(
         "zuora",
+        "client-id-36-chars-secret-42-chars",
+        lambda: (("0" * 36, "s" * 42, "client_credentials"), {}),
+    ),
+    Call(
+        "zuora",
         "track-id-64-chars",
         lambda: (ZUORA_REQUIRED, {"zuora_track_id": "t" * 63 + "~"}),
     ),
@@ -243,53 +252,160 @@ def test_with_http_info_gives_status_and_content_type(
     assert_example_model(call.provider, response.data, content_type)
 
 
-@dataclass(frozen=True)
-class ErrorCase:
-    provider: str
-    status: int
-    exception: str  # class name in the package
-    model: str | None  # error model class name; "dict" for a free-form object
-    content_type: str | None  # where the spec's example is, None: no body
-
-
-ERROR_CASES = (
-    ErrorCase("cybersource", 400, "BadRequestException", "BadRequestError", "application/json;charset=utf-8"),
-    ErrorCase("cybersource", 401, "UnauthorizedException", "UnauthorizedClientError", "application/json;charset=utf-8"),
-    ErrorCase("cybersource", 404, "NotFoundException", "ResourceNotFoundError", "application/json;charset=utf-8"),
-    ErrorCase("pandadoc", 400, "BadRequestException", "dict", "application/json"),
-    ErrorCase("criteo", 400, "BadRequestException", "OAuthErrorModel", "text/plain"),
-    ErrorCase("criteo", 401, "UnauthorizedException", "OAuthErrorModel", "text/plain"),
-    ErrorCase("zuora", 429, "TooManyRequestsException", None, None),
-)  # fmt: skip
+#: The exception each error status raises (any other status: ApiException itself).
+EXCEPTIONS = {
+    400: "BadRequestException",
+    401: "UnauthorizedException",
+    403: "ForbiddenException",
+    404: "NotFoundException",
+    409: "ConflictException",
+    422: "UnprocessableEntityException",
+    429: "TooManyRequestsException",
+}
 FIRST_CALLS = {  # one valid call per provider
     provider: next(c for c in VALID_CALLS if c.provider == provider) for provider in APIS
 }
 
 
-@pytest.mark.parametrize("case", ERROR_CASES, ids=lambda c: f"{c.provider}-{c.status}")
-def test_error_answer_raises_the_documented_exception(
-    case: ErrorCase, client_for: Callable[..., Any]
+@dataclass(frozen=True)
+class Declared:
+    """One response the spec declares: a status and one of its media types (None: no body)."""
+
+    provider: str
+    status: str
+    content_type: str | None
+
+    @property
+    def response(self) -> dict[str, Any]:
+        responses = spec_operation(self.provider)["responses"]
+        return responses[self.status]  # type: ignore[no-any-return]
+
+    @property
+    def headers(self) -> dict[str, dict[str, Any]]:
+        """Declared response headers by name (YAML aliases are already resolved)."""
+        return self.response.get("headers", {})  # type: ignore[no-any-return]
+
+    @property
+    def example(self) -> Any:
+        assert self.content_type is not None
+        return spec_example(self.provider, self.status, self.content_type)
+
+    @property
+    def id(self) -> str:
+        media = f"-{self.content_type}" if self.content_type else ""
+        return f"{self.provider}-{self.status}{media}"
+
+
+def declared_responses() -> list[Declared]:
+    """Every (status, media type) of every spec, read from the specs themselves."""
+    return [
+        Declared(provider, status, content_type)
+        for provider in APIS
+        for status, response in spec_operation(provider)["responses"].items()
+        for content_type in response.get("content") or [None]
+    ]
+
+
+DECLARED = declared_responses()
+#: One per status: the SDK asks for all its media types at once; Prism answers the first.
+DECLARED_STATUSES = [
+    d for d in DECLARED if d.content_type == next(iter(d.response.get("content") or [None]))
+]
+
+
+def header_example(header: dict[str, Any]) -> str:
+    """The value Prism sends for a declared header: its example, as header text."""
+    example = header.get("example", header["schema"].get("example"))
+    assert example is not None, "a declared header needs an example for Prism to serve"
+    return str(example)
+
+
+def assert_fits_schema(name: str, value: str, schema: dict[str, Any]) -> None:
+    """A header value is of the declared type and within the declared lengths."""
+    if schema.get("type") == "integer":
+        int(value)
+    assert len(value) >= schema.get("minLength", 0), name
+    assert len(value) <= schema.get("maxLength", len(value)), name
+
+
+def assert_declared_headers(declared: Declared, headers: Any) -> None:
+    for name, header in declared.headers.items():
+        value = headers.get(name)
+        assert value == header_example(header), name
+        assert_fits_schema(name, value, header["schema"])
+
+
+def test_the_enumeration_finds_what_the_providers_publish() -> None:
+    """The cases below come from the specs; this checks the specs hold what issue 13 lists."""
+    for provider in APIS:
+        statuses = {d.status for d in DECLARED if d.provider == provider}
+        assert "200" in statuses and len(statuses) > 1, provider
+    zuora = {d.status: set(d.headers) for d in DECLARED if d.provider == "zuora"}
+    assert set(zuora) == {"200", "400", "401", "403", "429"}
+    published = {"Zuora-Request-Id", "Zuora-Track-Id"}
+    published |= {"X-RateLimit-Limit-minute", "X-RateLimit-Remaining-minute"}
+    assert all(published <= names for names in zuora.values())
+    assert "WWW-Authenticate" in zuora["401"]
+    for declared in DECLARED:
+        if declared.provider == "cybersource":
+            assert "v-c-client-correlation-id" in declared.headers, declared.id
+
+
+@pytest.mark.parametrize("declared", DECLARED, ids=lambda d: d.id)
+def test_prism_serves_every_declared_response(
+    declared: Declared, prism: dict[str, PrismServer]
 ) -> None:
-    package, api = client_for(case.provider)
-    api.api_client.default_headers["Prefer"] = f"code={case.status}"
-    args, kwargs = FIRST_CALLS[case.provider].arguments()
+    """A valid raw request with ``Prefer: code=`` gets the spec's example and headers."""
+    case = next(c for c in VALID_RAW if c.provider == declared.provider)
+    extra = {"Prefer": f"code={declared.status}"}
+    if declared.content_type is not None:
+        extra["Accept"] = declared.content_type
+    request = RawCase(case.provider, case.name, case.form, {**case.headers, **extra})
+    response = raw_post(prism[declared.provider], request)
+    assert response.status == int(declared.status)
+    assert_declared_headers(declared, response.headers)
+    if declared.content_type is None:
+        assert response.data == b""
+        return
+    assert response.headers["Content-Type"] == declared.content_type
+    assert json.loads(response.data) == declared.example
+
+
+@pytest.mark.parametrize("declared", DECLARED_STATUSES, ids=lambda d: f"{d.provider}-{d.status}")
+def test_sdk_reads_every_declared_response(
+    declared: Declared, client_for: Callable[..., Any]
+) -> None:
+    """Through the package: 2xx gives the model and the headers, an error its exception."""
+    package, api = client_for(declared.provider, retries=0)
+    api.api_client.default_headers["Prefer"] = f"code={declared.status}"
+    args, kwargs = FIRST_CALLS[declared.provider].arguments()
+    method = getattr(api, APIS[declared.provider].method + "_with_http_info")
+    status = int(declared.status)
+    if status < 300:
+        answer = method(*args, **kwargs)
+        assert answer.status_code == status
+        assert_declared_headers(declared, answer.headers)
+        assert type(answer.data) is getattr(package, APIS[declared.provider].returns)
+        return
     with pytest.raises(package.ApiException) as caught:
-        getattr(api, APIS[case.provider].method)(*args, **kwargs)
+        method(*args, **kwargs)
     error = caught.value
-    assert type(error) is getattr(package, case.exception)
-    assert error.status == case.status
-    if case.content_type is None:
+    assert type(error) is getattr(package, EXCEPTIONS.get(status, "ApiException"))
+    assert error.status == status
+    assert_declared_headers(declared, error.headers)
+    if declared.content_type is None:
         assert (error.data, error.error) == (None, None)
         return
-    example = spec_example(case.provider, str(case.status), case.content_type)
+    example = declared.example
     assert json.loads(error.body) == example
-    assert error.error == example["error"]
+    assert error.error == example.get("error")
     assert error.error_description == example.get("error_description")
-    if case.model == "dict":
+    schema = declared.response["content"][declared.content_type]["schema"]
+    if "$ref" in schema:  # a declared model: every field of the example lands in it
+        assert type(error.data) is getattr(package, schema["$ref"].rsplit("/", 1)[1])
+        assert error.data.to_dict() == example
+    else:  # a free-form object
         assert error.data == example
-    else:
-        assert type(error.data) is getattr(package, case.model)
-        assert error.data.error == example["error"]
 
 
 @dataclass(frozen=True)
@@ -303,7 +419,11 @@ class RawCase:
 
 CYBERSOURCE_FORM = {**CYBERSOURCE_CREDENTIALS, "grant_type": "refresh_token", "refresh_token": "r"}
 CRITEO_FORM = {"grant_type": "client_credentials", "client_id": "id", "client_secret": "secret"}
-ZUORA_FORM = {"client_id": "id", "client_secret": "secret", "grant_type": "client_credentials"}
+ZUORA_FORM = {
+    "client_id": ZUORA_CLIENT_ID,
+    "client_secret": "s",
+    "grant_type": "client_credentials",
+}
 
 
 def without(form: dict[str, str], name: str) -> dict[str, str]:
@@ -330,11 +450,15 @@ INVALID_RAW = (
     RawCase("zuora", "grant_type-not-in-enum", {**ZUORA_FORM, "grant_type": "password"}),
     RawCase("zuora", "track-id-with-semicolon", ZUORA_FORM, {"Zuora-Track-Id": "order;42"}),
     RawCase("zuora", "track-id-65-chars", ZUORA_FORM, {"Zuora-Track-Id": "t" * 65}),
+    RawCase("zuora", "client_id-35-chars", {**ZUORA_FORM, "client_id": ZUORA_CLIENT_ID[:35]}),
+    RawCase("zuora", "client_id-37-chars", {**ZUORA_FORM, "client_id": ZUORA_CLIENT_ID + "0"}),
+    RawCase("zuora", "client_secret-43-chars", {**ZUORA_FORM, "client_secret": "s" * 43}),
+    RawCase("cybersource", "missing-grant_type", without(CYBERSOURCE_FORM, "grant_type")),
 )  # fmt: skip
 
 
-def raw_post(server: PrismServer, case: RawCase) -> int:
-    """POST the case's form with urllib3, bypassing the SDK; the status Prism answers."""
+def raw_post(server: PrismServer, case: RawCase) -> urllib3.BaseHTTPResponse:
+    """POST the case's form with urllib3, bypassing the SDK; Prism's answer."""
     if case.content_type == FORM:
         body = urlencode(case.form)
     else:
@@ -344,17 +468,17 @@ def raw_post(server: PrismServer, case: RawCase) -> int:
         response = http.request(
             "POST", server.url + APIS[case.provider].path, body=body, headers=headers
         )
-    return response.status
+    return response
 
 
 @pytest.mark.parametrize("case", VALID_RAW, ids=lambda c: c.provider)
 def test_prism_accepts_a_valid_raw_request(case: RawCase, prism: dict[str, PrismServer]) -> None:
-    assert raw_post(prism[case.provider], case) == 200
+    assert raw_post(prism[case.provider], case).status == 200
 
 
 @pytest.mark.parametrize("case", INVALID_RAW, ids=lambda c: f"{c.provider}-{c.name}")
 def test_prism_rejects_invalid_requests(case: RawCase, prism: dict[str, PrismServer]) -> None:
-    status = raw_post(prism[case.provider], case)
+    status = raw_post(prism[case.provider], case).status
     assert 400 <= status < 600, status
     assert status not in (404, 405)  # rejected for its content, not its route
 
@@ -380,7 +504,10 @@ REFUSALS = (
     Refusal("zuora", "track-id-quote", lambda: (ZUORA_REQUIRED, {"zuora_track_id": "order'42"}), "ApiValueError", "zuora_track_id"),
     Refusal("zuora", "track-id-non-ascii", lambda: (ZUORA_REQUIRED, {"zuora_track_id": "ordre-n\u00b042"}), "ApiValueError", "zuora_track_id"),
     Refusal("zuora", "track-id-65-chars", lambda: (ZUORA_REQUIRED, {"zuora_track_id": "t" * 65}), "ApiValueError", "zuora_track_id"),
-    Refusal("zuora", "grant-type-not-in-enum", lambda: (("id", "secret", "password"), {}), "ApiValueError", "grant_type"),
+    Refusal("zuora", "grant-type-not-in-enum", lambda: ((ZUORA_CLIENT_ID, "secret", "password"), {}), "ApiValueError", "grant_type"),
+    Refusal("zuora", "client-id-35-chars", lambda: ((ZUORA_CLIENT_ID[:35], "secret", "client_credentials"), {}), "ApiValueError", "client_id"),
+    Refusal("zuora", "client-id-37-chars", lambda: ((ZUORA_CLIENT_ID + "0", "secret", "client_credentials"), {}), "ApiValueError", "client_id"),
+    Refusal("zuora", "client-secret-43-chars", lambda: ((ZUORA_CLIENT_ID, "s" * 43, "client_credentials"), {}), "ApiValueError", "client_secret"),
     Refusal("zuora", "client-id-none", lambda: ((None, "secret", "client_credentials"), {}), "ApiValueError", "client_id"),
     Refusal("zuora", "client-id-int", lambda: ((42, "secret", "client_credentials"), {}), "ApiTypeError", "client_id"),
     Refusal("cybersource", "correlation-id-35-chars", lambda: (cybersource_call()[0], {"v_c_client_correlation_id": CORRELATION_ID[:35]}), "ApiValueError", "v_c_client_correlation_id"),
@@ -388,6 +515,7 @@ REFUSALS = (
     Refusal("cybersource", "correlation-id-bad-char", lambda: (cybersource_call()[0], {"v_c_client_correlation_id": "!" * 36}), "ApiValueError", "v_c_client_correlation_id"),
     Refusal("cybersource", "grant-type-not-in-enum", lambda: cybersource_call(grant_type="client_credentials"), "ApiValueError", "create_access_token_request.grant_type"),
     Refusal("cybersource", "missing-client-id", lambda: cybersource_call(client_id=None), "ApiValueError", "create_access_token_request.client_id"),
+    Refusal("cybersource", "missing-grant-type", lambda: cybersource_call(grant_type=None), "ApiValueError", "create_access_token_request.grant_type"),
     Refusal("cybersource", "request-is-a-dict", lambda: (({"client_id": "id"},), {}), "ApiTypeError", "create_access_token_request"),
     Refusal("cybersource", "request-is-none", lambda: ((None,), {}), "ApiValueError", "create_access_token_request"),
     Refusal("criteo", "grant-type-not-in-enum", lambda: (("password", "id", "secret"), {}), "ApiValueError", "grant_type"),

@@ -1,6 +1,7 @@
 """Each provider doc's Python example, run as a user runs it, with real values.
 
-The example is read from ../shared/reference at test time. Its placeholders are
+The example is read from ../shared/reference at test time (the tests skip when those
+pages are not beside the checkout). Its placeholders are
 replaced by exact string replacement (a placeholder that is gone from the page
 fails the test, so a changed page is noticed) and the script runs in a
 subprocess, in an empty directory, against the installed package:
@@ -24,7 +25,7 @@ from urllib.parse import parse_qsl
 import pytest
 import yaml
 from mock_servers import PrismServer, spec_path
-from providers import BY_NAME, PROVIDERS, REFERENCE
+from providers import BY_NAME, PROVIDERS, ZUORA_CLIENT_ID, reference_page
 from pytest_httpserver import HTTPServer
 
 CORRELATION_ID = "0c5a7b3e-2d41-4f8e-9a6b-7e1d2c3b4a59"  # a UUID: 36 characters
@@ -127,7 +128,8 @@ EXAMPLES = (
         "zuora",
         "/oauth/token",
         (
-            ("'client_id_example'", "'my-client-id'"),
+            # Real Zuora values: a 36-character client id, a secret of at most 42.
+            ("'client_id_example'", repr(ZUORA_CLIENT_ID)),
             ("'client_secret_example'", "'my-client-secret'"),
             ("'grant_type_example'", "'client_credentials'"),
             ("'zuora_track_id_example'", repr(ZUORA_TRACK_ID)),
@@ -135,7 +137,7 @@ EXAMPLES = (
         None,
         (
             (
-                ("client_id", "my-client-id"),
+                ("client_id", ZUORA_CLIENT_ID),
                 ("client_secret", "my-client-secret"),
                 ("grant_type", "client_credentials"),
             ),
@@ -147,7 +149,7 @@ EXAMPLE_IDS = [example.provider for example in EXAMPLES]
 
 
 def doc_page(provider: str) -> str:
-    return (REFERENCE / BY_NAME[provider].reference_doc).read_text(encoding="utf-8")
+    return reference_page(BY_NAME[provider].reference_doc)
 
 
 def doc_example(provider: str) -> str:

@@ -20,7 +20,7 @@ import CyberSource
 import pandadoc_client
 import pytest
 import zuora_client
-from providers import PACKAGES, TOKEN_PATHS
+from providers import PACKAGES, TOKEN_PATHS, ZUORA_CLIENT_ID
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
@@ -40,7 +40,9 @@ def call(provider: str, client: Any) -> Any:
         return api.access_token(grant_type="refresh_token", client_id="id", refresh_token="rt")
     if provider == "criteo":
         return criteo.OAuthApi(client).get_token("client_credentials", "id", "secret")
-    return zuora_client.OAuthApi(client).create_token("id", "secret", "client_credentials")
+    return zuora_client.OAuthApi(client).create_token(
+        ZUORA_CLIENT_ID, "secret", "client_credentials"
+    )
 
 
 def answer(status: int, retry_after: str | None = None) -> Response:
@@ -97,7 +99,13 @@ def queue(server: HTTPServer, provider: str, *responses: Response) -> None:
         )
 
 
-@pytest.mark.parametrize("provider", sorted(PACKAGES))
+#: Providers whose documented call uses a grant that is not single-use (client_credentials).
+REUSABLE = ["criteo", "zuora"]
+#: Providers whose documented call here sends a refresh token (used up by the server).
+SINGLE_USE = ["cybersource", "pandadoc"]
+
+
+@pytest.mark.parametrize("provider", REUSABLE)
 def test_retry_after_seconds_honoured_then_success(
     provider: str, httpserver: HTTPServer, waits: list[float]
 ) -> None:
@@ -250,10 +258,10 @@ def test_retries_zero_refused_connection(refused_url: str, waits: list[float]) -
 
 
 def test_retries_count_is_configurable(httpserver: HTTPServer, waits: list[float]) -> None:
-    httpserver.expect_request(TOKEN_PATHS["pandadoc"]).respond_with_response(answer(429))
-    client = client_for("pandadoc", host_of(httpserver), retries=5)
-    with client, pytest.raises(pandadoc_client.TooManyRequestsException):
-        call("pandadoc", client)
+    httpserver.expect_request(TOKEN_PATHS["zuora"]).respond_with_response(answer(429))
+    client = client_for("zuora", host_of(httpserver), retries=5)
+    with client, pytest.raises(zuora_client.TooManyRequestsException):
+        call("zuora", client)
     assert len(waits) == 5
     assert len(httpserver.log) == 6
 
@@ -272,7 +280,7 @@ def test_other_statuses_are_not_retried(
     assert len(httpserver.log) == 1
 
 
-@pytest.mark.parametrize("provider", sorted(PACKAGES))
+@pytest.mark.parametrize("provider", REUSABLE)
 def test_success_after_503_returns_the_data(
     provider: str, httpserver: HTTPServer, waits: list[float]
 ) -> None:
@@ -323,3 +331,57 @@ def test_refused_retry_is_logged_with_reason(
         assert "could not connect" in message
         assert f"retry {attempt} of 2" in message
         assert f"{wait:.2f} s" in message
+
+
+# --- single-use grants: never sent again once the server may have spent them -------------
+
+
+@pytest.mark.parametrize("status", [503, 429])
+@pytest.mark.parametrize("provider", SINGLE_USE)
+def test_single_use_grant_is_not_resent_without_retry_after(
+    provider: str, status: int, httpserver: HTTPServer, waits: list[float]
+) -> None:
+    httpserver.expect_request(TOKEN_PATHS[provider]).respond_with_response(answer(status))
+    with client_for(provider, host_of(httpserver)) as client, pytest.raises(
+        PACKAGES[provider].ApiException
+    ) as caught:
+        call(provider, client)
+    assert caught.value.status == status
+    assert len(httpserver.log) == 1
+    assert waits == []
+
+
+@pytest.mark.parametrize("provider", SINGLE_USE)
+def test_single_use_grant_503_with_retry_after_is_not_resent(
+    provider: str, httpserver: HTTPServer, waits: list[float]
+) -> None:
+    httpserver.expect_request(TOKEN_PATHS[provider]).respond_with_response(answer(503, "1"))
+    with client_for(provider, host_of(httpserver)) as client, pytest.raises(
+        PACKAGES[provider].ServiceException
+    ):
+        call(provider, client)
+    assert len(httpserver.log) == 1
+
+
+@pytest.mark.parametrize("provider", SINGLE_USE)
+def test_single_use_grant_429_with_retry_after_is_resent(
+    provider: str, httpserver: HTTPServer, waits: list[float]
+) -> None:
+    # 429 with Retry-After: the server refused the request before looking at the grant.
+    queue(httpserver, provider, answer(429, "2"), answer(200))
+    with client_for(provider, host_of(httpserver)) as client:
+        token = call(provider, client)
+    assert token.access_token == TOKEN["access_token"]
+    assert waits == [2.0]
+    assert len(httpserver.log) == 2
+
+
+@pytest.mark.parametrize("provider", SINGLE_USE)
+def test_single_use_grant_is_resent_when_no_connection_was_made(
+    provider: str, refused_url: str, waits: list[float]
+) -> None:
+    with client_for(provider, refused_url) as client, pytest.raises(
+        PACKAGES[provider].ApiConnectionError
+    ):
+        call(provider, client)
+    assert len(waits) == 2  # nothing reached a server: retried as any request

@@ -19,7 +19,7 @@ import CyberSource
 import pandadoc_client
 import pytest
 import zuora_client
-from providers import PACKAGES, TOKEN_PATHS
+from providers import PACKAGES, TOKEN_PATHS, ZUORA_CLIENT_ID
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -105,7 +105,7 @@ def call(provider: str, client: Any) -> Any:
             "refresh_token", "client-id", CLIENT_SECRET, code=CODE, refresh_token=REFRESH_TOKEN
         )
     return zuora_client.OAuthApi(client).create_token(
-        "client-id", CLIENT_SECRET, "client_credentials"
+        ZUORA_CLIENT_ID, CLIENT_SECRET, "client_credentials"
     )
 
 
@@ -245,33 +245,45 @@ def test_cybersource_request_model_repr_masks_x_secret_fields() -> None:
         # (package, call) pairs whose arguments break the spec and hold a secret.
         pytest.param(
             lambda: zuora_client.OAuthApi(client_for(zuora_client)).create_token(
-                "id", CLIENT_SECRET + "\ud800", "client_credentials"
+                ZUORA_CLIENT_ID, CLIENT_SECRET + "\ud800", "client_credentials"
             ),
             id="zuora-lone-surrogate",
         ),
         pytest.param(
             lambda: zuora_client.OAuthApi(client_for(zuora_client)).create_token(
-                "id", "secret", CLIENT_SECRET
+                ZUORA_CLIENT_ID, "secret", CLIENT_SECRET
             ),
             id="zuora-enum",
         ),
         pytest.param(
             lambda: zuora_client.OAuthApi(client_for(zuora_client)).create_token(
-                "id", "secret", "client_credentials", zuora_track_id=ACCESS_TOKEN + ";"
+                ZUORA_CLIENT_ID, "secret", "client_credentials", zuora_track_id=ACCESS_TOKEN + ";"
             ),
             id="zuora-header-pattern",
         ),
         pytest.param(
             lambda: zuora_client.OAuthApi(client_for(zuora_client)).create_token(
-                "id", "secret", "client_credentials", zuora_track_id=ACCESS_TOKEN * 4
+                ZUORA_CLIENT_ID, "secret", "client_credentials", zuora_track_id=ACCESS_TOKEN * 4
             ),
             id="zuora-header-length",
         ),
         pytest.param(
             lambda: zuora_client.OAuthApi(client_for(zuora_client)).create_token(
-                "id", CLIENT_SECRET.encode(), "client_credentials"
+                ZUORA_CLIENT_ID, CLIENT_SECRET.encode(), "client_credentials"
             ),
             id="zuora-type",
+        ),
+        pytest.param(
+            lambda: zuora_client.OAuthApi(client_for(zuora_client)).create_token(
+                ZUORA_CLIENT_ID, CLIENT_SECRET * 3, "client_credentials"
+            ),
+            id="zuora-secret-over-42-chars",
+        ),
+        pytest.param(
+            lambda: zuora_client.OAuthApi(client_for(zuora_client)).create_token(
+                CLIENT_SECRET, "secret", "client_credentials"
+            ),
+            id="zuora-secret-given-as-client-id",
         ),
         pytest.param(
             lambda: CyberSource.OAuthApi(client_for(CyberSource)).create_access_token(

@@ -1,4 +1,7 @@
-"""Static checks: ruff on the generated code, mypy --strict on it and on a user's script.
+"""Static checks: ruff on all our Python, mypy --strict on the generated code and a user's script.
+
+These are the repository's only ruff and mypy runs (`make lint` and `make typecheck` run
+these tests).
 
 The negative check proves the installed packages' annotations reach the type checker
 (py.typed): a script with type errors must fail, at the lines that hold them.
@@ -37,13 +40,12 @@ def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("mypy-cache")
 
 
-def test_ruff_passes_on_the_generated_packages() -> None:
-    result = _run([RUFF, "check", "--no-cache", "generated"], REPO_ROOT)
-    assert result.returncode == 0, result.stdout + result.stderr
+# Every Python file of the repository: the generated packages and our own code.
+RUFF_PATHS = ["generated", "tests", "scripts", "bench", "setup.py"]
 
 
-def test_ruff_passes_on_the_typing_script() -> None:
-    result = _run([RUFF, "check", "--no-cache", "tests/typing_check.py"], REPO_ROOT)
+def test_ruff_passes_on_the_repository() -> None:
+    result = _run([RUFF, "check", "--no-cache", *RUFF_PATHS], REPO_ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -24,9 +24,9 @@ from urllib.parse import parse_qsl
 import pytest
 import yaml
 from mock_servers import PrismServer, spec_path
-from providers import BY_NAME
+from providers import BY_NAME, ZUORA_CLIENT_ID
 
-CLIENT_ID = "client-id-4711"
+CLIENT_ID = ZUORA_CLIENT_ID  # 36 characters, as Zuora requires; any id suits the others
 # Needs form escaping (+ / = &), so a wrong encoding shows as a wrong field.
 CLIENT_SECRET = "cs-S3cr3t+/=&-9QzX"
 STORED_REFRESH = "rtok-stored-5Wb2"
@@ -411,7 +411,7 @@ def test_a_failed_fetch_reaches_every_waiter_as_the_same_exception(
 ) -> None:
     tm = manager(pkg, server, clock)
     release = threading.Event()
-    failure = {"error": "invalid_grant", "error_description": "The grant is not valid."}
+    failure = {"error": "invalid_request", "error_description": "The request is not valid."}
     server.then(Reply(400, failure, hold=release, delay=0.2))
 
     outcomes = run_together(THREADS, tm.get_token, release)
@@ -420,7 +420,7 @@ def test_a_failed_fetch_reaches_every_waiter_as_the_same_exception(
     first = outcomes[0]
     assert isinstance(first, pkg.module.BadRequestException)
     assert first.status == 400
-    assert first.error == "invalid_grant"
+    assert first.error == "invalid_request"
     assert all(outcome is first for outcome in outcomes)
     assert tm.token is None
     # The failure is not kept: the next call asks again.
@@ -847,7 +847,7 @@ def test_no_secret_is_logged_across_a_refresh_cycle(
     token_server.then(Reply(429, {"error": "rate_limited"}, {"Retry-After": "1"}))
     api_server.then(Reply(401, {"error": "invalid_token"}))
     call_criteo(api)  # refresh (429, then access(3)), 401, refresh again (access(4)), resend
-    token_server.then(Reply(400, {"error": "invalid_grant"}))
+    token_server.then(Reply(400, {"error": "invalid_request"}))
     tm.invalidate()
     with pytest.raises(pkg.module.BadRequestException):
         tm.get_token()
@@ -911,7 +911,7 @@ def test_each_manager_gets_the_spec_example_token_from_prism(
     received: list[Any] = []
     api_client = module.ApiClient(module.Configuration(host=prism[name].url))
     tm = module.TokenManager(
-        "client-id", "client-secret", api_client=api_client, on_token=received.append, **options
+        CLIENT_ID, "client-secret", api_client=api_client, on_token=received.append, **options
     )
 
     token = tm.get_token()
@@ -984,3 +984,62 @@ def test_a_token_answer_without_access_token_is_a_malformed_response(
         tm.get_token()
     assert "access_token" in str(caught.value)
     assert tm.token is None
+
+
+# --- a rejected refresh token, unreadable lifetimes, closing -------------------------------
+
+
+@pytest.mark.parametrize("name", REFRESHING)
+def test_a_refresh_token_rejected_with_invalid_grant_is_dropped(
+    name: str, server: TokenServer, clock: FakeClock
+) -> None:
+    pkg = PACKAGES[name]
+    tm = manager(pkg, server, clock, refresh_token=STORED_REFRESH)
+    server.then(Reply(400, {"error": "invalid_grant", "error_description": "expired"}))
+    if "client_credentials" in pkg.grants:
+        # Falls back to the grant that needs no refresh token, in the same call.
+        assert tm.get_token() == access(2)
+        assert [seen.form["grant_type"] for seen in server.seen] == [
+            "refresh_token",
+            "client_credentials",
+        ]
+    else:
+        with pytest.raises(pkg.module.BadRequestException) as caught:
+            tm.get_token()
+        assert "a new authorization is needed" in str(caught.value)
+        assert STORED_REFRESH not in str(caught.value)
+        # The spent refresh token is never sent again.
+        with pytest.raises(pkg.module.ApiValueError, match="no refresh token"):
+            tm.get_token()
+        assert server.count == 1
+    assert tm.refresh_token is None
+
+
+@pytest.mark.parametrize("expires_in", ["soon", [1], float("nan"), 0, -5, True])
+@pytest.mark.parametrize("name", sorted(PACKAGES))
+def test_an_unreadable_expires_in_is_a_malformed_response_and_nothing_is_cached(
+    name: str, expires_in: Any, server: TokenServer, clock: FakeClock
+) -> None:
+    pkg = PACKAGES[name]
+    tm = manager(pkg, server, clock)
+    # json.dumps writes NaN as the bare word NaN, which is not JSON either.
+    body = {"access_token": "tok-bad-lifetime-1", "token_type": "Bearer", "expires_in": expires_in}
+    server.then(Reply(200, body))
+    with pytest.raises(pkg.module.MalformedResponseError) as caught:
+        tm.get_token()
+    assert "tok-bad-lifetime-1" not in str(caught.value)
+    assert tm.token is None
+    assert tm.get_token() == access(2)  # the next call asks again
+
+
+def test_a_manager_that_built_its_client_closes_it() -> None:
+    pkg = PACKAGES["zuora"]
+    with pkg.module.TokenManager("id", "secret") as tm:
+        client = tm.api_client
+        client.rest_client.pool_manager.connection_from_url("http://127.0.0.1:9")
+        assert len(client.rest_client.pool_manager.pools) == 1
+    assert len(client.rest_client.pool_manager.pools) == 0
+    shared = pkg.module.ApiClient()
+    with pkg.module.TokenManager("id", "secret", api_client=shared):
+        shared.rest_client.pool_manager.connection_from_url("http://127.0.0.1:9")
+    assert len(shared.rest_client.pool_manager.pools) == 1  # not ours to close

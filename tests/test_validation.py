@@ -18,7 +18,7 @@ import pytest
 import zuora_client
 from criteo_api_retailmedia_v2022_10.api import o_auth_api as criteo_o_auth_api
 from pandadoc_client.api import o_auth_2_0_authentication_api
-from providers import PACKAGES
+from providers import PACKAGES, ZUORA_CLIENT_ID
 
 ANSWER = (
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
@@ -111,12 +111,12 @@ def cs_request(**fields: Any) -> CyberSource.CreateAccessTokenRequest:
 # --- a valid call of each package reaches the counter (the control) ------------------------
 
 VALID_CALLS: dict[str, Callable[[str], Any]] = {
-    "zuora": lambda u: zuora(u).create_token("cid", SECRET, "client_credentials"),
+    "zuora": lambda u: zuora(u).create_token(ZUORA_CLIENT_ID, SECRET, "client_credentials"),
     "zuora-track-id-64": lambda u: zuora(u).create_token(
-        "cid", SECRET, "client_credentials", zuora_track_id="x" * 60 + " !#~"
+        ZUORA_CLIENT_ID, SECRET, "client_credentials", zuora_track_id="x" * 60 + " !#~"
     ),
     "zuora-track-id-every-allowed-char": lambda u: zuora(u).create_token(
-        "cid",
+        ZUORA_CLIENT_ID,
         SECRET,
         "client_credentials",
         zuora_track_id="".join(chr(c) for c in range(32, 127) if chr(c) not in ":;\"'")[:64],
@@ -129,8 +129,12 @@ VALID_CALLS: dict[str, Callable[[str], Any]] = {
     ),
     "pandadoc-no-arguments": lambda u: pandadoc(u).access_token(),
     "criteo": lambda u: criteo_api(u).get_token("client_credentials", "cid", SECRET),
+    # Zuora's published limits: a client id of exactly 36 characters, a secret of 42 at most.
+    "zuora-client-id-36-secret-42": lambda u: zuora(u).create_token(
+        "c" * 36, SECRET[:30] + "s" * 12, "client_credentials"
+    ),
     "zuora-non-ascii-secret": lambda u: zuora(u).create_token(
-        "cid", "s\u00e9cr\u00e8t \u65e5\u672c \U0001f642", "client_credentials"
+        ZUORA_CLIENT_ID, "s\u00e9cr\u00e8t \u65e5\u672c \U0001f642", "client_credentials"
     ),
 }
 
@@ -161,13 +165,15 @@ REFUSED: dict[str, tuple[Callable[[str], Any], str, str, str | None]] = {
         "client_id",
     ),
     "zuora-none-client_secret": _refused(
-        lambda u: zuora(u).create_token("cid", None, "client_credentials"),
+        lambda u: zuora(u).create_token(ZUORA_CLIENT_ID, None, "client_credentials"),
         "ApiValueError",
         "client_secret",
         None,
     ),
     "zuora-none-grant_type": _refused(
-        lambda u: zuora(u).create_token("cid", SECRET, None), "ApiValueError", "grant_type"
+        lambda u: zuora(u).create_token(ZUORA_CLIENT_ID, SECRET, None),
+        "ApiValueError",
+        "grant_type",
     ),
     "criteo-none-client_secret": _refused(
         lambda u: criteo_api(u).get_token("client_credentials", "cid", None),
@@ -192,19 +198,19 @@ REFUSED: dict[str, tuple[Callable[[str], Any], str, str, str | None]] = {
         "4242424242",
     ),
     "zuora-bool-client_secret": _refused(
-        lambda u: zuora(u).create_token("cid", True, "client_credentials"),
+        lambda u: zuora(u).create_token(ZUORA_CLIENT_ID, True, "client_credentials"),
         "ApiTypeError",
         "client_secret",
         "True",
     ),
     "zuora-bytes-client_secret": _refused(
-        lambda u: zuora(u).create_token("cid", SECRET.encode(), "client_credentials"),
+        lambda u: zuora(u).create_token(ZUORA_CLIENT_ID, SECRET.encode(), "client_credentials"),
         "ApiTypeError",
         "client_secret",
     ),
     "zuora-int-track-id": _refused(
         lambda u: zuora(u).create_token(
-            "cid", SECRET, "client_credentials", zuora_track_id=987654321
+            ZUORA_CLIENT_ID, SECRET, "client_credentials", zuora_track_id=987654321
         ),
         "ApiTypeError",
         "zuora_track_id",
@@ -246,13 +252,14 @@ REFUSED: dict[str, tuple[Callable[[str], Any], str, str, str | None]] = {
     ),
     # enums
     "zuora-enum-grant_type": _refused(
-        lambda u: zuora(u).create_token("cid", "sec", SECRET), "ApiValueError", "grant_type"
-    ),
-    "zuora-enum-grant_type-case": _refused(
-        lambda u: zuora(u).create_token("cid", "sec", "Client_Credentials"),
+        lambda u: zuora(u).create_token(ZUORA_CLIENT_ID, "sec", SECRET),
         "ApiValueError",
         "grant_type",
-        "Client_Credentials",
+    ),
+    "zuora-enum-grant_type-case": _refused(
+        lambda u: zuora(u).create_token(ZUORA_CLIENT_ID, "sec", "Client_Credentials"),
+        "ApiValueError",
+        "grant_type",
     ),
     "criteo-enum-grant_type": _refused(
         lambda u: criteo_api(u).get_token("password", "cid", SECRET), "ApiValueError", "grant_type"
@@ -265,7 +272,7 @@ REFUSED: dict[str, tuple[Callable[[str], Any], str, str, str | None]] = {
     # Zuora-Track-Id: at most 64 US-ASCII characters, none of : ; " '
     "zuora-track-id-65": _refused(
         lambda u: zuora(u).create_token(
-            "cid", "sec", "client_credentials", zuora_track_id=(TRACK * 6)[:65]
+            ZUORA_CLIENT_ID, "sec", "client_credentials", zuora_track_id=(TRACK * 6)[:65]
         ),
         "ApiValueError",
         "zuora_track_id",
@@ -274,7 +281,7 @@ REFUSED: dict[str, tuple[Callable[[str], Any], str, str, str | None]] = {
     **{
         f"zuora-track-id-{label}": _refused(
             lambda u, char=char: zuora(u).create_token(
-                "cid", "sec", "client_credentials", zuora_track_id=f"{TRACK}{char}x"
+                ZUORA_CLIENT_ID, "sec", "client_credentials", zuora_track_id=f"{TRACK}{char}x"
             ),
             "ApiValueError",
             "zuora_track_id",
@@ -297,11 +304,34 @@ REFUSED: dict[str, tuple[Callable[[str], Any], str, str, str | None]] = {
     # `$` also matches before a final newline: the header check must still refuse it.
     "zuora-track-id-trailing-lf": _refused(
         lambda u: zuora(u).create_token(
-            "cid", "sec", "client_credentials", zuora_track_id=f"{TRACK}\n"
+            ZUORA_CLIENT_ID, "sec", "client_credentials", zuora_track_id=f"{TRACK}\n"
         ),
         "ApiValueError",
         "zuora_track_id",
         TRACK,
+    ),
+    # Zuora client id: exactly 36 characters; client secret: at most 42
+    "zuora-client_id-35": _refused(
+        lambda u: zuora(u).create_token(ZUORA_CLIENT_ID[:35], SECRET, "client_credentials"),
+        "ApiValueError",
+        "client_id",
+        ZUORA_CLIENT_ID[:35],
+    ),
+    "zuora-client_id-37": _refused(
+        lambda u: zuora(u).create_token(ZUORA_CLIENT_ID + "0", SECRET, "client_credentials"),
+        "ApiValueError",
+        "client_id",
+        ZUORA_CLIENT_ID,
+    ),
+    "zuora-client_id-empty": _refused(
+        lambda u: zuora(u).create_token("", SECRET, "client_credentials"),
+        "ApiValueError",
+        "client_id",
+    ),
+    "zuora-client_secret-43": _refused(
+        lambda u: zuora(u).create_token(ZUORA_CLIENT_ID, SECRET + "s" * 11, "client_credentials"),
+        "ApiValueError",
+        "client_secret",
     ),
     # CyberSource correlation id: exactly 36 of [A-Za-z0-9.-_:]
     "cybersource-correlation-35": _refused(
@@ -375,6 +405,12 @@ REFUSED: dict[str, tuple[Callable[[str], Any], str, str, str | None]] = {
         "ApiValueError",
         "create_access_token_request.client_id",
     ),
+    # grant_type is required by our spec (see the comment in openapi/cybersource.yaml)
+    "cybersource-missing-grant_type": _refused(
+        lambda u: cybersource(u).create_access_token(cs_request(grant_type=None)),
+        "ApiValueError",
+        "create_access_token_request.grant_type",
+    ),
     "cybersource-missing-client_secret": _refused(
         lambda u: cybersource(u).create_access_token(cs_request(client_secret=None)),
         "ApiValueError",
@@ -414,7 +450,7 @@ REFUSED: dict[str, tuple[Callable[[str], Any], str, str, str | None]] = {
     ),
     # text that cannot be encoded (a lone surrogate)
     "zuora-lone-surrogate": _refused(
-        lambda u: zuora(u).create_token("cid", SECRET + "\ud800", "client_credentials"),
+        lambda u: zuora(u).create_token(ZUORA_CLIENT_ID, SECRET + "\ud800", "client_credentials"),
         "ApiValueError",
         "client_secret",
     ),
@@ -440,20 +476,33 @@ def test_refused_before_sending(case: str, counter: AcceptCounter) -> None:
             assert value not in text
 
 
+def test_a_word_outside_an_enum_is_named_in_the_message(counter: AcceptCounter) -> None:
+    """A placeholder left in (the docs' 'grant_type_example') is repeated, so the user sees it."""
+    with pytest.raises(zuora_client.ApiValueError) as caught:
+        zuora(counter.url).create_token("c" * 36, "sec", "grant_type_example")
+    assert "'grant_type_example' is not one of 'client_credentials'" in str(caught.value)
+    with pytest.raises(zuora_client.ApiValueError) as caught:
+        zuora(counter.url).create_token("c" * 36, "sec", SECRET)
+    assert SECRET not in str(caught.value)
+    assert counter.accepts == 0
+
+
 # --- refused by Python itself: plain TypeError ----------------------------------------------
 
 PYTHON_ERRORS: dict[str, tuple[Callable[[str], Any], str]] = {
     "zuora-missing-grant_type": (
-        lambda u: zuora(u).create_token("cid", SECRET),
+        lambda u: zuora(u).create_token(ZUORA_CLIENT_ID, SECRET),
         "grant_type",
     ),
     "zuora-no-arguments": (lambda u: zuora(u).create_token(), "client_id"),
     "zuora-unknown-keyword": (
-        lambda u: zuora(u).create_token("cid", SECRET, "client_credentials", track_id="t"),
+        lambda u: zuora(u).create_token(
+            ZUORA_CLIENT_ID, SECRET, "client_credentials", track_id="t"
+        ),
         "track_id",
     ),
     "zuora-optional-positional": (
-        lambda u: zuora(u).create_token("cid", SECRET, "client_credentials", "track"),
+        lambda u: zuora(u).create_token(ZUORA_CLIENT_ID, SECRET, "client_credentials", "track"),
         "create_token",
     ),
     "cybersource-missing-request": (

@@ -4,37 +4,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Optional, TypeVar
+from typing import Any, Optional
 
-from criteo_api_retailmedia_v2022_10.model_base import Field, Model, as_mapping, unknown_keys
-
-_Self = TypeVar("_Self", bound="AccessTokenModel")
+from criteo_api_retailmedia_v2022_10._model import Model, Prop
+from criteo_api_retailmedia_v2022_10._schema import ModelSchema, Nullable, Number, Str
 
 
 class AccessTokenModel(Model):
     """Access Token to be used with other services
 
     Attributes:
-        access_token: access_token
-        token_type: token_type
-        refresh_token: refresh_token
-        expires_in: expires_in
+        access_token: The token to send to Criteo's other APIs, as `Authorization: Bearer <token>`.
+        token_type: How to send the token; `Bearer`.
+        refresh_token: A token that obtains a new access token with the `refresh_token` grant; null for `client_credentials`.
+        expires_in: Seconds until the access token expires.
 
     """
 
-    _fields = (
-        Field("access_token", "access_token", str),
-        Field("token_type", "token_type", str),
-        Field("refresh_token", "refresh_token", str, nullable=True),
-        Field("expires_in", "expires_in", int),
+    _props = (
+        Prop("access_token", "access_token", Str()),
+        Prop("token_type", "token_type", Str()),
+        Prop("refresh_token", "refresh_token", Nullable(Str()), nullable=True),
+        Prop("expires_in", "expires_in", Number(integer=True)),
     )
-    _wire_names = frozenset({
-        "access_token",
-        "token_type",
-        "refresh_token",
-        "expires_in",
-    })
 
     def __init__(
         self,
@@ -50,35 +42,5 @@ class AccessTokenModel(Model):
         self.expires_in = expires_in
         self.additional_properties: dict[str, Any] = {}
 
-    @classmethod
-    def from_dict(cls: type[_Self], data: Mapping[str, Any]) -> _Self:
-        """Build the model from parsed JSON; unknown keys go to additional_properties."""
-        if type(data) is not dict:
-            data = as_mapping(data, cls.__name__)
-        model = cls.__new__(cls)
-        model.access_token = data.get("access_token")
-        model.token_type = data.get("token_type")
-        model.refresh_token = data.get("refresh_token")
-        model.expires_in = data.get("expires_in")
-        model.additional_properties = unknown_keys(data, cls._wire_names)
-        return model
 
-    def validate(self, where: str) -> None:
-        """Check every field against the spec; ``where`` prefixes field names in errors."""
-        # A quick test lets the common case through; anything else gets the spec's full check.
-        if self.access_token is not None and (
-            type(self.access_token) is not str
-            or not self.access_token.isascii()
-        ):
-            self.check_field("access_token", where)
-        if self.token_type is not None and (
-            type(self.token_type) is not str
-            or not self.token_type.isascii()
-        ):
-            self.check_field("token_type", where)
-        if self.refresh_token is not None and (
-            type(self.refresh_token) is not str
-            or not self.refresh_token.isascii()
-        ):
-            self.check_field("refresh_token", where)
-        self.check_field("expires_in", where)
+SCHEMA = ModelSchema(AccessTokenModel)

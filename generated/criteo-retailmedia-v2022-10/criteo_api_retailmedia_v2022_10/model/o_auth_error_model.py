@@ -4,34 +4,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Optional, TypeVar
+from typing import Any, Optional
 
-from criteo_api_retailmedia_v2022_10.model_base import Field, Model, as_mapping, unknown_keys
-
-_Self = TypeVar("_Self", bound="OAuthErrorModel")
+from criteo_api_retailmedia_v2022_10._model import Model, Prop
+from criteo_api_retailmedia_v2022_10._schema import ModelSchema, Str
 
 
 class OAuthErrorModel(Model):
     """An OAuth error.
 
     Attributes:
-        error: error
-        error_description: error_description
-        error_uri: error_uri
+        error: The OAuth 2.0 error code, e.g. `invalid_client`.
+        error_description: A human-readable explanation of the error.
+        error_uri: A page that explains the error.
 
     """
 
-    _fields = (
-        Field("error", "error", str),
-        Field("error_description", "error_description", str),
-        Field("error_uri", "error_uri", str),
+    _props = (
+        Prop("error", "error", Str()),
+        Prop("error_description", "error_description", Str()),
+        Prop("error_uri", "error_uri", Str()),
     )
-    _wire_names = frozenset({
-        "error",
-        "error_description",
-        "error_uri",
-    })
 
     def __init__(
         self,
@@ -45,33 +38,5 @@ class OAuthErrorModel(Model):
         self.error_uri = error_uri
         self.additional_properties: dict[str, Any] = {}
 
-    @classmethod
-    def from_dict(cls: type[_Self], data: Mapping[str, Any]) -> _Self:
-        """Build the model from parsed JSON; unknown keys go to additional_properties."""
-        if type(data) is not dict:
-            data = as_mapping(data, cls.__name__)
-        model = cls.__new__(cls)
-        model.error = data.get("error")
-        model.error_description = data.get("error_description")
-        model.error_uri = data.get("error_uri")
-        model.additional_properties = unknown_keys(data, cls._wire_names)
-        return model
 
-    def validate(self, where: str) -> None:
-        """Check every field against the spec; ``where`` prefixes field names in errors."""
-        # A quick test lets the common case through; anything else gets the spec's full check.
-        if self.error is not None and (
-            type(self.error) is not str
-            or not self.error.isascii()
-        ):
-            self.check_field("error", where)
-        if self.error_description is not None and (
-            type(self.error_description) is not str
-            or not self.error_description.isascii()
-        ):
-            self.check_field("error_description", where)
-        if self.error_uri is not None and (
-            type(self.error_uri) is not str
-            or not self.error_uri.isascii()
-        ):
-            self.check_field("error_uri", where)
+SCHEMA = ModelSchema(OAuthErrorModel)

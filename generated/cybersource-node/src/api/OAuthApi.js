@@ -23,7 +23,7 @@ class OAuthApi {
   /**
    * Create access token and refresh token
    *
-   * Used by technology partners to obtain an access token and a refresh token. The partner then uses the access token to authenticate API requests to CyberSource on behalf of the merchant. The request carries either the authorization code from CyberSource's redirect (grant_type `authorization_code`) or a refresh token (grant_type `refresh_token`). Access tokens expire after 15 minutes; refresh tokens after one year.
+   * Used by technology partners to obtain an access token and a refresh token. The partner then uses the access token to authenticate API requests to CyberSource on behalf of the merchant. The request carries either the authorization code from CyberSource's redirect (grant_type `authorization_code`) or a refresh token (grant_type `refresh_token`). Access tokens expire after 15 minutes; refresh tokens after one year. CyberSource requires mutual TLS on this request: the client must present its client certificate, holding the matching private key.
    *
    * @param {CreateAccessTokenRequest} createAccessTokenRequest Request payload; its fields are sent form-encoded.
    * @param {Object} [opts] Optional parameters:

@@ -4,12 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Optional, TypeVar
+from typing import Any, Optional
 
-from CyberSource.model_base import Field, Model, as_mapping, unknown_keys
-
-_Self = TypeVar("_Self", bound="AccessTokenResponse")
+from CyberSource._model import Model, Prop
+from CyberSource._schema import ModelSchema, Number, Str
 
 
 class AccessTokenResponse(Model):
@@ -26,24 +24,15 @@ class AccessTokenResponse(Model):
 
     """
 
-    _fields = (
-        Field("access_token", "access_token", str),
-        Field("token_type", "token_type", str),
-        Field("refresh_token", "refresh_token", str),
-        Field("expires_in", "expires_in", int),
-        Field("scope", "scope", str),
-        Field("refresh_token_expires_in", "refresh_token_expires_in", int),
-        Field("client_status", "client_status", str),
+    _props = (
+        Prop("access_token", "access_token", Str()),
+        Prop("token_type", "token_type", Str()),
+        Prop("refresh_token", "refresh_token", Str()),
+        Prop("expires_in", "expires_in", Number(integer=True)),
+        Prop("scope", "scope", Str()),
+        Prop("refresh_token_expires_in", "refresh_token_expires_in", Number(integer=True)),
+        Prop("client_status", "client_status", Str()),
     )
-    _wire_names = frozenset({
-        "access_token",
-        "token_type",
-        "refresh_token",
-        "expires_in",
-        "scope",
-        "refresh_token_expires_in",
-        "client_status",
-    })
 
     def __init__(
         self,
@@ -65,49 +54,5 @@ class AccessTokenResponse(Model):
         self.client_status = client_status
         self.additional_properties: dict[str, Any] = {}
 
-    @classmethod
-    def from_dict(cls: type[_Self], data: Mapping[str, Any]) -> _Self:
-        """Build the model from parsed JSON; unknown keys go to additional_properties."""
-        if type(data) is not dict:
-            data = as_mapping(data, cls.__name__)
-        model = cls.__new__(cls)
-        model.access_token = data.get("access_token")
-        model.token_type = data.get("token_type")
-        model.refresh_token = data.get("refresh_token")
-        model.expires_in = data.get("expires_in")
-        model.scope = data.get("scope")
-        model.refresh_token_expires_in = data.get("refresh_token_expires_in")
-        model.client_status = data.get("client_status")
-        model.additional_properties = unknown_keys(data, cls._wire_names)
-        return model
 
-    def validate(self, where: str) -> None:
-        """Check every field against the spec; ``where`` prefixes field names in errors."""
-        # A quick test lets the common case through; anything else gets the spec's full check.
-        if self.access_token is not None and (
-            type(self.access_token) is not str
-            or not self.access_token.isascii()
-        ):
-            self.check_field("access_token", where)
-        if self.token_type is not None and (
-            type(self.token_type) is not str
-            or not self.token_type.isascii()
-        ):
-            self.check_field("token_type", where)
-        if self.refresh_token is not None and (
-            type(self.refresh_token) is not str
-            or not self.refresh_token.isascii()
-        ):
-            self.check_field("refresh_token", where)
-        self.check_field("expires_in", where)
-        if self.scope is not None and (
-            type(self.scope) is not str
-            or not self.scope.isascii()
-        ):
-            self.check_field("scope", where)
-        self.check_field("refresh_token_expires_in", where)
-        if self.client_status is not None and (
-            type(self.client_status) is not str
-            or not self.client_status.isascii()
-        ):
-            self.check_field("client_status", where)
+SCHEMA = ModelSchema(AccessTokenResponse)

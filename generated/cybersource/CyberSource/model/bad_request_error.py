@@ -4,12 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Optional, TypeVar
+from typing import Any, Optional
 
-from CyberSource.model_base import Field, Model, as_mapping, unknown_keys
-
-_Self = TypeVar("_Self", bound="BadRequestError")
+from CyberSource._model import Model, Prop
+from CyberSource._schema import ModelSchema, Str
 
 
 class BadRequestError(Model):
@@ -21,46 +19,14 @@ class BadRequestError(Model):
 
     """
 
-    _fields = (
-        Field("error", "error", str),
-        Field("error_description", "error_description", str),
-    )
-    _wire_names = frozenset({
-        "error",
-        "error_description",
-    })
+    _props = (Prop("error", "error", Str()), Prop("error_description", "error_description", Str()))
 
     def __init__(
-        self,
-        *,
-        error: Optional[str] = None,
-        error_description: Optional[str] = None,
+        self, *, error: Optional[str] = None, error_description: Optional[str] = None
     ) -> None:
         self.error = error
         self.error_description = error_description
         self.additional_properties: dict[str, Any] = {}
 
-    @classmethod
-    def from_dict(cls: type[_Self], data: Mapping[str, Any]) -> _Self:
-        """Build the model from parsed JSON; unknown keys go to additional_properties."""
-        if type(data) is not dict:
-            data = as_mapping(data, cls.__name__)
-        model = cls.__new__(cls)
-        model.error = data.get("error")
-        model.error_description = data.get("error_description")
-        model.additional_properties = unknown_keys(data, cls._wire_names)
-        return model
 
-    def validate(self, where: str) -> None:
-        """Check every field against the spec; ``where`` prefixes field names in errors."""
-        # A quick test lets the common case through; anything else gets the spec's full check.
-        if self.error is not None and (
-            type(self.error) is not str
-            or not self.error.isascii()
-        ):
-            self.check_field("error", where)
-        if self.error_description is not None and (
-            type(self.error_description) is not str
-            or not self.error_description.isascii()
-        ):
-            self.check_field("error_description", where)
+SCHEMA = ModelSchema(BadRequestError)

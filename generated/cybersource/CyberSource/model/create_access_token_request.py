@@ -4,12 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Optional, TypeVar
+from typing import Any, Optional
 
-from CyberSource.model_base import Field, Model, as_mapping, unknown_keys
-
-_Self = TypeVar("_Self", bound="CreateAccessTokenRequest")
+from CyberSource._model import Model, Prop
+from CyberSource._schema import ModelSchema, Str
 
 
 class CreateAccessTokenRequest(Model):
@@ -24,20 +22,18 @@ class CreateAccessTokenRequest(Model):
 
     """
 
-    _fields = (
-        Field("client_id", "client_id", str, required=True),
-        Field("client_secret", "client_secret", str, required=True, secret=True),
-        Field("grant_type", "grant_type", str, required=True, enum=("authorization_code", "refresh_token")),
-        Field("code", "code", str, secret=True),
-        Field("refresh_token", "refresh_token", str, secret=True),
+    _props = (
+        Prop("client_id", "client_id", Str(), required=True),
+        Prop("client_secret", "client_secret", Str(secret=True), required=True, secret=True),
+        Prop(
+            "grant_type",
+            "grant_type",
+            Str(enum=("authorization_code", "refresh_token")),
+            required=True,
+        ),
+        Prop("code", "code", Str(secret=True), secret=True),
+        Prop("refresh_token", "refresh_token", Str(secret=True), secret=True),
     )
-    _wire_names = frozenset({
-        "client_id",
-        "client_secret",
-        "grant_type",
-        "code",
-        "refresh_token",
-    })
 
     def __init__(
         self,
@@ -55,46 +51,5 @@ class CreateAccessTokenRequest(Model):
         self.refresh_token = refresh_token
         self.additional_properties: dict[str, Any] = {}
 
-    @classmethod
-    def from_dict(cls: type[_Self], data: Mapping[str, Any]) -> _Self:
-        """Build the model from parsed JSON; unknown keys go to additional_properties."""
-        if type(data) is not dict:
-            data = as_mapping(data, cls.__name__)
-        model = cls.__new__(cls)
-        model.client_id = data.get("client_id")
-        model.client_secret = data.get("client_secret")
-        model.grant_type = data.get("grant_type")
-        model.code = data.get("code")
-        model.refresh_token = data.get("refresh_token")
-        model.additional_properties = unknown_keys(data, cls._wire_names)
-        return model
 
-    def validate(self, where: str) -> None:
-        """Check every field against the spec; ``where`` prefixes field names in errors."""
-        # A quick test lets the common case through; anything else gets the spec's full check.
-        if (
-            type(self.client_id) is not str
-            or not self.client_id.isascii()
-        ):
-            self.check_field("client_id", where)
-        if (
-            type(self.client_secret) is not str
-            or not self.client_secret.isascii()
-        ):
-            self.check_field("client_secret", where)
-        if (
-            type(self.grant_type) is not str
-            or not self.grant_type.isascii()
-            or self.grant_type not in ("authorization_code", "refresh_token")
-        ):
-            self.check_field("grant_type", where)
-        if self.code is not None and (
-            type(self.code) is not str
-            or not self.code.isascii()
-        ):
-            self.check_field("code", where)
-        if self.refresh_token is not None and (
-            type(self.refresh_token) is not str
-            or not self.refresh_token.isascii()
-        ):
-            self.check_field("refresh_token", where)
+SCHEMA = ModelSchema(CreateAccessTokenRequest)

@@ -4,12 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Optional, TypeVar
+from typing import Any, Optional
 
-from pandadoc_client.model_base import Field, Model, as_mapping, unknown_keys
-
-_Self = TypeVar("_Self", bound="OAuth2AccessTokenResponse")
+from pandadoc_client._model import Model, Prop
+from pandadoc_client._schema import ANY, ModelSchema, Nullable, Number, Str
 
 
 class OAuth2AccessTokenResponse(Model):
@@ -24,20 +22,14 @@ class OAuth2AccessTokenResponse(Model):
 
     """
 
-    _fields = (
-        Field("access_token", "access_token", str),
-        Field("token_type", "token_type", str),
-        Field("expires_in", "expires_in", float),
-        Field("scope", "scope", str),
-        Field("refresh_token", "refresh_token", str),
+    _props = (
+        Prop("access_token", "access_token", Str()),
+        Prop("token_type", "token_type", Str()),
+        Prop("expires_in", "expires_in", Number()),
+        Prop("scope", "scope", Str()),
+        Prop("refresh_token", "refresh_token", Str()),
     )
-    _wire_names = frozenset({
-        "access_token",
-        "token_type",
-        "expires_in",
-        "scope",
-        "refresh_token",
-    })
+    _extra = Nullable(ANY)
 
     def __init__(
         self,
@@ -55,41 +47,5 @@ class OAuth2AccessTokenResponse(Model):
         self.refresh_token = refresh_token
         self.additional_properties: dict[str, Any] = {}
 
-    @classmethod
-    def from_dict(cls: type[_Self], data: Mapping[str, Any]) -> _Self:
-        """Build the model from parsed JSON; unknown keys go to additional_properties."""
-        if type(data) is not dict:
-            data = as_mapping(data, cls.__name__)
-        model = cls.__new__(cls)
-        model.access_token = data.get("access_token")
-        model.token_type = data.get("token_type")
-        model.expires_in = data.get("expires_in")
-        model.scope = data.get("scope")
-        model.refresh_token = data.get("refresh_token")
-        model.additional_properties = unknown_keys(data, cls._wire_names)
-        return model
 
-    def validate(self, where: str) -> None:
-        """Check every field against the spec; ``where`` prefixes field names in errors."""
-        # A quick test lets the common case through; anything else gets the spec's full check.
-        if self.access_token is not None and (
-            type(self.access_token) is not str
-            or not self.access_token.isascii()
-        ):
-            self.check_field("access_token", where)
-        if self.token_type is not None and (
-            type(self.token_type) is not str
-            or not self.token_type.isascii()
-        ):
-            self.check_field("token_type", where)
-        self.check_field("expires_in", where)
-        if self.scope is not None and (
-            type(self.scope) is not str
-            or not self.scope.isascii()
-        ):
-            self.check_field("scope", where)
-        if self.refresh_token is not None and (
-            type(self.refresh_token) is not str
-            or not self.refresh_token.isascii()
-        ):
-            self.check_field("refresh_token", where)
+SCHEMA = ModelSchema(OAuth2AccessTokenResponse)

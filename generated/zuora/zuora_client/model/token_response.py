@@ -4,12 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Optional, TypeVar
+from typing import Any, Optional
 
-from zuora_client.model_base import Field, Model, as_mapping, unknown_keys
-
-_Self = TypeVar("_Self", bound="TokenResponse")
+from zuora_client._model import Model, Prop
+from zuora_client._schema import ModelSchema, Number, Str
 
 
 class TokenResponse(Model):
@@ -24,20 +22,13 @@ class TokenResponse(Model):
 
     """
 
-    _fields = (
-        Field("access_token", "access_token", str),
-        Field("expires_in", "expires_in", float),
-        Field("jti", "jti", str),
-        Field("scope", "scope", str),
-        Field("token_type", "token_type", str),
+    _props = (
+        Prop("access_token", "access_token", Str()),
+        Prop("expires_in", "expires_in", Number()),
+        Prop("jti", "jti", Str()),
+        Prop("scope", "scope", Str()),
+        Prop("token_type", "token_type", Str()),
     )
-    _wire_names = frozenset({
-        "access_token",
-        "expires_in",
-        "jti",
-        "scope",
-        "token_type",
-    })
 
     def __init__(
         self,
@@ -55,41 +46,5 @@ class TokenResponse(Model):
         self.token_type = token_type
         self.additional_properties: dict[str, Any] = {}
 
-    @classmethod
-    def from_dict(cls: type[_Self], data: Mapping[str, Any]) -> _Self:
-        """Build the model from parsed JSON; unknown keys go to additional_properties."""
-        if type(data) is not dict:
-            data = as_mapping(data, cls.__name__)
-        model = cls.__new__(cls)
-        model.access_token = data.get("access_token")
-        model.expires_in = data.get("expires_in")
-        model.jti = data.get("jti")
-        model.scope = data.get("scope")
-        model.token_type = data.get("token_type")
-        model.additional_properties = unknown_keys(data, cls._wire_names)
-        return model
 
-    def validate(self, where: str) -> None:
-        """Check every field against the spec; ``where`` prefixes field names in errors."""
-        # A quick test lets the common case through; anything else gets the spec's full check.
-        if self.access_token is not None and (
-            type(self.access_token) is not str
-            or not self.access_token.isascii()
-        ):
-            self.check_field("access_token", where)
-        self.check_field("expires_in", where)
-        if self.jti is not None and (
-            type(self.jti) is not str
-            or not self.jti.isascii()
-        ):
-            self.check_field("jti", where)
-        if self.scope is not None and (
-            type(self.scope) is not str
-            or not self.scope.isascii()
-        ):
-            self.check_field("scope", where)
-        if self.token_type is not None and (
-            type(self.token_type) is not str
-            or not self.token_type.isascii()
-        ):
-            self.check_field("token_type", where)
+SCHEMA = ModelSchema(TokenResponse)

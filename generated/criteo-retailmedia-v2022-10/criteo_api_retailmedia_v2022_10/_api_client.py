@@ -1,0 +1,481 @@
+"""Operations as data, and the one request loop that sends them.
+
+``ApiClient.call_api`` checks the arguments against the operation's parameters,
+lays out the request, adds default headers and credentials, sends it (retrying
+what the retry policy allows), and reads the answer against the spec: the
+declared type of its status, or a typed ApiException.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any, Callable, ClassVar, Generic, NamedTuple, Optional, TypeVar
+
+from ._configuration import Configuration, SecurityScheme, Timeout, TokenSource
+from ._request import Param, Request, build_request, form_body, header_value
+from ._retry import retry_after_seconds
+from ._schema import Binary, Invalid, Schema, Str, looks_secret
+from .api_response import ApiResponse
+from .exceptions import (
+    ApiConnectionError,
+    ApiException,
+    MalformedResponseError,
+    UnauthorizedException,
+    exception_class_for,
+)
+from .rest import RESTClient, RESTResponse, Transport
+
+logger = logging.getLogger(__package__)
+
+T = TypeVar("T")
+_Client = TypeVar("_Client", bound="ApiClient")
+
+
+class Response(NamedTuple):
+    """What the spec declares for one status: the body's type (None: no body) and headers."""
+
+    schema: Optional[Schema] = None
+    headers: tuple[tuple[str, Schema], ...] = ()
+
+
+class Operation(Generic[T]):
+    """One operation of the spec: method, path, parameters, security and responses.
+
+    ``T`` is what a successful call returns. ``single_use`` names form fields
+    whose value is used up by the server (``grant_type`` values such as
+    ``authorization_code``): such a request is not retried once the server
+    may have seen it.
+    """
+
+    __slots__ = (
+        "accept",
+        "content_type",
+        "method",
+        "name",
+        "params",
+        "path",
+        "responses",
+        "security",
+        "single_use",
+        "success",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        method: str,
+        path: str,
+        params: tuple[Param, ...] = (),
+        *,
+        responses: Mapping[str, Response],
+        content_type: Optional[str] = None,
+        accept: Optional[str] = None,
+        security: tuple[str, ...] = (),
+        single_use: Optional[Mapping[str, tuple[str, ...]]] = None,
+    ) -> None:
+        self.name = name
+        self.method = method
+        self.path = path
+        self.params = params
+        self.responses = dict(responses)
+        self.content_type = content_type
+        self.accept = accept
+        self.security = security
+        self.single_use = dict(single_use or {})
+        success = [r for code, r in self.responses.items() if code.startswith("2")]
+        #: What an undeclared 2xx status is read as: the first declared success.
+        self.success = success[0] if success else Response()
+
+    def build(self, arguments: Mapping[str, Any]) -> Request:
+        """Check the arguments and lay them out as this operation's request; sends nothing."""
+        return build_request(self.path, self.params, arguments, self.content_type, self.accept)
+
+    def response_for(self, status: int) -> Optional[Response]:
+        """What the spec declares for a status: exact code, then range, then default."""
+        code = str(status)
+        for key in (code, code[0] + "XX", "default"):
+            if key in self.responses:
+                return self.responses[key]
+        return None
+
+    def is_single_use(self, request: Request) -> bool:
+        """Whether the request carries a credential the server uses up."""
+        for field, values in self.single_use.items():
+            if request.fields.get(field) in values:
+                return True
+        return False
+
+    def secrets(self, arguments: Mapping[str, Any], request: Request) -> list[str]:
+        """The secret values a request carries, for redacting what the server echoes."""
+        found = [
+            arguments[p.name]
+            for p in self.params
+            if (p.secret or looks_secret(p.name)) and arguments.get(p.name)
+        ]
+        for param in self.params:
+            if param.location == "form-model":
+                model = arguments.get(param.name)
+                for prop in getattr(model, "_props", ()):
+                    value = getattr(model, prop.attr, None)
+                    if prop.secret and isinstance(value, str):
+                        found.append(value)
+        return [value for value in found if isinstance(value, str)]
+
+
+class ApiClient:
+    """Sends operations to the API; use it as a context manager to close its connections.
+
+    :param configuration: host, credentials and settings (default: ``Configuration()``).
+    :param transport: what sends the requests (default: a ``RESTClient`` built from the
+        configuration, rebuilt when a transport setting of it changes).
+    :param sleep: how to wait between retries (default: ``time.sleep``).
+    """
+
+    #: The Configuration class of the package.
+    configuration_class: ClassVar[type[Configuration]] = Configuration
+    #: The User-Agent header of the package.
+    user_agent: ClassVar[str] = "tokenworks/python"
+
+    _default: ClassVar[Optional[ApiClient]] = None
+    _default_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        configuration: Optional[Configuration] = None,
+        *,
+        transport: Optional[Transport] = None,
+        sleep: Optional[Callable[[float], object]] = None,
+    ) -> None:
+        self.configuration = (
+            configuration if configuration is not None else self.configuration_class()
+        )
+        self._own_transport = transport is None
+        self._transport_version = self.configuration.transport_version
+        self.rest_client: Transport = (
+            transport if transport is not None else RESTClient(self.configuration)
+        )
+        self.default_headers: dict[str, str] = {"User-Agent": self.user_agent}
+        self._sleep = sleep
+        self._transport_lock = threading.Lock()
+
+    def __enter__(self: _Client) -> _Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every connection this client holds."""
+        self.rest_client.close()
+
+    @classmethod
+    def get_default(cls: type[_Client]) -> _Client:
+        """The client an API class uses when it is given none."""
+        with cls._default_lock:
+            default = cls.__dict__.get("_default")
+            if default is None:
+                default = cls()
+                cls._default = default
+            return default
+
+    @classmethod
+    def set_default(cls, client: Optional[ApiClient]) -> None:
+        """Make ``client`` the default one (None: a new default on next use)."""
+        with cls._default_lock:
+            cls._default = client
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        """Wait between retries; ``ApiClient(sleep=...)`` replaces it."""
+        time.sleep(seconds)
+
+    def set_default_header(self, name: str, value: str) -> None:
+        """Send a header with every request of this client."""
+        self.default_headers[name] = header_value(value, name)
+
+    def call_api(
+        self,
+        operation: Operation[T],
+        arguments: Mapping[str, Any],
+        request_timeout: Optional[Timeout] = None,
+        *,
+        use_token_manager: bool = True,
+        credentials: Optional[Mapping[str, str]] = None,
+    ) -> ApiResponse[T]:
+        """Check the arguments, send the operation's request and parse the answer.
+
+        Adds the default headers and the credentials (``credentials`` replaces
+        the configured headers for this call), and raises ApiException when the
+        call fails. When the Configuration has a token manager and it supplied
+        the bearer token, a 401 answer makes it fetch a new token and the
+        request is sent once more.
+        """
+        request = operation.build(arguments)
+        headers = self.default_headers.copy()
+        headers.update(request.headers)
+        query = request.query
+        managed = None
+        if credentials is not None:
+            headers.update(credentials)
+        elif operation.security:
+            query = list(query)
+            managed = self._authorize(operation.security, headers, query, use_token_manager)
+        url = self.configuration.host.rstrip("/") + request.path
+        if query:
+            url += "?" + form_body(query).decode("ascii")
+        timeout = request_timeout if request_timeout is not None else self.configuration.timeout
+        single_use = bool(operation.single_use) and operation.is_single_use(request)
+        try:
+            if managed is None:
+                return self._send(operation, url, headers, request.body, timeout, single_use)
+            try:
+                return self._send(operation, url, headers, request.body, timeout, single_use)
+            except UnauthorizedException:
+                manager = self.configuration.token_manager
+                assert manager is not None  # it supplied the managed header
+                logger.info(
+                    "%s %s answered 401; fetching a new token", operation.method, operation.path
+                )
+                manager.invalidate(headers[managed].removeprefix("Bearer "))
+                headers[managed] = _bearer(manager)
+                return self._send(operation, url, headers, request.body, timeout, single_use)
+        except ApiException as error:
+            error.redact(self._secrets(operation, arguments, request, headers))
+            raise
+
+    def _transport(self) -> Transport:
+        """The transport, rebuilt first if a transport setting of the configuration changed."""
+        if self._own_transport and self._transport_version != self.configuration.transport_version:
+            with self._transport_lock:
+                if self._transport_version != self.configuration.transport_version:
+                    old = self.rest_client
+                    self.rest_client = RESTClient(self.configuration)
+                    self._transport_version = self.configuration.transport_version
+                    old.close()
+        return self.rest_client
+
+    def _send(
+        self,
+        operation: Operation[T],
+        url: str,
+        headers: dict[str, str],
+        body: Optional[bytes],
+        timeout: Timeout,
+        single_use: bool,
+    ) -> ApiResponse[T]:
+        """Send, retrying only what the retry policy says the server did not process."""
+        policy = self.configuration.retry_policy
+        transport = self._transport()
+        attempt = 0
+        while True:
+            try:
+                response = transport.request(operation.method, url, headers, body, timeout)
+            except ApiConnectionError as error:
+                if error.connected or attempt >= policy.retries:
+                    raise
+                why, wait = error.reason, policy.backoff(attempt)
+            else:
+                status = response.status
+                if status < 400 or attempt >= policy.retries:
+                    return self._read(operation, response)
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                if not policy.retry_status(status, retry_after, single_use):
+                    return self._read(operation, response)
+                why = f"{operation.method} {operation.path} answered {status}"
+                wait = retry_after if retry_after is not None else policy.backoff(attempt)
+            attempt += 1
+            logger.info("%s; retry %d of %d in %.2f s", why, attempt, policy.retries, wait)
+            (self._sleep or self.sleep)(wait)
+
+    def _authorize(
+        self,
+        schemes: tuple[str, ...],
+        headers: dict[str, str],
+        query: list[tuple[str, str]],
+        use_token_manager: bool,
+    ) -> Optional[str]:
+        """Add the credentials of the first configured scheme the operation accepts.
+
+        Returns the header name when the token manager supplied the credential.
+        """
+        configuration = self.configuration
+        manager = configuration.token_manager if use_token_manager else None
+        for name in schemes:
+            scheme = configuration.scheme(name)
+            if scheme is None:
+                continue
+            if scheme.kind == "bearer" and manager is not None:
+                headers[scheme.param] = _bearer(manager)
+                return scheme.param
+            value = _credential(configuration, scheme)
+            if value is None:
+                continue
+            if scheme.where == "query":
+                query.append((scheme.param, value))
+            elif scheme.where == "cookie":
+                cookie = f"{scheme.param}={value}"
+                headers["Cookie"] = (
+                    f"{headers['Cookie']}; {cookie}" if "Cookie" in headers else cookie
+                )
+            else:
+                headers[scheme.param] = header_value(value, f"credentials of {name}")
+            return None
+        return None
+
+    def _secrets(
+        self,
+        operation: Operation[Any],
+        arguments: Mapping[str, Any],
+        request: Request,
+        headers: Mapping[str, str],
+    ) -> list[str]:
+        found = operation.secrets(arguments, request)
+        configuration = self.configuration
+        found.extend(configuration.api_key.values())
+        for value in (configuration.access_token, configuration.password):
+            if value:
+                found.append(value)
+        authorization = headers.get("Authorization", "")
+        if " " in authorization:
+            found.append(authorization.split(" ", 1)[1])
+        for field in ("client_secret", "refresh_token", "code", "access_token"):
+            value = request.fields.get(field)
+            if isinstance(value, str):
+                found.append(value)
+        return found
+
+    def _read(self, operation: Operation[T], response: RESTResponse) -> ApiResponse[T]:
+        status = response.status
+        declared = operation.response_for(status)
+        if 200 <= status < 300:
+            if declared is None:
+                declared = operation.success
+            data = read_body(declared.schema, response)
+            return ApiResponse(
+                status, response.headers, data, response.data, header_values(declared, response)
+            )
+        error_model = None
+        if declared is not None and declared.schema is not None and response.data:
+            try:
+                error_model = read_body(declared.schema, response)
+            except MalformedResponseError:
+                error_model = None
+        error = exception_class_for(status)(
+            status, response.reason, response.headers, _text(response.data), error_model
+        )
+        if declared is not None:
+            error.header_values = header_values(declared, response)
+        raise error
+
+
+def read_body(schema: Optional[Schema], response: RESTResponse) -> Any:
+    """An answer's body as the schema says, or MalformedResponseError naming what is wrong."""
+    if schema is None:
+        return None
+    data = response.data
+    content_type = response.headers.get("Content-Type", "")
+    if isinstance(schema, Binary):
+        return data
+    if not data:
+        raise MalformedResponseError(
+            response.status,
+            f"an empty answer where the spec promises a body (Content-Type: {content_type or None})",
+            response.headers,
+            "",
+        )
+    if isinstance(schema, Str) and _is_text(content_type):
+        try:
+            return schema.decode(data.decode(_charset(content_type)))
+        except (UnicodeDecodeError, LookupError):
+            raise _malformed(response, "an answer that is not text in its charset") from None
+        except Invalid as error:
+            raise _malformed(response, f"the answer: {error}") from None
+    try:
+        parsed = json.loads(data, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        problem = "an answer that is not JSON"
+        raise _malformed(response, f"{problem} (Content-Type: {content_type or None})") from None
+    try:
+        return schema.decode(parsed)
+    except Invalid as error:
+        raise _malformed(response, f"the answer breaks the spec: {error}") from None
+    except RecursionError:
+        raise _malformed(response, "an answer nested too deeply") from None
+
+
+def header_values(declared: Response, response: RESTResponse) -> dict[str, Any]:
+    """The response headers the spec declares, typed; absent or unreadable ones left out."""
+    values: dict[str, Any] = {}
+    for name, schema in declared.headers:
+        raw = response.headers.get(name)
+        if raw is None:
+            continue
+        try:
+            values[name] = schema.decode(_header_json(raw, schema))
+        except Invalid:
+            logger.info("response header %s does not fit the spec; left out", name)
+    return values
+
+
+def _header_json(raw: str, schema: Schema) -> Any:
+    if isinstance(schema, Str):
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def _malformed(response: RESTResponse, problem: str) -> MalformedResponseError:
+    return MalformedResponseError(response.status, problem, response.headers, _text(response.data))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _is_text(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media.startswith("text/") and not media.endswith("json")
+
+
+def _charset(content_type: str) -> str:
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            return value.strip().strip('"')
+    return "utf-8"
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def _credential(configuration: Configuration, scheme: SecurityScheme) -> Optional[str]:
+    """The value a configured scheme sends, or None when it is not configured."""
+    if scheme.kind == "bearer":
+        return f"Bearer {configuration.access_token}" if configuration.access_token else None
+    if scheme.kind == "basic":
+        if configuration.username is None or configuration.password is None:
+            return None
+        return basic_authorization(configuration.username, configuration.password)
+    key = configuration.api_key.get(scheme.name)
+    if not key:
+        return None
+    prefix = configuration.api_key_prefix.get(scheme.name)
+    return f"{prefix} {key}" if prefix else key
+
+
+def basic_authorization(username: str, password: str) -> str:
+    """An ``Authorization`` value for HTTP Basic (RFC 7617, UTF-8)."""
+    pair = f"{username}:{password}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+def _bearer(manager: TokenSource) -> str:
+    return header_value(f"Bearer {manager.get_token()}", "the token from token_manager")

@@ -1,0 +1,101 @@
+"""Regenerate packages from their configs: the one way `make generate` and the tests generate.
+
+    python scripts/generate.py                 # every openapi/*-python.yaml and *-node.yaml
+    python scripts/generate.py CONFIG [...]    # only these (paths relative to --root)
+
+Steps: remove each config's outputDir, run openapi-generator's ``batch`` on the
+configs (one JVM), copy the runtime (``templates/python/runtime/*.py``,
+``templates/javascript/runtime/*.js``: ``<templateDir>/runtime``) into each package unchanged, then let
+ruff drop unused imports, sort imports and ``__all__`` and format the Python code
+(mustache cannot).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def provider_configs(root: Path = ROOT) -> list[Path]:
+    """Every package config: ``openapi/*-python.yaml`` and ``openapi/*-node.yaml``, sorted."""
+    openapi = root / "openapi"
+    return sorted([*openapi.glob("*-python.yaml"), *openapi.glob("*-node.yaml")])
+
+
+def read_config(path: Path) -> dict[str, object]:
+    """A config with its ``!include`` merged in (the config's own keys win)."""
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    include = config.pop("!include", None)
+    if include:
+        base = read_config(path.parent / include)
+        base.update(config)
+        config = base
+    return config
+
+
+def package_folder(config: dict[str, object], root: Path) -> Path:
+    """Where the generated Python package's code lands."""
+    properties = config.get("additionalProperties") or {}
+    assert isinstance(properties, dict)
+    return root / str(config["outputDir"]) / str(properties["packageName"])
+
+
+def generate(configs: list[Path], root: Path = ROOT) -> None:
+    """Generate the packages of ``configs`` into their outputDirs (relative to ``root``)."""
+    parsed = {path: read_config(path) for path in configs}
+    for config in parsed.values():
+        shutil.rmtree(root / str(config["outputDir"]), ignore_errors=True)
+    run = subprocess.run(
+        [str(BIN / "openapi-generator-cli"), "batch", "--fail-fast", *map(str, configs)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if run.returncode != 0:
+        raise SystemExit(f"openapi-generator failed:\n{(run.stdout + run.stderr)[-6000:]}")
+    python_folders = []
+    for config in parsed.values():
+        # The runtime lives beside the templates: <templateDir>/runtime.
+        runtime = root / str(config["templateDir"]) / "runtime"
+        if config.get("generatorName") == "python":
+            folder = package_folder(config, root)
+            for source in sorted(runtime.glob("*.py")):
+                shutil.copyfile(source, folder / source.name)
+            python_folders.append(str(folder))
+        elif config.get("generatorName") == "javascript" and runtime.is_dir():
+            properties = config.get("additionalProperties") or {}
+            assert isinstance(properties, dict)
+            source_folder = root / str(config["outputDir"]) / str(properties.get("sourceFolder", "src"))
+            for source in sorted(runtime.glob("*.js")):
+                shutil.copyfile(source, source_folder / source.name)
+    if python_folders:
+        ruff = str(BIN / "ruff")
+        settings = ["--config", str(ROOT / "ruff.toml")]
+        fix = [ruff, "check", "--quiet", "--no-cache", *settings, "--fix-only", "--select", "F401,I001,RUF022"]
+        for command in (fix, [ruff, "format", "--no-cache", *settings]):
+            done = subprocess.run([*command, *python_folders], capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise SystemExit(f"{' '.join(command[:2])} failed:\n{done.stdout}{done.stderr}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("configs", nargs="*", type=Path, help="configs (default: every provider's)")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the folder config paths are relative to")
+    options = parser.parse_args()
+    configs = options.configs or provider_configs(options.root)
+    generate([c if c.is_absolute() else options.root / c for c in configs], options.root)
+    print("generated:", ", ".join(str(read_config(c)["outputDir"]) for c in configs))
+
+
+if __name__ == "__main__":
+    main()

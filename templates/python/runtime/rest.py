@@ -1,0 +1,278 @@
+"""HTTP transport: urllib3 pools, direct or through a proxy, that turn failures into ApiException.
+
+``RESTClient`` is the transport an ApiClient uses unless it is given another:
+any object with the same ``request`` and ``close`` methods will do (tests pass
+one that answers from memory).
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import os
+import time
+from collections.abc import Mapping
+from typing import Any, NamedTuple, Optional, Protocol
+from urllib.parse import unquote, urlsplit
+
+import urllib3
+
+from ._configuration import Configuration, Timeout
+from .exceptions import ApiConnectionError, ApiException, ApiTimeoutError, MalformedResponseError
+
+# ApiException is importable from here, as the provider docs show.
+__all__ = ["ApiException", "RESTClient", "RESTResponse", "Transport"]
+
+logger = logging.getLogger(__package__)
+
+
+class RESTResponse(NamedTuple):
+    """A complete HTTP answer, its body read."""
+
+    status: int
+    reason: str
+    headers: Mapping[str, str]
+    data: bytes
+
+
+class Transport(Protocol):
+    """What an ApiClient sends requests with."""
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: Optional[bytes],
+        timeout: Timeout,
+    ) -> RESTResponse: ...
+
+    def close(self) -> None: ...
+
+
+class RESTClient:
+    """Sends requests over connection pools built from a Configuration.
+
+    The pool holds at most ``connection_pool_maxsize`` connections per host;
+    threads beyond that wait for a free one. Safe to share between threads.
+    Requests go through ``configuration.proxy`` when set, else (with
+    ``trust_env``) through the proxy the environment names for the URL's scheme,
+    unless ``NO_PROXY`` lists its host.
+    """
+
+    def __init__(self, configuration: Configuration) -> None:
+        if not configuration.verify_ssl:
+            _warn_unverified_once()
+        self._options: dict[str, Any] = {
+            "maxsize": configuration.connection_pool_maxsize,
+            "block": True,
+            "cert_reqs": "CERT_REQUIRED" if configuration.verify_ssl else "CERT_NONE",
+            "ca_certs": configuration.ssl_ca_cert,
+            "cert_file": configuration.cert_file,
+            "key_file": configuration.key_file,
+        }
+        self._max_bytes = configuration.max_response_bytes
+        self._direct = urllib3.PoolManager(**self._options)
+        self._proxy = configuration.proxy
+        self._proxy_headers = dict(configuration.proxy_headers)
+        self._env_proxies = _environment_proxies() if configuration.trust_env else {}
+        self._managers: dict[str, urllib3.PoolManager] = {}  # by scheme://host:port
+
+    @property
+    def pool_manager(self) -> urllib3.PoolManager:
+        """The pools of direct connections."""
+        return self._direct
+
+    def manager_for(self, url: str) -> urllib3.PoolManager:
+        """The pool manager that sends to ``url``: direct, or a proxy's."""
+        origin = url[: url.find("/", url.find("//") + 2)] if "//" in url else url
+        manager = self._managers.get(origin)
+        if manager is None:
+            proxy = self._proxy or _proxy_for(origin, self._env_proxies)
+            manager = self._direct if not proxy else self._proxy_manager(proxy)
+            self._managers[origin] = manager
+        return manager
+
+    def _proxy_manager(self, proxy: str) -> urllib3.PoolManager:
+        headers = dict(self._proxy_headers)
+        parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
+        if parts.username is not None and "proxy-authorization" not in {h.lower() for h in headers}:
+            credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            headers.update(urllib3.make_headers(proxy_basic_auth=credentials))
+        address = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        for manager in self._managers.values():
+            proxy_url = getattr(manager, "proxy", None)
+            if proxy_url is not None and proxy_url.url == urllib3.util.parse_url(address).url:
+                return manager
+        return urllib3.ProxyManager(address, proxy_headers=headers, **self._options)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: Optional[bytes],
+        timeout: Timeout,
+    ) -> RESTResponse:
+        """Send one request and read the whole answer; never retries.
+
+        Transport failures raise ApiConnectionError or ApiTimeoutError, an
+        answer that cannot be read as HTTP raises MalformedResponseError; their
+        text names the failure and the URL without its query.
+        """
+        limits = _timeouts.get(timeout)
+        if limits is None:  # urllib3 copies a Timeout before use, so one serves every call
+            if isinstance(timeout, tuple):
+                limits = urllib3.Timeout(connect=timeout[0], read=timeout[1])
+            else:
+                limits = urllib3.Timeout(total=timeout)
+            if len(_timeouts) < 64:
+                _timeouts[timeout] = limits
+        debug = logger.isEnabledFor(logging.DEBUG)
+        started = time.monotonic() if debug else 0.0
+        status = 0
+        try:
+            response = self.manager_for(url).request(
+                method,
+                url,
+                body=body,
+                headers=headers,
+                timeout=limits,
+                retries=_NO_RETRIES,
+                preload_content=False,
+            )
+            status = response.status
+            try:
+                data = response.read(self._max_bytes + 1, decode_content=True)
+            except BaseException:
+                response.close()
+                raise
+            if len(data) > self._max_bytes:
+                response.close()
+                raise MalformedResponseError(
+                    status,
+                    f"the answer is larger than max_response_bytes ({self._max_bytes})",
+                    response.headers,
+                )
+            response.release_conn()
+        except urllib3.exceptions.NewConnectionError as error:
+            raise ApiConnectionError(
+                f"could not connect for {_where(method, url)}: {_root_cause(error)}",
+                connected=False,
+            ) from error
+        except urllib3.exceptions.ConnectTimeoutError as error:
+            raise ApiTimeoutError(
+                f"timed out connecting for {_where(method, url)}", connected=False
+            ) from error
+        except urllib3.exceptions.ReadTimeoutError as error:
+            raise ApiTimeoutError(
+                f"timed out waiting for the answer to {_where(method, url)}", connected=True
+            ) from error
+        except urllib3.exceptions.SSLError as error:
+            raise ApiConnectionError(
+                f"TLS failed for {_where(method, url)}: {_root_cause(error)}", connected=True
+            ) from error
+        except urllib3.exceptions.DecodeError as error:
+            raise MalformedResponseError(
+                status,
+                f"the answer to {_where(method, url)} could not be decoded: {_root_cause(error)}",
+            ) from error
+        except urllib3.exceptions.ProxyError as error:
+            raise ApiConnectionError(
+                f"the proxy failed for {_where(method, url)}: {_root_cause(error)}", connected=False
+            ) from error
+        except urllib3.exceptions.HTTPError as error:
+            cause = _innermost(error)
+            if isinstance(cause, http.client.HTTPException) and not isinstance(
+                cause, (ConnectionError, http.client.IncompleteRead)
+            ):
+                raise MalformedResponseError(
+                    status,
+                    f"the answer to {_where(method, url)} is not valid HTTP: {_root_cause(error)}",
+                ) from error
+            raise ApiConnectionError(
+                f"connection failed during {_where(method, url)}: {_root_cause(error)}",
+                connected=True,
+            ) from error
+        if debug:
+            logger.debug(
+                "%s -> %s in %.1f ms; request headers: %s",
+                _where(method, url),
+                status,
+                (time.monotonic() - started) * 1000,
+                ", ".join(sorted(headers)),
+            )
+        return RESTResponse(status, response.reason or "", response.headers, data)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._direct.clear()
+        for manager in self._managers.values():
+            manager.clear()
+
+
+#: urllib3 never retries or follows redirects for us: ApiClient decides what to retry.
+_NO_RETRIES = urllib3.Retry(False, redirect=False)
+_timeouts: dict[Timeout, urllib3.Timeout] = {}
+
+
+def _environment_proxies() -> dict[str, str]:
+    """The proxies the environment names (``HTTPS_PROXY``, ``no_proxy``...), by scheme."""
+    if not any(name.lower().endswith("_proxy") for name in os.environ):
+        return {}  # the common case; urllib.request is not even imported
+    import urllib.request
+
+    return urllib.request.getproxies_environment()
+
+
+def _proxy_for(origin: str, proxies: Mapping[str, str]) -> Optional[str]:
+    """The environment's proxy for ``scheme://host[:port]``, or None (none, or NO_PROXY)."""
+    if not proxies:
+        return None
+    scheme = origin.split("://", 1)[0].lower()
+    proxy = proxies.get(scheme) or proxies.get("all")
+    if not proxy:
+        return None
+    import urllib.request
+
+    host = urlsplit(origin).netloc.rsplit("@", 1)[-1]
+    if urllib.request.proxy_bypass(host):  # reads NO_PROXY
+        return None
+    return proxy
+
+
+def _where(method: str, url: str) -> str:
+    """The request as messages name it: the method and the URL without its query."""
+    return f"{method} {url.split('?', 1)[0]}"
+
+
+def _innermost(error: BaseException) -> BaseException:
+    while True:
+        inner = error.__cause__ or error.__context__
+        reason = getattr(error, "reason", None)
+        if isinstance(reason, BaseException) and reason is not error:
+            inner = reason
+        if inner is None and len(error.args) > 1 and isinstance(error.args[1], BaseException):
+            inner = error.args[1]
+        if inner is None or inner is error:
+            return error
+        error = inner
+
+
+def _root_cause(error: BaseException) -> str:
+    """The innermost error's message, without object reprs."""
+    inner = _innermost(error)
+    text = str(inner)
+    if ">: " in text:  # urllib3 prefixes "<connection object at 0x...>: "
+        text = text.split(">: ", 1)[1]
+    return text or type(inner).__name__
+
+
+_warned_unverified = False
+
+
+def _warn_unverified_once() -> None:
+    global _warned_unverified
+    if not _warned_unverified:
+        _warned_unverified = True
+        logger.warning("TLS certificate verification is off (verify_ssl=False)")

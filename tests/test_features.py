@@ -1,0 +1,326 @@
+"""The OpenAPI 3.0 features the templates cover, on a probe spec no provider uses yet.
+
+tests/specs/features.yaml (models, composition, parameter styles, bodies, responses,
+security, servers) is generated with our templates into a temporary folder, checked
+with ruff and mypy --strict (by generate_probe), imported, and called against a local
+server: exact request bytes out, and the Python types of every answer field back.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import json
+import sys
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import pytest
+from generation import generate_probe
+from providers import REPO_ROOT
+from pytest_httpserver import HTTPServer
+from werkzeug import Request
+
+PACKAGE = "features_probe"
+
+PET = {
+    "id": 7,
+    "name": "Rex",
+    "species": "dog",
+    "weight": 12,
+    "height": 0.5,
+    "vaccinated": True,
+    "level": 2,
+    "birthday": "2020-02-29",
+    "registered_at": "2024-05-06T07:08:09.123456789Z",
+    "category": {"id": 1, "name": "Dogs"},
+    "tags": ["good"],
+    "toys": [{"label": "ball", "price": 2.5}],
+    "attributes": {"colour": "brown"},
+    "nickname": None,
+    "chip": "a field the spec does not name",
+}
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+    root = tmp_path_factory.mktemp("features")
+    out = generate_probe(REPO_ROOT / "tests" / "specs" / "features.yaml", PACKAGE, root)
+    sys.path.insert(0, str(out))
+    try:
+        yield importlib.import_module(PACKAGE)
+    finally:
+        sys.path.remove(str(out))
+        for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
+            del sys.modules[name]
+
+
+def client(probe: ModuleType, server: HTTPServer, **options: Any) -> Any:
+    configuration = probe.Configuration(host=server.url_for("").rstrip("/"), retries=0, **options)
+    return probe.ApiClient(configuration)
+
+
+def pets(probe: ModuleType, server: HTTPServer, **options: Any) -> Any:
+    return importlib.import_module(f"{PACKAGE}.api.pets_api").PetsApi(
+        client(probe, server, **options)
+    )
+
+
+def files(probe: ModuleType, server: HTTPServer) -> Any:
+    return importlib.import_module(f"{PACKAGE}.api.files_api").FilesApi(client(probe, server))
+
+
+def last_request(server: HTTPServer) -> Request:
+    request, _ = server.log[-1]
+    return request
+
+
+# --- models: nested, arrays, maps, dates, enums, nullable, unknown fields ---------------------
+
+
+def test_an_answer_becomes_typed_models(probe: ModuleType, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/pets").respond_with_json([PET], headers={"X-Total-Count": "1"})
+    response = pets(probe, httpserver, api_key={"apiKeyHeader": "k-123"}).list_pets_with_http_info()
+    (pet,) = response.data
+    assert type(pet).__name__ == "Pet"
+    assert pet.id == 7 and type(pet.id) is int
+    assert pet.weight == 12.0 and type(pet.weight) is float
+    assert pet.birthday == datetime.date(2020, 2, 29)
+    assert pet.registered_at == datetime.datetime(
+        2024, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.timezone.utc
+    )
+    assert type(pet.category).__name__ == "Category" and pet.category.name == "Dogs"
+    assert [type(t).__name__ for t in pet.toys] == ["Toy"] and pet.toys[0].price == 2.5
+    assert pet.attributes == {"colour": "brown"}
+    assert pet.species == "dog" and pet.nickname is None
+    assert pet.additional_properties == {"chip": "a field the spec does not name"}
+    assert response.header_values == {"X-Total-Count": 1}
+    assert last_request(httpserver).headers["X-API-Key"] == "k-123"
+
+
+def test_composition_all_of_one_of_any_of(probe: ModuleType, httpserver: HTTPServer) -> None:
+    owner = {
+        "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+        "name": "Ann",
+        "pets": [PET],
+        "favourite": {"kind": "cat", "indoor": True},
+        "contact": {"number": "+44 20 7946 0000"},
+    }
+    httpserver.expect_request("/owners/0f8fad5b").respond_with_json(owner)
+    result = pets(probe, httpserver, api_key={"apiKeyCookie": "c-1"}).get_owner("0f8fad5b")
+    assert type(result).__name__ == "Owner"  # allOf: one model with every property
+    assert result.id == owner["id"] and result.pets[0].name == "Rex"
+    assert type(result.favourite).__name__ == "Cat" and result.favourite.indoor is True
+    assert type(result.contact).__name__ == "Phone"  # anyOf: the branch that fits
+    assert last_request(httpserver).headers["Cookie"] == "token=c-1"
+
+
+def test_a_json_body_is_sent_as_the_spec_says(probe: ModuleType, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/pets", method="POST").respond_with_json(PET, status=201)
+    model = importlib.import_module(f"{PACKAGE}.model.pet").Pet
+    category = importlib.import_module(f"{PACKAGE}.model.category").Category
+    pet = model(
+        id=99,  # read-only: never sent
+        name="Rex",
+        species="dog",
+        birthday=datetime.date(2021, 1, 2),
+        registered_at=datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc),
+        category=category(name="Dogs"),
+        tags=["a", "b"],
+    )
+    created = pets(probe, httpserver, access_token="tok-1").create_pet(pet)
+    request = last_request(httpserver)
+    assert json.loads(request.data) == {
+        "name": "Rex",
+        "species": "dog",
+        "birthday": "2021-01-02",
+        "registered_at": "2024-01-02T03:04:05+00:00",
+        "category": {"name": "Dogs"},
+        "tags": ["a", "b"],
+    }
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Authorization"] == "Bearer tok-1"
+    assert created.name == "Rex"
+
+
+def test_query_path_header_cookie_styles(probe: ModuleType, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/pets").respond_with_json([])
+    api = pets(probe, httpserver)
+    api.list_pets(
+        tags=["cute", "small"],
+        ids=[1, 2],
+        limit=5,
+        born_after=datetime.date(2020, 1, 1),
+        x_request_id="r-1",
+    )
+    request = last_request(httpserver)
+    assert request.query_string == (b"tags=cute&tags=small&ids=1%2C2&limit=5&born_after=2020-01-01")
+    assert request.headers["X-Request-Id"] == "r-1"
+    httpserver.expect_request("/pets/42").respond_with_json(PET)
+    pets(probe, httpserver, api_key={"apiKeyQuery": "q-key"}).get_pet(
+        42, fields=["name", "id"], session="s 1"
+    )
+    request = last_request(httpserver)
+    assert request.query_string == b"fields=name%2Cid&api_key=q-key"
+    assert request.headers["Cookie"] == "session=s%201"
+
+
+def test_bad_arguments_name_the_parameter_and_send_nothing(
+    probe: ModuleType, httpserver: HTTPServer
+) -> None:
+    api = pets(probe, httpserver)
+    with pytest.raises(probe.ApiValueError, match="`tags\\[1\\]`"):
+        api.list_pets(tags=["cute", "huge"])
+    with pytest.raises(probe.ApiTypeError, match="`ids\\[0\\]`"):
+        api.list_pets(ids=["1"])
+    with pytest.raises(probe.ApiValueError, match="`limit`"):
+        api.list_pets(limit=0)
+    with pytest.raises(probe.ApiTypeError, match="`born_after`"):
+        api.list_pets(born_after="2020-01-01")
+    model = importlib.import_module(f"{PACKAGE}.model.pet").Pet
+    with pytest.raises(probe.ApiValueError, match="`pet.species`"):
+        api.create_pet(model(name="Rex", species="lion"))
+    with pytest.raises(probe.ApiValueError, match="`pet.registered_at`"):
+        api.create_pet(
+            model(name="Rex", species="dog", registered_at=datetime.datetime(2024, 1, 1))
+        )
+    assert httpserver.log == []
+
+
+# --- bodies and answers of other kinds ------------------------------------------------------
+
+
+def test_maps_primitives_text_bytes_and_no_content(
+    probe: ModuleType, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/stats").respond_with_json({"dog": 3})
+    httpserver.expect_request("/count").respond_with_json(4)
+    httpserver.expect_request("/notes").respond_with_data(
+        "caf\u00e9", content_type="text/plain; charset=utf-8"
+    )
+    httpserver.expect_request("/files/a.bin").respond_with_data(
+        b"\x00\xff", content_type="application/octet-stream"
+    )
+    httpserver.expect_request("/pets/3", method="DELETE").respond_with_data("", status=204)
+    assert pets(probe, httpserver).get_stats() == {"dog": 3}
+    count = pets(probe, httpserver).count_pets()
+    assert count == 4 and type(count) is int
+    assert files(probe, httpserver).get_notes() == "caf\u00e9"
+    assert files(probe, httpserver).download_file("a.bin") == b"\x00\xff"
+    api = pets(probe, httpserver, username="ann", password="p\u00e4ss")
+    assert api.delete_pet(3) is None
+    assert last_request(httpserver).headers["Authorization"] == "Basic YW5uOnDDpHNz"
+
+
+def test_multipart_upload_and_form_with_numbers(probe: ModuleType, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/uploads", method="POST").respond_with_json(
+        {"size": 3, "stored_at": "2024-01-01T00:00:00+02:00"}
+    )
+    upload = files(probe, httpserver).upload_file(("a.txt", b"abc"), description="three")
+    request = last_request(httpserver)
+    assert request.files["file"].filename == "a.txt"
+    assert request.files["file"].read() == b"abc"
+    assert request.form["description"] == "three"
+    assert upload.stored_at.utcoffset() == datetime.timedelta(hours=2)
+    httpserver.expect_request("/forms", method="POST").respond_with_data("", status=204)
+    files(probe, httpserver).submit_form(3, ratio=0.5, labels=["x y", "z"])
+    request = last_request(httpserver)
+    assert request.data == b"count=3&ratio=0.5&labels=x+y&labels=z"
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+
+
+# --- answers that break the spec ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"id": "seven"}, "[0].id"),
+        ({"species": "lion"}, "[0].species"),
+        ({"birthday": "29/02/2020"}, "[0].birthday"),
+        ({"toys": [{"price": "cheap"}]}, "[0].toys[0].price"),
+        ({"name": None}, "[0].name"),
+        ({"attributes": {"colour": 1}}, "[0].attributes.colour"),
+    ],
+)
+def test_an_answer_that_breaks_the_spec_names_the_field(
+    probe: ModuleType, httpserver: HTTPServer, change: dict[str, Any], field: str
+) -> None:
+    body = json.dumps([{**PET, **change}])
+    httpserver.expect_request("/pets").respond_with_data(body, content_type="application/json")
+    with pytest.raises(probe.MalformedResponseError) as caught:
+        pets(probe, httpserver).list_pets()
+    assert f"`{field}`" in str(caught.value)
+    assert caught.value.body == body  # the raw body is kept
+    assert "seven" not in str(caught.value) and "cheap" not in str(caught.value)
+
+
+def test_nesting_deeper_than_python_recurses_is_a_malformed_answer(
+    probe: ModuleType, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/stats").respond_with_data("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(probe.MalformedResponseError):
+        pets(probe, httpserver).get_stats()
+
+
+def test_undeclared_2xx_is_read_with_the_success_type(
+    probe: ModuleType, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/pets/1").respond_with_json(PET, status=203)
+    assert pets(probe, httpserver).get_pet(1).name == "Rex"
+    httpserver.clear()
+    httpserver.expect_request("/pets/1").respond_with_data("", status=202)
+    with pytest.raises(probe.MalformedResponseError, match="empty answer"):
+        pets(probe, httpserver).get_pet(1)
+
+
+def test_a_declared_error_model_rides_on_the_exception(
+    probe: ModuleType, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/pets/5").respond_with_json(
+        {"code": 404, "message": "gone"}, status=404
+    )
+    with pytest.raises(probe.NotFoundException) as caught:
+        pets(probe, httpserver).get_pet(5)
+    assert type(caught.value.data).__name__ == "Error" and caught.value.data.code == 404
+
+
+# --- servers --------------------------------------------------------------------------------
+
+
+def test_servers_by_name_index_and_variables(
+    probe: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FEATURES_PROBE_HOST", raising=False)
+    configuration = probe.Configuration
+    assert configuration().host == "https://eu.pets.example/v1"
+    assert configuration(server="local").host == "http://127.0.0.1:8080"
+    assert configuration(server=1).host == "http://127.0.0.1:8080"
+    assert configuration(server="Production", server_variables={"region": "us"}).host == (
+        "https://us.pets.example/v1"
+    )
+    with pytest.raises(ValueError, match="must be one of"):
+        configuration(server_variables={"region": "mars"})
+    with pytest.raises(ValueError, match="no server 'staging'"):
+        configuration(server="staging")
+    monkeypatch.setenv("FEATURES_PROBE_HOST", "local")
+    assert configuration(server="production").host == "http://127.0.0.1:8080"
+    monkeypatch.setenv("FEATURES_PROBE_HOST", "http://mock:4010")
+    assert configuration().host == "http://mock:4010"
+
+
+def test_import_is_lazy(probe: ModuleType) -> None:
+    """Importing the package loads no API or model module until one is used."""
+    for name in [
+        m
+        for m in sys.modules
+        if m.startswith((f"{PACKAGE}.api.", f"{PACKAGE}.model."))
+    ]:
+        del sys.modules[name]
+    for attribute in ("PetsApi", "Pet"):
+        probe.__dict__.pop(attribute, None)
+    assert f"{PACKAGE}.api.pets_api" not in sys.modules
+    assert probe.PetsApi.__name__ == "PetsApi"
+    assert f"{PACKAGE}.api.pets_api" in sys.modules
+    assert "Pet" in dir(probe) and probe.Pet.__name__ == "Pet"
