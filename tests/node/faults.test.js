@@ -260,7 +260,7 @@ describe('faults of the CyberSource Node package', () => {
     for (const secret of [SECRET, CODE, REFRESH]) {
       assert.ok(!shown.includes(secret), `${secret} in\n${shown}`);
     }
-    assert.match(error.error_description, /bad secret \[REDACTED\], code \[REDACTED\]/);
+    assert.match(error.error_description, /bad secret \[redacted\], code \[redacted\]/);
     assert.ok(error.rawBody.includes(SECRET), 'the answer as it came, under its explicit name');
 
     const refused = client(`http://${HOST}:${await freePort()}`, { logger: { info: (message) => messages.push(message) } });

@@ -205,7 +205,7 @@ describe('CyberSource Node package on the wire', () => {
     for (const secret of [SECRET, CODE, REFRESH, encodeURIComponent(SECRET)]) {
       assert.ok(!shown.includes(secret), `a secret shows in the error:\n${shown}`);
     }
-    assert.ok(error.error_description.includes('[REDACTED]'));
+    assert.ok(error.error_description.includes('[redacted]'));
   });
 
   test('a 2xx answer that is not JSON is an error whose message holds no body', async () => {

@@ -15,7 +15,7 @@ const {
   errorClassFor, hidden, oauthErrorFields, redact, retryAfterSeconds,
 } = errors;
 const {
-  ShapeError, checkModel, checkValue, formFields, plainData, readAnswer, toModel, toText,
+  ShapeError, checkModel, checkValue, formFields, looksSecret, plainData, readAnswer, toModel, toText,
 } = require('./model_base.js');
 const transport = require('./transport.js');
 
@@ -249,7 +249,7 @@ class BaseApiClient {
     /** @type {(name: string, text: string, spec: FieldSpec) => void} */
     const addFormField = (name, text, spec) => {
       form += `${form ? '&' : ''}${formName(name)}=${formEncode(text)}`;
-      if (spec.secret) {
+      if (spec.secret || looksSecret(name)) {
         secrets.push(text);
       }
       if (name === 'grant_type' && SINGLE_USE_GRANTS.has(text)) {
@@ -279,7 +279,7 @@ class BaseApiClient {
         continue;
       }
       const texts = Array.isArray(value) ? value.map(toText) : [toText(value)];
-      if (param.secret) {
+      if (param.secret || looksSecret(/** @type {string} */ (param.baseName))) {
         secrets.push(...texts);
       }
       switch (param.in) {

@@ -8,7 +8,7 @@
 // TypeError) or ApiValueError (a RangeError) before anything is sent.
 
 /** What replaces a secret in error text. */
-const REDACTED = '[REDACTED]';
+const REDACTED = '[redacted]';
 
 /**
  * A call that failed. `status` is the HTTP status, 0 when no answer came. For an OAuth
@@ -201,18 +201,19 @@ function oauthErrorFields(text) {
 }
 
 /**
- * `text` with every secret value replaced by [REDACTED]: as sent, JSON-escaped,
- * percent-encoded and form-encoded.
+ * `text` with every secret value (of four characters or more) replaced by [redacted]: as
+ * sent, JSON-escaped, percent-encoded and form-encoded.
  * @param {string} text
  * @param {string[]} secrets
  * @returns {string}
  */
 function redact(text, secrets) {
   let result = text;
-  for (const secret of secrets) {
-    if (typeof secret !== 'string' || secret === '') {
-      continue;
-    }
+  // Longest first, so that a secret inside another goes with it; secrets shorter than four
+  // characters are left: replacing every 'a' would say more than it hides.
+  const sorted = secrets.filter((secret) => typeof secret === 'string' && secret.length >= 4);
+  sorted.sort((a, b) => b.length - a.length);
+  for (const secret of sorted) {
     const forms = new Set([
       secret,
       JSON.stringify(secret).slice(1, -1),

@@ -133,7 +133,7 @@ declare namespace CyberSource {
     status: number;
     statusText?: string;
     headers?: Record<string, string | string[] | undefined>;
-    /** The answer's text, secrets of the request replaced by [REDACTED]. */
+    /** The answer's text, secrets of the request replaced by [redacted]. */
     body?: string;
     /** The answer's text as it came, secrets included (error statuses only). */
     rawBody?: string;

@@ -326,8 +326,11 @@ function checkValue(value, spec, where, field) {
   }
   if (spec.enum && !spec.enum.includes(value)) {
     const allowed = spec.enum.map((item) => JSON.stringify(item)).join(', ');
-    const given = spec.secret ? '' : `${JSON.stringify(String(value).slice(0, 40))} is `;
-    throw new ApiValueError(`Invalid value for ${place(where, field)}: ${given}not one of ${allowed}`);
+    // Named only where it helps and cannot be a secret in the wrong place: a short word
+    // ("grant_type_example" is not one of ...); generated secrets are longer or hold digits.
+    const named = typeof value === 'string' && value.length <= SHOWN_VALUE_LENGTH && !/[0-9]/.test(value)
+      && !spec.secret && !looksSecret(spec.name);
+    throw new ApiValueError(`Invalid value for ${place(where, field)}: ${named ? `${JSON.stringify(value)} is ` : ''}not one of ${allowed}`);
   }
   if (typeof value === 'string') {
     if (spec.minLength !== undefined || spec.maxLength !== undefined) {
@@ -353,6 +356,21 @@ function checkValue(value, spec, where, field) {
       throw new ApiValueError(`Invalid value for ${place(where, field)}: must be ${spec.exclusiveMaximum ? 'below' : 'at most'} ${maximum}`);
     }
   }
+}
+
+/** The longest value a message repeats (an enum miss); a longer one may be a secret. */
+const SHOWN_VALUE_LENGTH = 32;
+
+/** Words that mark a field as secret even where the spec has no x-secret. */
+const SECRET_WORDS = /secret|password|token|code|key|credential|authorization/i;
+
+/**
+ * Whether a field's name says its value is a secret: redacted from errors, never shown.
+ * @param {string} name
+ * @returns {boolean}
+ */
+function looksSecret(name) {
+  return SECRET_WORDS.test(name);
 }
 
 /**
@@ -621,6 +639,7 @@ module.exports = {
   formFields,
   isPlainObject,
   jsonKind,
+  looksSecret,
   mask,
   patternOf,
   plainData,

@@ -258,14 +258,22 @@ describe('answers', () => {
     for (const secret of [SECRET, CODE, REFRESH, encodeURIComponent(SECRET), new URLSearchParams({ s: SECRET }).toString().slice(2)]) {
       assert.ok(!shown.includes(secret), `${secret} shows in:\n${shown}`);
     }
-    assert.ok(error.error_description.includes('[REDACTED]'));
+    assert.ok(error.error_description.includes('[redacted]'));
     assert.ok(shown.includes('partner'), 'what is not secret stays');
+
+    // A field the spec does not mark secret, but whose name says it is one.
+    const named = scriptedClient(() => ({ status: 403, body: 'session s-token-1 and thing thing-77 refused' }));
+    const { error: cookie } = await new Promise((resolve) => {
+      named.client.callApi({ ...THING_OPERATION, params: [...THING_OPERATION.params, { name: 'sessionToken', baseName: 'session_token', in: 'query', type: 'String' }] },
+        { thingId: 'thing-77', sessionToken: 's-token-1' }, (e) => resolve({ error: e }));
+    });
+    assert.equal(cookie.body, 'session [redacted] and thing thing-77 refused');
 
     const header = scriptedClient(() => ({ status: 403, body: 'key key-123 refused' }));
     const { error: refused } = await new Promise((resolve) => {
       header.client.callApi(THING_OPERATION, { thingId: 'a', apiKey: 'key-123' }, (e) => resolve({ error: e }));
     });
-    assert.equal(refused.body, 'key [REDACTED] refused');
+    assert.equal(refused.body, 'key [redacted] refused');
   });
 });
 

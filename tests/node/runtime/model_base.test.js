@@ -96,7 +96,12 @@ describe('checks of arguments', () => {
       (error) => error instanceof errors.ApiValueError && error instanceof RangeError && message.test(error.message),
     );
     fail('password', { type: 'String', enum: ['a', 'b'] }, /"password" is not one of "a", "b"/);
-    fail('hunter2', { type: 'String', enum: ['a'], secret: true }, /^Invalid value for 'x' when calling op: not one of "a"$/);
+    fail('hunter', { type: 'String', enum: ['a'], secret: true }, /^Invalid value for 'x' when calling op: not one of "a"$/);
+    // A value is named only when it cannot be a secret put in the wrong place.
+    fail('hunter2', { type: 'String', enum: ['a'] }, /op: not one of "a"$/);
+    fail('x'.repeat(33), { type: 'String', enum: ['a'] }, /op: not one of "a"$/);
+    fail('abc', { name: 'api_key', type: 'String', enum: ['a'] }, /op: not one of "a"$/);
+    fail('grant_type_example', { type: 'String', enum: ['a'] }, /op: "grant_type_example" is not one of "a"$/);
     fail('abc', { type: 'String', minLength: 4 }, /at least 4 characters, not 3/);
     fail('\u{1F600}'.repeat(3), { type: 'String', maxLength: 2 }, /at most 2 characters, not 3/);
     fail('a b', { type: 'String', pattern: '/^[a-z]+$/' }, /must match \/\^\[a-z\]\+\$\//);
