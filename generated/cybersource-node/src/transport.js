@@ -121,8 +121,10 @@ function send(request, callback) {
 
 // One timer for every request in flight, rather than one or two per request: each tick
 // expires the requests idle for longer than their limit. It ticks at an eighth of the
-// smallest limit (5 ms to 1 s), and only while requests are in flight. A limit is thus
-// honoured to within an eighth of itself (at most a second late), as timers are anyway.
+// smallest limit (5 ms to 1 s), so a limit is honoured to within an eighth of itself (at
+// most a second late), as timers are anyway. It keeps the process alive only while a
+// request is in flight, and stops at the first tick with none, so that back-to-back calls
+// share it.
 
 /** @typedef {{since: number, limit: number, connected: boolean, expire: () => void}} Watch */
 
@@ -146,7 +148,9 @@ function watchRequest(watch) {
       clearInterval(ticker);
     }
     period = wanted;
-    ticker = setInterval(tick, period); // keeps the process alive while requests are in flight
+    ticker = setInterval(tick, period);
+  } else if (watched.size === 1) {
+    ticker.ref();
   }
 }
 
@@ -154,17 +158,21 @@ function watchRequest(watch) {
 function unwatch(watch) {
   watched.delete(watch);
   if (watched.size === 0 && ticker !== undefined) {
-    clearInterval(ticker);
-    ticker = undefined;
-    period = Infinity;
+    ticker.unref();
   }
 }
 
 function tick() {
+  if (watched.size === 0) {
+    clearInterval(ticker);
+    ticker = undefined;
+    period = Infinity;
+    return;
+  }
   const time = now();
   for (const watch of watched) {
     if (time - watch.since >= watch.limit) {
-      watched.delete(watch);
+      unwatch(watch);
       watch.expire();
     }
   }

@@ -115,6 +115,25 @@ describe('the default transport', () => {
     assert.match(error.message, /^timed out connecting for POST/);
   });
 
+  test('the timeout timer keeps a process alive while a request is in flight, and only then', async () => {
+    // A child process whose only pending thing is a request stuck connecting (a socket with
+    // no handle): the callback still comes. Then it must exit on its own, timer and all.
+    const { execFile } = require('node:child_process');
+    const code = `
+      const http = require('node:http');
+      const net = require('node:net');
+      const { send } = require(${JSON.stringify(path.join(RUNTIME, 'transport.js'))});
+      const agent = new http.Agent();
+      agent.createConnection = () => { const socket = new net.Socket(); socket.connecting = true; return socket; };
+      send({ protocol: 'http:', hostname: '127.0.0.1', port: '1', path: '/', method: 'POST', headers: {}, payload: null,
+        agent, tls: null, timeout: { connect: 50, read: 50 }, maxResponseBytes: 10, where: 'POST x' },
+        (error) => console.log(error.message));`;
+    const stdout = await new Promise((resolve, reject) => {
+      execFile(process.execPath, ['-e', code], { timeout: 20000 }, (error, out) => (error ? reject(error) : resolve(out)));
+    });
+    assert.equal(stdout, 'timed out connecting for POST x\n');
+  });
+
   test('no answer in time once connected: a read timeout, connected', async () => {
     const port = await rawServer(() => {});
     const { error } = await sendOnce(request(port, { timeout: { connect: 2000, read: 100 } }));
