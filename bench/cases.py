@@ -100,7 +100,8 @@ def _zuora_call(pkg: Any, client: Any) -> Callable[[], Any]:
 
     def call() -> Any:
         return api_instance.create_token(
-            "demo-client-id", "demo-client-secret", "client_credentials", zuora_track_id="demo-1"
+            "5b1e8c4a-2f3d-4a6b-9c7e-1d0f2a3b4c5d", "demo-client-secret", "client_credentials",
+            zuora_track_id="demo-1",
         )
 
     return call
@@ -111,7 +112,7 @@ def _refresh_manager(pkg: Any, client: Any) -> Any:
 
 
 def _credentials_manager(pkg: Any, client: Any) -> Any:
-    return pkg.TokenManager("client-id", "client-secret", api_client=client)
+    return pkg.TokenManager("5b1e8c4a-2f3d-4a6b-9c7e-1d0f2a3b4c5d", "client-secret", api_client=client)
 
 
 CASES = (
@@ -136,8 +137,12 @@ class CapturedRequest:
     fields: list[tuple[str, str]]
 
 
-def canned_response(path: str) -> HTTPResponse:
-    """A complete urllib3 answer with the server's status, headers and body, reusable."""
+def canned_response(path: str) -> Callable[..., HTTPResponse]:
+    """A factory of urllib3 answers with the server's status, headers and body.
+
+    Each call makes a fresh response, preloaded or not as the caller's
+    ``preload_content`` asks (the package streams and caps the body; raw urllib3 preloads).
+    """
     raw = response_bytes(path)
     head, _, body = raw.partition(b"\r\n\r\n")
     lines = head.decode("ascii").split("\r\n")
@@ -146,8 +151,17 @@ def canned_response(path: str) -> HTTPResponse:
     for line in lines[1:]:
         name, _, value = line.partition(":")
         headers.add(name, value.strip())
-    return HTTPResponse(body=body, headers=headers, status=int(status), reason=reason,
-                        preload_content=True)
+
+    def answer(*_args: Any, preload_content: bool = True, **_kwargs: Any) -> HTTPResponse:
+        return HTTPResponse(
+            body=io.BytesIO(body),
+            headers=headers,
+            status=int(status),
+            reason=reason,
+            preload_content=preload_content,
+        )
+
+    return answer
 
 
 def capture(case: Case, host: str) -> CapturedRequest:
@@ -156,9 +170,9 @@ def capture(case: Case, host: str) -> CapturedRequest:
     answer = canned_response(case.path)
     client = case.make_client(case.module, host)
 
-    def record(method: str, url: str, *, body: bytes, headers: dict[str, str], **_: Any) -> Any:
+    def record(method: str, url: str, *, body: bytes, headers: dict[str, str], **options: Any) -> Any:
         seen.append((method, url, dict(headers), body))
-        return answer
+        return answer(preload_content=options.get("preload_content", True))
 
     client.rest_client.pool_manager.request = record
     case.make_call(case.module, client)()
@@ -204,12 +218,7 @@ def expected_token(case: Case) -> str:
 
 def stub_pool_request(pool: urllib3.PoolManager, path: str) -> None:
     """Replace ``pool.request`` (what RESTClient.request calls) with a canned answer."""
-    answer = canned_response(path)
-
-    def request(*_args: Any, **_kwargs: Any) -> HTTPResponse:
-        return answer
-
-    pool.request = request  # type: ignore[method-assign]
+    pool.request = canned_response(path)  # type: ignore[method-assign]
 
 
 _ANSWERS = {path: response_bytes(path) for path in TOKEN_BODIES}

@@ -143,7 +143,15 @@ class RESTClient:
             )
             status = response.status
             try:
-                data = response.read(self._max_bytes + 1, decode_content=True)
+                length = response.length_remaining
+                if (
+                    length is not None
+                    and length <= self._max_bytes
+                    and not response.headers.get("Content-Encoding")
+                ):
+                    data = response.read()  # the common case: a small answer of known length
+                else:
+                    data = response.read(self._max_bytes + 1, decode_content=True)
             except BaseException:
                 response.close()
                 raise

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Generic, Optional, TypeVar
+
+from ._schema import Schema, header_values
 
 T = TypeVar("T")
 
@@ -15,7 +17,14 @@ class ApiResponse(Generic[T]):
     ones the spec declares for this status, typed (an integer header is an int).
     """
 
-    __slots__ = ("data", "header_values", "headers", "raw_data", "status_code")
+    __slots__ = (
+        "_declared_headers",
+        "_header_values",
+        "data",
+        "headers",
+        "raw_data",
+        "status_code",
+    )
 
     def __init__(
         self,
@@ -23,13 +32,21 @@ class ApiResponse(Generic[T]):
         headers: Mapping[str, str],
         data: T,
         raw_data: bytes,
-        header_values: Optional[Mapping[str, Any]] = None,
+        declared_headers: Sequence[tuple[str, Schema]] = (),
     ) -> None:
         self.status_code = status_code
         self.headers = headers
         self.data = data
         self.raw_data = raw_data
-        self.header_values: Mapping[str, Any] = header_values or {}
+        self._declared_headers = declared_headers
+        self._header_values: Optional[Mapping[str, Any]] = None
+
+    @property
+    def header_values(self) -> Mapping[str, Any]:
+        """The declared response headers, typed (read on first use)."""
+        if self._header_values is None:
+            self._header_values = header_values(self._declared_headers, self.headers)
+        return self._header_values
 
     def __repr__(self) -> str:
         return f"ApiResponse(status_code={self.status_code}, data={self.data!r})"

@@ -19,7 +19,7 @@ from typing import Any, Callable, ClassVar, Generic, NamedTuple, Optional, TypeV
 from ._configuration import Configuration, SecurityScheme, Timeout, TokenSource
 from ._request import Param, Request, build_request, form_body, header_value
 from ._retry import retry_after_seconds
-from ._schema import Binary, Invalid, Schema, Str, looks_secret
+from ._schema import Binary, Invalid, Schema, Str, header_values, looks_secret
 from .api_response import ApiResponse
 from .exceptions import (
     ApiConnectionError,
@@ -53,6 +53,7 @@ class Operation(Generic[T]):
     """
 
     __slots__ = (
+        "_by_code",
         "accept",
         "content_type",
         "method",
@@ -87,6 +88,7 @@ class Operation(Generic[T]):
         self.accept = accept
         self.security = security
         self.single_use = dict(single_use or {})
+        self._by_code = {int(code): r for code, r in self.responses.items() if code.isdigit()}
         success = [r for code, r in self.responses.items() if code.startswith("2")]
         #: What an undeclared 2xx status is read as: the first declared success.
         self.success = success[0] if success else Response()
@@ -97,6 +99,9 @@ class Operation(Generic[T]):
 
     def response_for(self, status: int) -> Optional[Response]:
         """What the spec declares for a status: exact code, then range, then default."""
+        exact = self._by_code.get(status)
+        if exact is not None:
+            return exact
         code = str(status)
         for key in (code, code[0] + "XX", "default"):
             if key in self.responses:
@@ -269,19 +274,22 @@ class ApiClient:
         single_use: bool,
     ) -> ApiResponse[T]:
         """Send, retrying only what the retry policy says the server did not process."""
-        policy = self.configuration.retry_policy
         transport = self._transport()
         attempt = 0
         while True:
             try:
                 response = transport.request(operation.method, url, headers, body, timeout)
             except ApiConnectionError as error:
+                policy = self.configuration.retry_policy
                 if error.connected or attempt >= policy.retries:
                     raise
                 why, wait = error.reason, policy.backoff(attempt)
             else:
                 status = response.status
-                if status < 400 or attempt >= policy.retries:
+                if status < 400:
+                    return self._read(operation, response)
+                policy = self.configuration.retry_policy
+                if attempt >= policy.retries:
                     return self._read(operation, response)
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
                 if not policy.retry_status(status, retry_after, single_use):
@@ -356,9 +364,7 @@ class ApiClient:
             if declared is None:
                 declared = operation.success
             data = read_body(declared.schema, response)
-            return ApiResponse(
-                status, response.headers, data, response.data, header_values(declared, response)
-            )
+            return ApiResponse(status, response.headers, data, response.data, declared.headers)
         error_model = None
         if declared is not None and declared.schema is not None and response.data:
             try:
@@ -369,7 +375,7 @@ class ApiClient:
             status, response.reason, response.headers, _text(response.data), error_model
         )
         if declared is not None:
-            error.header_values = header_values(declared, response)
+            error.header_values = header_values(declared.headers, response.headers)
         raise error
 
 
@@ -396,7 +402,7 @@ def read_body(schema: Optional[Schema], response: RESTResponse) -> Any:
         except Invalid as error:
             raise _malformed(response, f"the answer: {error}") from None
     try:
-        parsed = json.loads(data, parse_constant=_reject_constant)
+        parsed = _JSON.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         problem = "an answer that is not JSON"
         raise _malformed(response, f"{problem} (Content-Type: {content_type or None})") from None
@@ -408,35 +414,16 @@ def read_body(schema: Optional[Schema], response: RESTResponse) -> Any:
         raise _malformed(response, "an answer nested too deeply") from None
 
 
-def header_values(declared: Response, response: RESTResponse) -> dict[str, Any]:
-    """The response headers the spec declares, typed; absent or unreadable ones left out."""
-    values: dict[str, Any] = {}
-    for name, schema in declared.headers:
-        raw = response.headers.get(name)
-        if raw is None:
-            continue
-        try:
-            values[name] = schema.decode(_header_json(raw, schema))
-        except Invalid:
-            logger.info("response header %s does not fit the spec; left out", name)
-    return values
-
-
-def _header_json(raw: str, schema: Schema) -> Any:
-    if isinstance(schema, Str):
-        return raw
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
-
-
 def _malformed(response: RESTResponse, problem: str) -> MalformedResponseError:
     return MalformedResponseError(response.status, problem, response.headers, _text(response.data))
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+#: JSON as RFC 8259 has it: NaN and Infinity are refused.
+_JSON = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def _is_text(content_type: str) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import importlib
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -548,6 +549,27 @@ def looks_secret(name: str) -> bool:
 def resolve(schema: Schema) -> Schema:
     """The schema a Ref stands for (any other schema as it is)."""
     return schema.target if isinstance(schema, Ref) else schema
+
+
+def header_values(
+    declared: Sequence[tuple[str, Schema]], headers: Mapping[str, str]
+) -> dict[str, Any]:
+    """The response headers the spec declares, typed; absent or unreadable ones left out."""
+    values: dict[str, Any] = {}
+    for name, schema in declared:
+        raw = headers.get(name)
+        if raw is None:
+            continue
+        if not isinstance(resolve(schema), Str):
+            try:
+                raw = json.loads(raw)
+            except ValueError:
+                pass  # not a number or a boolean: the schema says whether that fits
+        try:
+            values[name] = schema.decode(raw)
+        except Invalid:
+            continue  # a header that breaks the spec is left out, the raw value stays in headers
+    return values
 
 
 def compile_pattern(pattern: str) -> re.Pattern[str]:
