@@ -301,8 +301,12 @@ def parse_datetime(text: str) -> Optional[datetime.datetime]:
     if match is None:
         return None
     year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
+    if int(second) > 60:  # 60 is a leap second; more is no time at all
+        return None
     if zulu:
         zone = datetime.timezone.utc
+    elif int(off_h) > 23 or int(off_m) > 59:  # datetime.timezone would raise ValueError
+        return None
     else:
         offset = datetime.timedelta(hours=int(off_h), minutes=int(off_m))
         zone = datetime.timezone(-offset if sign == "-" else offset)
