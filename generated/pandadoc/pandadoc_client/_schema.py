@@ -127,7 +127,9 @@ class Str(Schema):
         if type(value) is not str:
             if not isinstance(value, str):
                 raise self.wrong_type(value, name)
-            value = str(value)  # a str subclass (an Enum member, say) goes out as plain text
+            # A str subclass (a (str, Enum) member, say) goes out as its text: str() would
+            # give the member's name ('Grant.CLIENT_CREDENTIALS') before Python 3.11's StrEnum.
+            value = str.__str__(value)
         if not value.isascii():
             try:
                 value.encode("utf-8")
