@@ -525,13 +525,15 @@ class OneOf(Schema):
         raise Invalid(f"fits none of the schemas of {self.name}")
 
     def encode(self, value: Any, name: str) -> Any:
-        wrong: Optional[Exception] = None
+        wrong: Optional[ApiValueError] = None
         for branch in self.branches:
             try:
                 return branch.encode(value, name)
-            except (ApiTypeError, ApiValueError) as error:
+            except ApiTypeError:
+                continue
+            except ApiValueError as error:  # the value has this branch's type: say what is wrong
                 wrong = wrong or error
-        if isinstance(wrong, ApiValueError):
+        if wrong is not None:
             raise wrong
         raise ApiTypeError(
             f"Invalid type for `{name}`: expected {self.name}, got {type(value).__name__}"
