@@ -53,8 +53,13 @@ class RetryPolicy(NamedTuple):
         return min(uniform(0, ceiling), self.retry_after_cap)
 
 
-def retry_after_seconds(value: Optional[str]) -> Optional[float]:
-    """Seconds to wait from a Retry-After value (seconds or an HTTP date), or None."""
+def retry_after_seconds(
+    value: Optional[str], now: Callable[[], float] = time.time
+) -> Optional[float]:
+    """Seconds to wait from a Retry-After value (seconds or an HTTP date), or None.
+
+    ``now`` is the wall clock an HTTP date is compared with (tests pass a fixed one).
+    """
     if not value:
         return None
     value = value.strip()
@@ -70,4 +75,4 @@ def retry_after_seconds(value: Optional[str]) -> Optional[float]:
         return None
     if when.tzinfo is None:  # asctime dates carry no zone; HTTP dates are UTC
         when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, when.timestamp() - time.time())
+    return max(0.0, when.timestamp() - now())
