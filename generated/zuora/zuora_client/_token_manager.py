@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Mapping
 from typing import Any, Callable, ClassVar, Generic, Optional, TypeVar
+from urllib.parse import quote_plus
 
 from ._api_client import ApiClient, Operation, basic_authorization
 from ._model import Model
@@ -206,9 +207,9 @@ class TokenManager(Generic[T]):
         fields: dict[str, Optional[str]] = dict(grant)
         credentials = None
         if self.client_auth == "basic":
-            credentials = {
-                "Authorization": basic_authorization(self._client_id, self._client_secret)
-            }
+            # RFC 6749 2.3.1: the id and secret are form-urlencoded before Basic encoding.
+            user, password = quote_plus(self._client_id), quote_plus(self._client_secret)
+            credentials = {"Authorization": basic_authorization(user, password)}
         else:
             fields.update(client_id=self._client_id, client_secret=self._client_secret)
         response: ApiResponse[T] = self.api_client.call_api(
