@@ -54,11 +54,12 @@ class RetryPolicy(NamedTuple):
 
 
 def retry_after_seconds(
-    value: Optional[str], now: Callable[[], float] = time.time
+    value: Optional[str], now: Optional[Callable[[], float]] = None
 ) -> Optional[float]:
     """Seconds to wait from a Retry-After value (seconds or an HTTP date), or None.
 
-    ``now`` is the wall clock an HTTP date is compared with (tests pass a fixed one).
+    ``now`` is the wall clock an HTTP date is compared with (default: ``time.time``,
+    looked up at each call).
     """
     if not value:
         return None
@@ -75,4 +76,4 @@ def retry_after_seconds(
         return None
     if when.tzinfo is None:  # asctime dates carry no zone; HTTP dates are UTC
         when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, when.timestamp() - now())
+    return max(0.0, when.timestamp() - (now or time.time)())
