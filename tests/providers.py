@@ -36,6 +36,7 @@ class Provider:
     folder: str  # generated/<folder>
     reference_doc: str  # the provider's doc page in ../shared/reference
     token_path: str  # the token operation's path in the spec
+    root: Path = REPO_ROOT  # the checkout whose openapi/ and generated/ it lives in
 
     @property
     def host_variable(self) -> str:
@@ -44,7 +45,7 @@ class Provider:
 
     @property
     def generated(self) -> Path:
-        return REPO_ROOT / "generated" / self.folder
+        return self.root / "generated" / self.folder
 
     @property
     def module(self) -> ModuleType:
@@ -52,12 +53,12 @@ class Provider:
         return importlib.import_module(self.package)
 
 
-def _from_config(config_path: Path) -> Provider:
+def _from_config(config_path: Path, root: Path = REPO_ROOT) -> Provider:
     """The provider a generator config describes; the doc page is named after its API page."""
     config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-    spec_path = REPO_ROOT / config["inputSpec"]
+    spec_path = root / config["inputSpec"]
     (token_path,) = yaml.safe_load(spec_path.read_text(encoding="utf-8"))["paths"]
-    generated = REPO_ROOT / config["outputDir"]
+    generated = root / config["outputDir"]
     (api_page,) = (page.name for page in (generated / "docs").glob("*Api.md"))
     return Provider(
         spec_path.stem,
@@ -65,13 +66,18 @@ def _from_config(config_path: Path) -> Provider:
         generated.name,
         f"{generated.name}-python-{api_page}",
         token_path,
+        root,
     )
 
 
-# One per openapi/*-python.yaml.
-PROVIDERS = tuple(
-    _from_config(path) for path in sorted((REPO_ROOT / "openapi").glob("*-python.yaml"))
-)
+def discover(root: Path = REPO_ROOT) -> tuple[Provider, ...]:
+    """One provider per ``<root>/openapi/*-python.yaml``, once its package is generated."""
+    return tuple(
+        _from_config(path, root) for path in sorted((root / "openapi").glob("*-python.yaml"))
+    )
+
+
+PROVIDERS = discover()
 BY_NAME = {provider.name: provider for provider in PROVIDERS}
 #: Provider name -> installed package, and -> token path.
 PACKAGES = {provider.name: provider.module for provider in PROVIDERS}

@@ -1,4 +1,5 @@
-"""Static checks: ruff on all our Python, mypy --strict on the generated code and a user's script.
+"""Static checks: ruff on all our Python, mypy --strict on the runtime source, the generated
+code and a user's script.
 
 These are the repository's only ruff and mypy runs (`make lint` and `make typecheck` run
 these tests).
@@ -40,13 +41,31 @@ def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("mypy-cache")
 
 
-# Every Python file of the repository: the generated packages and our own code.
-RUFF_PATHS = ["generated", "tests", "scripts", "bench", "setup.py"]
+# Every Python file of the repository: the generated packages, the runtime source and our code.
+RUNTIME = REPO_ROOT / "templates" / "python" / "runtime"
+RUFF_PATHS = ["generated", "templates/python/runtime", "tests", "scripts", "bench", "setup.py"]
 
 
 def test_ruff_passes_on_the_repository() -> None:
     result = _run([RUFF, "check", "--no-cache", *RUFF_PATHS], REPO_ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_runtime_source_is_formatted() -> None:
+    """scripts/generate.py formats the copies; the source must already read the same."""
+    result = _run([RUFF, "format", "--check", "--no-cache", RUNTIME], REPO_ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_passes_on_the_runtime_source(mypy_cache: Path) -> None:
+    """templates/python/runtime as written, checked as the package ``runtime``."""
+    result = _run(
+        [MYPY, "--strict", "--cache-dir", mypy_cache, "--explicit-package-bases", "runtime"],
+        RUNTIME.parent,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    files = len(list(RUNTIME.glob("*.py")))
+    assert f"Success: no issues found in {files} source files" in result.stdout
 
 
 @pytest.mark.parametrize("provider", PROVIDERS, ids=lambda p: p.name)

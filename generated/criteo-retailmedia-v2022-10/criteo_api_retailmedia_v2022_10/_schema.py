@@ -128,7 +128,9 @@ class Str(Schema):
         if type(value) is not str:
             if not isinstance(value, str):
                 raise self.wrong_type(value, name)
-            value = str(value)  # a str subclass (an Enum member, say) goes out as plain text
+            # A str subclass (a (str, Enum) member, say) goes out as its text: str() would
+            # give the member's name ('Grant.CLIENT_CREDENTIALS') before Python 3.11's StrEnum.
+            value = str.__str__(value)
         if not value.isascii():
             try:
                 value.encode("utf-8")
@@ -302,8 +304,12 @@ def parse_datetime(text: str) -> Optional[datetime.datetime]:
     if match is None:
         return None
     year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
+    if int(second) > 60:  # 60 is a leap second; more is no time at all
+        return None
     if zulu:
         zone = datetime.timezone.utc
+    elif int(off_h) > 23 or int(off_m) > 59:  # datetime.timezone would raise ValueError
+        return None
     else:
         offset = datetime.timedelta(hours=int(off_h), minutes=int(off_m))
         zone = datetime.timezone(-offset if sign == "-" else offset)
@@ -520,13 +526,15 @@ class OneOf(Schema):
         raise Invalid(f"fits none of the schemas of {self.name}")
 
     def encode(self, value: Any, name: str) -> Any:
-        wrong: Optional[Exception] = None
+        wrong: Optional[ApiValueError] = None
         for branch in self.branches:
             try:
                 return branch.encode(value, name)
-            except (ApiTypeError, ApiValueError) as error:
+            except ApiTypeError:
+                continue
+            except ApiValueError as error:  # the value has this branch's type: say what is wrong
                 wrong = wrong or error
-        if isinstance(wrong, ApiValueError):
+        if wrong is not None:
             raise wrong
         raise ApiTypeError(
             f"Invalid type for `{name}`: expected {self.name}, got {type(value).__name__}"

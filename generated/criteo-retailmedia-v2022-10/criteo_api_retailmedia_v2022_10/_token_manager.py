@@ -9,12 +9,14 @@ spec's token operation (``x-token-manager``).
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import threading
 import time
 from collections.abc import Mapping
 from typing import Any, Callable, ClassVar, Generic, Optional, TypeVar
+from urllib.parse import quote_plus
 
 from ._api_client import ApiClient, Operation, basic_authorization
 from ._model import Model
@@ -206,17 +208,22 @@ class TokenManager(Generic[T]):
         fields: dict[str, Optional[str]] = dict(grant)
         credentials = None
         if self.client_auth == "basic":
-            credentials = {
-                "Authorization": basic_authorization(self._client_id, self._client_secret)
-            }
+            # RFC 6749 2.3.1: the id and secret are form-urlencoded before Basic encoding.
+            user, password = quote_plus(self._client_id), quote_plus(self._client_secret)
+            credentials = {"Authorization": basic_authorization(user, password)}
         else:
             fields.update(client_id=self._client_id, client_secret=self._client_secret)
-        response: ApiResponse[T] = self.api_client.call_api(
-            self.operation,
-            self._arguments(fields),
-            use_token_manager=False,
-            credentials=credentials,
-        )
+        try:
+            response: ApiResponse[T] = self.api_client.call_api(
+                self.operation,
+                self._arguments(fields),
+                use_token_manager=False,
+                credentials=credentials,
+            )
+        except MalformedResponseError as error:
+            # A token answer that breaks the spec still carries the tokens it issued.
+            error.redact(_issued_tokens(error.unredacted_body))
+            raise
         token = response.data
         access_token = getattr(token, "access_token", None)
         if not isinstance(access_token, str) or not access_token:
@@ -268,6 +275,25 @@ class TokenManager(Generic[T]):
         if unsent:
             raise ApiValueError(f"The token endpoint takes no {', '.join(unsent)}")
         return arguments
+
+
+#: The fields of a token answer that hold credentials (RFC 6749 and OpenID Connect).
+_TOKEN_FIELDS = ("access_token", "refresh_token", "id_token")
+
+
+def _issued_tokens(body: Optional[str]) -> list[str]:
+    """The credentials a JSON token answer holds, whatever else is wrong with it."""
+    if not body:
+        return []
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return []
+    if not isinstance(parsed, dict):
+        return []
+    return [
+        value for key, value in parsed.items() if key in _TOKEN_FIELDS and isinstance(value, str)
+    ]
 
 
 def _malformed(response: ApiResponse[Any], problem: str, token: Model) -> MalformedResponseError:

@@ -145,9 +145,11 @@ def _query_pairs(param: Param, value: Any) -> list[tuple[str, str]]:
     if isinstance(value, dict):
         if param.style == "deepObject":
             return [(f"{param.wire}[{key}]", text(item)) for key, item in value.items()]
-        if param.explode:
+        if param.explode and param.style == "form":
             return [(key, text(item)) for key, item in value.items()]
-        return [(param.wire, ",".join(f"{key},{text(item)}" for key, item in value.items()))]
+        joiner = _JOINERS.get(param.style, ",")
+        pairs = (f"{key}{joiner}{text(item)}" for key, item in value.items())
+        return [(param.wire, joiner.join(pairs))]
     return [(param.wire, text(value))]
 
 
@@ -163,18 +165,23 @@ def _simple(param: Param, value: Any) -> str:
 
 def _path_segment(param: Param, value: Any) -> str:
     """A path parameter, percent-encoded, in its style (simple, label or matrix)."""
+    explode = param.explode
     if isinstance(value, list):
         items = [quote(text(item), safe="") for item in value]
     elif isinstance(value, dict):
+        pair = "=" if explode else ","  # exploded objects are key=value pairs
         items = [
-            f"{quote(key, safe='')},{quote(text(item), safe='')}" for key, item in value.items()
+            f"{quote(key, safe='')}{pair}{quote(text(item), safe='')}"
+            for key, item in value.items()
         ]
+        if explode and param.style == "matrix":
+            return "".join(f";{item}" for item in items)
     else:
         items = [quote(text(value), safe="")]
     if param.style == "label":
-        return "." + ("." if param.explode else ",").join(items)
+        return "." + ("." if explode else ",").join(items)
     if param.style == "matrix":
-        if param.explode and isinstance(value, list):
+        if explode and isinstance(value, list):
             return "".join(f";{param.wire}={item}" for item in items)
         return f";{param.wire}=" + ",".join(items)
     return ",".join(items)

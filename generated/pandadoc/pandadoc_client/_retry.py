@@ -53,8 +53,14 @@ class RetryPolicy(NamedTuple):
         return min(uniform(0, ceiling), self.retry_after_cap)
 
 
-def retry_after_seconds(value: Optional[str]) -> Optional[float]:
-    """Seconds to wait from a Retry-After value (seconds or an HTTP date), or None."""
+def retry_after_seconds(
+    value: Optional[str], now: Optional[Callable[[], float]] = None
+) -> Optional[float]:
+    """Seconds to wait from a Retry-After value (seconds or an HTTP date), or None.
+
+    ``now`` is the wall clock an HTTP date is compared with (default: ``time.time``,
+    looked up at each call).
+    """
     if not value:
         return None
     value = value.strip()
@@ -70,4 +76,4 @@ def retry_after_seconds(value: Optional[str]) -> Optional[float]:
         return None
     if when.tzinfo is None:  # asctime dates carry no zone; HTTP dates are UTC
         when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, when.timestamp() - time.time())
+    return max(0.0, when.timestamp() - (now or time.time)())

@@ -109,12 +109,19 @@ class Model:
             value = getattr(self, prop.attr)
             if value is None:
                 if prop.required and not prop.read_only:
-                    raise ApiValueError(f"Missing the required parameter `{where}.{prop.attr}`")
+                    if not prop.nullable:
+                        raise ApiValueError(f"Missing the required parameter `{where}.{prop.attr}`")
+                    data[prop.wire] = None  # required and nullable: present, as null
                 continue
             if prop.read_only:
                 continue
             data[prop.wire] = prop.schema.encode(value, f"{where}.{prop.attr}")
-        data.update(self.additional_properties)
+        if self.additional_properties:
+            extra = self._extra
+            for key, value in self.additional_properties.items():
+                data[key] = (
+                    to_plain(value) if extra is None else extra.encode(value, f"{where}[{key!r}]")
+                )
         return data
 
     def validate(self, where: str) -> None:
@@ -122,13 +129,19 @@ class Model:
         self.encode(where)
 
     def to_dict(self) -> dict[str, Any]:
-        """The model as JSON-ready data keyed by wire names; unset properties are left out."""
+        """The model as JSON-ready data keyed by wire names; unset properties are left out.
+
+        A required nullable property is always there (null when unset), as the spec needs.
+        """
         data: dict[str, Any] = {}
         for prop in self._props:
             value = getattr(self, prop.attr)
             if value is not None:
                 data[prop.wire] = to_plain(value)
-        data.update(self.additional_properties)
+            elif prop.required and prop.nullable:
+                data[prop.wire] = None  # decode() needs it back
+        for key, value in self.additional_properties.items():
+            data[key] = to_plain(value)
         return data
 
     def __eq__(self, other: object) -> bool:

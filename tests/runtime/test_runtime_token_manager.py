@@ -1,0 +1,427 @@
+"""_token_manager: a TokenManager bound to a small token Operation built here, with an
+injected clock and an ApiClient over a fake transport."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from typing import Any, Optional
+from urllib.parse import parse_qsl
+
+import pytest
+from doubles import FakeClock, FakeTransport, answer
+from runtime_under_test._api_client import ApiClient, Operation, Response
+from runtime_under_test._configuration import Configuration, SecurityScheme
+from runtime_under_test._model import Model, Prop
+from runtime_under_test._request import Param
+from runtime_under_test._schema import ANY, MapOf, ModelSchema, Number, Str
+from runtime_under_test._token_manager import CodeExchange, TokenManager
+from runtime_under_test.exceptions import (
+    ApiValueError,
+    BadRequestException,
+    MalformedResponseError,
+    ServiceException,
+    UnauthorizedException,
+)
+
+JSON = {"Content-Type": "application/json"}
+CLIENT_ID = "client-id"
+CLIENT_SECRET = "client-secret-0123456789"
+
+
+class Token(Model):
+    _props = (
+        Prop("access_token", "access_token", Str(), required=True, secret=True),
+        Prop("token_type", "token_type", Str()),
+        Prop("expires_in", "expires_in", Number(integer=True)),
+        Prop("refresh_token", "refresh_token", Str(), secret=True),
+    )
+
+
+FORM = "form"
+TOKEN: Operation[Token] = Operation(
+    "get_token",
+    "POST",
+    "/oauth/token",
+    (
+        Param("grant_type", "grant_type", FORM, Str(), required=True),
+        Param("code", "code", FORM, Str()),
+        Param("refresh_token", "refresh_token", FORM, Str(), secret=True),
+        Param("client_id", "client_id", FORM, Str()),
+        Param("client_secret", "client_secret", FORM, Str(), secret=True),
+    ),
+    responses={"200": Response(ModelSchema(Token)), "400": Response(MapOf(ANY))},
+    content_type="application/x-www-form-urlencoded",
+    accept="application/json",
+    single_use={"grant_type": ("authorization_code", "refresh_token")},
+)
+
+
+class Manager(TokenManager[Token]):
+    operation = TOKEN
+    grants = frozenset({"client_credentials", "refresh_token"})
+
+
+class BasicManager(Manager):
+    client_auth = "basic"
+
+
+class RefreshOnly(CodeExchange[Token]):
+    operation = TOKEN
+    grants = frozenset({"refresh_token", "authorization_code"})
+
+
+def token(access: str = "at-1", expires_in: Optional[int] = 3600, **more: Any) -> Any:
+    data = {"access_token": access, "token_type": "Bearer", **more}
+    if expires_in is not None:
+        data["expires_in"] = expires_in
+    return answer(200, json.dumps(data), JSON)
+
+
+def oauth_error(error: str, status: int = 400) -> Any:
+    return answer(status, json.dumps({"error": error}), JSON, "Bad Request")
+
+
+def api(*answers: Any, **settings: Any) -> tuple[ApiClient, FakeTransport]:
+    transport = FakeTransport(*answers)
+    configuration = Configuration(host="https://auth.example.com", **settings)
+    return ApiClient(configuration, transport=transport, sleep=lambda seconds: None), transport
+
+
+def form(sent: Any) -> dict[str, str]:
+    return dict(parse_qsl(sent.body.decode("ascii"), keep_blank_values=True))
+
+
+def manager(
+    *answers: Any, cls: type[TokenManager[Token]] = Manager, **options: Any
+) -> tuple[TokenManager[Token], FakeTransport, FakeClock]:
+    client, transport = api(*answers)
+    clock = FakeClock()
+    made = cls(CLIENT_ID, CLIENT_SECRET, api_client=client, clock=clock, **options)
+    return made, transport, clock
+
+
+# --- requests -----------------------------------------------------------------------------
+
+
+def test_client_credentials_with_the_client_in_the_form() -> None:
+    tokens, transport, _ = manager(token())
+    assert tokens.get_token() == "at-1"
+    (sent,) = transport.sent
+    assert (sent.method, sent.url) == ("POST", "https://auth.example.com/oauth/token")
+    assert sent.body == (
+        b"grant_type=client_credentials&client_id=client-id&client_secret=client-secret-0123456789"
+    )
+    assert "Authorization" not in sent.headers
+    assert sent.headers["Content-Type"] == "application/x-www-form-urlencoded"
+
+
+def test_client_secret_basic() -> None:
+    tokens, transport, _ = manager(token(), cls=BasicManager)
+    tokens.get_token()
+    (sent,) = transport.sent
+    expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+    assert sent.headers["Authorization"] == f"Basic {expected}"
+    assert sent.body == b"grant_type=client_credentials"
+
+
+def test_client_secret_basic_form_encodes_the_credentials_first() -> None:
+    """RFC 6749 2.3.1: id and secret are form-urlencoded, then joined by a colon."""
+    client, transport = api(token())
+    BasicManager("id:1 \u00e9", "se:cr+et/", api_client=client).get_token()
+    value = transport.sent[0].headers["Authorization"].removeprefix("Basic ")
+    assert base64.b64decode(value) == b"id%3A1+%C3%A9:se%3Acr%2Bet%2F"
+
+
+def test_the_api_clients_settings_are_used_and_its_default_credentials_are_not() -> None:
+    client, transport = api(token(), access_token="other-token", api_key={"k": "v"})
+    Manager(CLIENT_ID, CLIENT_SECRET, api_client=client).get_token()
+    assert "Authorization" not in transport.sent[0].headers
+
+
+# --- caching and expiry -------------------------------------------------------------------
+
+
+def test_the_token_is_kept_until_leeway_before_expiry() -> None:
+    tokens, transport, clock = manager(token("at-1", 3600), token("at-2", 3600))
+    assert tokens.get_token() == "at-1"
+    clock.advance(3600 - 60 - 1)
+    assert tokens.get_token() == "at-1"
+    assert len(transport.sent) == 1
+    clock.advance(1)
+    assert tokens.get_token() == "at-2"
+    assert len(transport.sent) == 2
+    assert tokens.token is not None and tokens.token.access_token == "at-2"
+
+
+def test_a_short_token_is_renewed_halfway() -> None:
+    tokens, _, clock = manager(token("at-1", 60), token("at-2", 60), leeway=60.0)
+    tokens.get_token()
+    clock.advance(29)
+    assert tokens.get_token() == "at-1"
+    clock.advance(1)
+    assert tokens.get_token() == "at-2"
+
+
+def test_a_token_without_expires_in_is_kept_until_invalidated() -> None:
+    tokens, transport, clock = manager(token("at-1", None), token("at-2", None))
+    tokens.get_token()
+    clock.advance(10**9)
+    assert tokens.get_token() == "at-1"
+    tokens.invalidate("someone-elses")  # not the current token: kept
+    assert tokens.get_token() == "at-1"
+    tokens.invalidate("at-1")
+    assert tokens.get_token() == "at-2"
+    tokens.invalidate()
+    assert tokens.token is None
+    assert len(transport.sent) == 2
+
+
+def test_a_failure_is_not_cached() -> None:
+    tokens, _, _ = manager(oauth_error("invalid_client", 401), token())
+    with pytest.raises(UnauthorizedException) as caught:
+        tokens.get_token()
+    assert caught.value.error == "invalid_client"
+    assert tokens.get_token() == "at-1"
+
+
+def test_threads_share_one_request() -> None:
+    entered, release = threading.Event(), threading.Event()
+
+    class Slow(FakeTransport):
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            entered.set()
+            release.wait(30)
+            return super().request(*args, **kwargs)
+
+    transport = Slow(token())
+    client = ApiClient(Configuration(host="https://auth.example.com"), transport=transport)
+    tokens = Manager(CLIENT_ID, CLIENT_SECRET, api_client=client)
+    results: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(tokens.get_token())) for _ in range(8)
+    ]
+    threads[0].start()
+    assert entered.wait(30)
+    for thread in threads[1:]:
+        thread.start()
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    assert results == ["at-1"] * 8
+    assert len(transport.sent) == 1  # a thread arriving later finds the token kept
+
+
+# --- refresh tokens -----------------------------------------------------------------------
+
+
+def test_a_refresh_token_is_used_and_a_rotated_one_kept_and_reported() -> None:
+    seen: list[Token] = []
+    tokens, transport, clock = manager(
+        token("at-1", 100, refresh_token="rt-2"),
+        token("at-2", 100),
+        refresh_token="rt-1",
+        on_token=seen.append,
+    )
+    tokens.get_token()
+    assert form(transport.sent[0]) == {
+        "grant_type": "refresh_token",
+        "refresh_token": "rt-1",
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+    }
+    assert tokens.refresh_token == "rt-2"
+    clock.advance(100)
+    tokens.get_token()
+    assert form(transport.sent[1])["refresh_token"] == "rt-2"
+    assert tokens.refresh_token == "rt-2"  # the second answer rotated nothing
+    assert [t.access_token for t in seen] == ["at-1", "at-2"]
+
+
+def test_a_rejected_refresh_token_falls_back_to_client_credentials() -> None:
+    tokens, transport, _ = manager(oauth_error("invalid_grant"), token(), refresh_token="rt-old")
+    assert tokens.get_token() == "at-1"
+    assert [form(s)["grant_type"] for s in transport.sent] == [
+        "refresh_token",
+        "client_credentials",
+    ]
+    assert tokens.refresh_token is None
+
+
+def test_a_rejected_refresh_token_without_client_credentials_asks_for_authorization() -> None:
+    tokens, transport, _ = manager(
+        oauth_error("invalid_grant"), cls=RefreshOnly, refresh_token="rt-old"
+    )
+    with pytest.raises(BadRequestException) as caught:
+        tokens.get_token()
+    assert "a new authorization is needed" in str(caught.value.reason)
+    assert tokens.refresh_token is None
+    with pytest.raises(ApiValueError, match="TokenManager has no refresh token"):
+        tokens.get_token()  # nothing left to ask with: nothing is sent
+    assert len(transport.sent) == 1
+
+
+def test_other_errors_keep_the_refresh_token() -> None:
+    tokens, _, _ = manager(oauth_error("invalid_client", 401), refresh_token="rt-1")
+    with pytest.raises(UnauthorizedException):
+        tokens.get_token()
+    assert tokens.refresh_token == "rt-1"
+
+
+def test_a_refresh_request_is_not_retried_after_a_503() -> None:
+    tokens, transport, _ = manager(answer(503), token(), refresh_token="rt-1")
+    with pytest.raises(ServiceException):
+        tokens.get_token()
+    assert len(transport.sent) == 1
+
+
+def test_a_refresh_token_needs_the_grant() -> None:
+    class CredentialsOnly(Manager):
+        grants = frozenset({"client_credentials"})
+
+    with pytest.raises(
+        TypeError, match="refresh_token: this token endpoint has no refresh_token grant"
+    ):
+        CredentialsOnly(CLIENT_ID, CLIENT_SECRET, refresh_token="rt", api_client=api()[0])
+
+
+def test_exchange_code() -> None:
+    tokens, transport, _ = manager(
+        token("at-1", refresh_token="rt-1"), token("at-2"), cls=RefreshOnly
+    )
+    assert isinstance(tokens, RefreshOnly)
+    first = tokens.exchange_code("code-1234")
+    assert first.access_token == "at-1"
+    assert form(transport.sent[0]) == {
+        "grant_type": "authorization_code",
+        "code": "code-1234",
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+    }
+    assert tokens.get_token() == "at-1"
+    assert tokens.refresh_token == "rt-1"
+    with pytest.raises(ApiValueError, match=r"^The token endpoint takes no redirect_uri$"):
+        tokens.exchange_code("code-1234", redirect_uri="https://app.example/cb")
+
+
+# --- broken answers -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ({"token_type": "Bearer", "refresh_token": "rt-secret-0123"}, "required property"),
+        ({"access_token": "", "refresh_token": "rt-secret-0123"}, "has no access_token"),
+        ({"access_token": "at-secret-0123", "expires_in": 0}, "expires_in is not a positive"),
+        ({"access_token": "at-secret-0123", "expires_in": -5}, "expires_in is not a positive"),
+    ],
+)
+def test_a_broken_token_answer_raises_without_its_tokens(
+    body: dict[str, Any], problem: str
+) -> None:
+    tokens, _, _ = manager(answer(200, json.dumps(body), JSON))
+    with pytest.raises(MalformedResponseError) as caught:
+        tokens.get_token()
+    error = caught.value
+    assert problem in str(error.reason)
+    for secret in ("at-secret-0123", "rt-secret-0123"):
+        assert secret not in str(error) and secret not in (error.body or "")
+    assert tokens.token is None
+
+
+def test_on_token_raising_raises_from_the_call_and_keeps_the_token() -> None:
+    def refuse(_: Token) -> None:
+        raise RuntimeError("store is down")
+
+    tokens, transport, _ = manager(token(), on_token=refuse)
+    with pytest.raises(RuntimeError, match="store is down"):
+        tokens.get_token()
+    assert tokens.get_token() == "at-1"
+    assert len(transport.sent) == 1
+
+
+# --- with an ApiClient that sends its calls with the managed token -------------------------
+
+
+class OAuthConfig(Configuration):
+    security_schemes = (SecurityScheme("oauth", "bearer"),)
+
+
+ME: Operation[Any] = Operation(
+    "me", "GET", "/me", responses={"200": Response(MapOf(ANY))}, security=("oauth",)
+)
+
+
+def test_calls_carry_the_managed_token_and_a_401_renews_it() -> None:
+    tokens, token_transport, _ = manager(token("at-1"), token("at-2"))
+    transport = FakeTransport(answer(401), answer(200, "{}", JSON), answer(200, "{}", JSON))
+    client = ApiClient(
+        OAuthConfig(host="https://api.example.com", token_manager=tokens), transport=transport
+    )
+    client.call_api(ME, {})
+    client.call_api(ME, {})
+    assert [s.headers["Authorization"] for s in transport.sent] == [
+        "Bearer at-1",
+        "Bearer at-2",
+        "Bearer at-2",
+    ]
+    assert len(token_transport.sent) == 2
+
+
+# --- form-model token operations and closing ----------------------------------------------
+
+
+class TokenForm(Model):
+    _props = (
+        Prop("grant_type", "grant_type", Str(), required=True),
+        Prop("client_id", "client_id", Str(), required=True),
+        Prop("client_secret", "client_secret", Str(), required=True, secret=True),
+    )
+
+    def __init__(self, **values: Any) -> None:
+        for prop in self._props:
+            setattr(self, prop.attr, values.get(prop.attr))
+        self.additional_properties = {}
+
+
+class FormModelManager(TokenManager[Token]):
+    operation = Operation(
+        "create",
+        "POST",
+        "/token",
+        (Param("request", "request", "form-model", ModelSchema(TokenForm), required=True),),
+        responses={"200": Response(ModelSchema(Token))},
+        content_type="application/x-www-form-urlencoded",
+    )
+    grants = frozenset({"client_credentials"})
+
+
+def test_a_form_model_token_operation() -> None:
+    tokens, transport, _ = manager(token(), cls=FormModelManager)
+    assert tokens.get_token() == "at-1"
+    assert form(transport.sent[0]) == {
+        "grant_type": "client_credentials",
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+    }
+
+
+def test_close_closes_only_a_client_the_manager_built() -> None:
+    made: list[FakeTransport] = []
+
+    class OwnClient(ApiClient):
+        def __init__(self) -> None:
+            made.append(FakeTransport())
+            super().__init__(Configuration(), transport=made[-1])
+
+    class Owning(Manager):
+        api_client_class = OwnClient
+
+    with Owning(CLIENT_ID, CLIENT_SECRET):
+        pass
+    assert made[0].closed
+    client, transport = api()
+    with Manager(CLIENT_ID, CLIENT_SECRET, api_client=client):
+        pass
+    assert not transport.closed
