@@ -126,7 +126,8 @@ def test_the_globs_find_it(checkout: Path) -> None:
 
 def ignored(parts: tuple[str, ...]) -> bool:
     """What .gitignore leaves out: bytecode, and the build folders `make install` leaves."""
-    return any(p in ("__pycache__", "build") or p.endswith(".egg-info") for p in parts)
+    caches = ("__pycache__", "build", ".ruff_cache", ".mypy_cache")
+    return any(p in caches or p.endswith(".egg-info") for p in parts)
 
 
 def files_under(root: Path, skip: tuple[str, ...]) -> dict[str, Path]:

@@ -8,6 +8,7 @@ import types
 
 import pytest
 from runtime_under_test._lazy import lazy_attributes
+from runtime_under_test._schema import Number
 from runtime_under_test.api_response import ApiResponse
 from runtime_under_test.exceptions import (
     ApiConnectionError,
@@ -96,7 +97,8 @@ def test_api_response() -> None:
     response = ApiResponse(201, {"X": "1"}, {"a": 1}, b'{"a":1}')
     assert response.header_values == {}
     assert repr(response) == "ApiResponse(status_code=201, data={'a': 1})"
-    assert ApiResponse(200, {}, None, b"", {"X": 1}).header_values == {"X": 1}
+    typed = ApiResponse(200, {"X": "1", "Y": "2"}, None, b"", (("X", Number(integer=True)),))
+    assert typed.header_values == {"X": 1}  # declared headers only, typed, read on first use
 
 
 def test_lazy_attributes_import_on_first_use_and_keep_the_value() -> None:
