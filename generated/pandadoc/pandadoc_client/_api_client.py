@@ -49,7 +49,9 @@ class Operation(Generic[T]):
     ``T`` is what a successful call returns. ``single_use`` names form fields
     whose value is used up by the server (``grant_type`` values such as
     ``authorization_code``): such a request is not retried once the server
-    may have seen it.
+    may have seen it. ``token`` marks an OAuth 2.0 token operation
+    (``x-token-manager``): its successful answer must carry a non-empty
+    ``access_token`` (RFC 6749 section 5.1).
     """
 
     __slots__ = (
@@ -63,6 +65,7 @@ class Operation(Generic[T]):
         "security",
         "single_use",
         "success",
+        "token",
     )
 
     def __init__(
@@ -77,6 +80,7 @@ class Operation(Generic[T]):
         accept: Optional[str] = None,
         security: tuple[str, ...] = (),
         single_use: Optional[Mapping[str, tuple[str, ...]]] = None,
+        token: bool = False,
     ) -> None:
         self.name = name
         self.method = method
@@ -87,6 +91,7 @@ class Operation(Generic[T]):
         self.accept = accept
         self.security = security
         self.single_use = dict(single_use or {})
+        self.token = token
         success = [r for code, r in self.responses.items() if code.startswith("2")]
         #: What an undeclared 2xx status is read as: the first declared success.
         self.success = success[0] if success else Response()
@@ -356,6 +361,8 @@ class ApiClient:
             if declared is None:
                 declared = operation.success
             data = read_body(declared.schema, response)
+            if operation.token:
+                _check_token(data, response)
             return ApiResponse(
                 status, response.headers, data, response.data, header_values(declared, response)
             )
@@ -429,6 +436,22 @@ def _header_json(raw: str, schema: Schema) -> Any:
         return json.loads(raw)
     except ValueError:
         return raw
+
+
+def _check_token(data: Any, response: RESTResponse) -> None:
+    """A token answer without a usable access_token raises MalformedResponseError."""
+    access_token = _field(data, "access_token")
+    if isinstance(access_token, str) and access_token:
+        return
+    error = _malformed(response, "the token answer has no access_token, which OAuth 2.0 requires")
+    refresh_token = _field(data, "refresh_token")
+    if isinstance(refresh_token, str):
+        error.redact([refresh_token])  # a token the server issued is a secret too
+    raise error
+
+
+def _field(data: Any, name: str) -> Any:
+    return data.get(name) if isinstance(data, dict) else getattr(data, name, None)
 
 
 def _malformed(response: RESTResponse, problem: str) -> MalformedResponseError:
