@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
@@ -39,7 +38,6 @@ PROXY_PASSWORD = "pr0xy-Pa55w0rd-Zq9"
 PROXY_CREDENTIALS = f"{PROXY_USER}:{PROXY_PASSWORD}"
 ENVIRONMENT = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
-needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl CLI")
 
 
 # --- the proxy ----------------------------------------------------------------------------
@@ -195,7 +193,12 @@ class Target:
     """A token endpoint on 127.0.0.1 that records the headers of every request."""
 
     url: str
+    ca_cert: Optional[str] = None  # the CA file that verifies it, over TLS
     requests: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def https(self) -> bool:
+        return self.ca_cert is not None
 
 
 class _TargetHandler(BaseHTTPRequestHandler):
@@ -217,14 +220,18 @@ class _TargetHandler(BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve_target(context: Optional[ssl.SSLContext] = None) -> Iterator[Target]:
-    """A Target over HTTP, or over TLS with ``context``."""
+def serve_target(ca_folder: Optional[Path] = None) -> Iterator[Target]:
+    """A Target over HTTP, or over TLS with the certificates of ``ca_folder``."""
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _TargetHandler)
-    if context is not None:
+    ca_cert = None
+    if ca_folder is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(ca_folder / "server.pem"), str(ca_folder / "server.key"))
         httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+        ca_cert = str(ca_folder / "ca.pem")
     httpd.handle_error = lambda request, address: None  # type: ignore[method-assign]
-    scheme = "https" if context is not None else "http"
-    target = Target(f"{scheme}://127.0.0.1:{httpd.server_address[1]}")
+    scheme = "https" if ca_folder is not None else "http"
+    target = Target(f"{scheme}://127.0.0.1:{httpd.server_address[1]}", ca_cert)
     httpd.target = target  # type: ignore[attr-defined]
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -250,12 +257,6 @@ def ca_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def server_context(folder: Path) -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(folder / "server.pem"), str(folder / "server.key"))
-    return context
-
-
 @pytest.fixture
 def http_target() -> Iterator[Target]:
     with serve_target() as target:
@@ -264,8 +265,15 @@ def http_target() -> Iterator[Target]:
 
 @pytest.fixture
 def https_target(ca_folder: Path) -> Iterator[Target]:
-    with serve_target(server_context(ca_folder)) as target:
+    with serve_target(ca_folder) as target:
         yield target
+
+
+@pytest.fixture(params=["http", "https"])
+def target(request: pytest.FixtureRequest) -> Target:
+    """The token endpoint over HTTP, then over HTTPS."""
+    chosen: Target = request.getfixturevalue(f"{request.param}_target")
+    return chosen
 
 
 @pytest.fixture
@@ -292,14 +300,10 @@ def no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name.upper(), raising=False)
 
 
-def token_call(
-    target: Target, ca_folder: Optional[Path] = None, package: Optional[ModuleType] = None,
-    provider: str = "zuora", **settings: Any,
-) -> Any:
+def token_call(target: Target, provider: str = "zuora", **settings: Any) -> Any:
     """The provider's token call against ``target``; no retries, so each call is one attempt."""
-    package = package or PACKAGES[provider]
-    if ca_folder is not None:
-        settings["ssl_ca_cert"] = str(ca_folder / "ca.pem")
+    package = PACKAGES[provider]
+    settings.setdefault("ssl_ca_cert", target.ca_cert)
     configuration = package.Configuration(host=target.url, retries=0, **settings)
     with package.ApiClient(configuration) as client:
         return call(provider, client, (5.0, 10.0))
@@ -331,12 +335,11 @@ def test_http_through_a_proxy_that_wants_credentials(
     assert_no_proxy_password(caplog.text)
 
 
-@needs_openssl
 def test_https_through_a_tunnel_with_credentials(
-    proxy: ForwardProxy, https_target: Target, ca_folder: Path, caplog: pytest.LogCaptureFixture
+    proxy: ForwardProxy, https_target: Target, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    token = token_call(https_target, ca_folder, proxy=proxy.with_credentials())
+    token = token_call(https_target, proxy=proxy.with_credentials())
     assert token.access_token == "issued-through-proxy"
     [seen] = proxy.seen
     assert (seen.method, seen.target) == ("CONNECT", https_target.url.removeprefix("https://"))
@@ -359,34 +362,26 @@ def test_percent_encoded_credentials_are_decoded(http_target: Target) -> None:
         server.close()
 
 
-@needs_openssl
-@pytest.mark.parametrize("scheme", ["http", "https"])
 def test_a_proxy_without_credentials(
-    scheme: str, open_proxy: ForwardProxy, request: pytest.FixtureRequest, ca_folder: Path
+    target: Target, open_proxy: ForwardProxy
 ) -> None:
-    target: Target = request.getfixturevalue(f"{scheme}_target")
-    token = token_call(target, ca_folder if scheme == "https" else None, proxy=open_proxy.url)
+    token = token_call(target, proxy=open_proxy.url)
     assert token.access_token == "issued-through-proxy"
     [seen] = open_proxy.seen
-    assert seen.method == ("CONNECT" if scheme == "https" else "POST")
+    assert seen.method == ("CONNECT" if target.https else "POST")
     assert "proxy-authorization" not in seen.headers
     assert len(target.requests) == 1
 
 
-@needs_openssl
-@pytest.mark.parametrize("scheme", ["http", "https"])
 @pytest.mark.parametrize("given", ["no-credentials", "wrong-password"])
 def test_refused_credentials_raise_407_once_and_never_show(
-    scheme: str,
+    target: Target,
     given: str,
     proxy: ForwardProxy,
-    request: pytest.FixtureRequest,
-    ca_folder: Path,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    target: Target = request.getfixturevalue(f"{scheme}_target")
     package = PACKAGES["zuora"]
     waits: list[float] = []
     monkeypatch.setattr(package.ApiClient, "sleep", staticmethod(waits.append))
@@ -394,7 +389,7 @@ def test_refused_credentials_raise_407_once_and_never_show(
         f"{PROXY_USER}:wrong-{PROXY_PASSWORD}"
     )
     configuration = package.Configuration(  # the default retries: a 407 is not retried
-        host=target.url, proxy=address, ssl_ca_cert=str(ca_folder / "ca.pem")
+        host=target.url, proxy=address, ssl_ca_cert=target.ca_cert
     )
     with package.ApiClient(configuration) as client, pytest.raises(package.ApiException) as caught:
         call("zuora", client)
@@ -406,21 +401,17 @@ def test_refused_credentials_raise_407_once_and_never_show(
     assert_no_proxy_password(str(error), repr(error), caplog.text)
 
 
-@needs_openssl
-@pytest.mark.parametrize("scheme", ["http", "https"])
 def test_proxy_headers_reach_the_proxy(
-    scheme: str, open_proxy: ForwardProxy, request: pytest.FixtureRequest, ca_folder: Path
+    target: Target, open_proxy: ForwardProxy
 ) -> None:
-    target: Target = request.getfixturevalue(f"{scheme}_target")
     token_call(
         target,
-        ca_folder if scheme == "https" else None,
         proxy=open_proxy.url,
         proxy_headers={"X-Proxy-Team": "tokenworks"},
     )
     [seen] = open_proxy.seen
     assert seen.headers["x-proxy-team"] == "tokenworks"
-    if scheme == "https":
+    if target.https:
         assert "x-proxy-team" not in target.requests[0]  # for the proxy only
 
 
@@ -440,22 +431,16 @@ def test_a_proxy_authorization_header_replaces_the_urls_credentials(
 # --- proxies from the environment ---------------------------------------------------------
 
 
-@needs_openssl
-@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"])
+@pytest.mark.parametrize("upper", [True, False], ids=["upper-case", "lower-case"])
 def test_the_environments_proxy_is_used_by_default(
-    variable: str,
-    proxy: ForwardProxy,
-    request: pytest.FixtureRequest,
-    ca_folder: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    upper: bool, target: Target, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    scheme = variable.lower().removesuffix("_proxy")
-    target: Target = request.getfixturevalue(f"{scheme}_target")
-    monkeypatch.setenv(variable, proxy.with_credentials())
-    token = token_call(target, ca_folder if scheme == "https" else None)
+    variable = "HTTPS_PROXY" if target.https else "HTTP_PROXY"
+    monkeypatch.setenv(variable if upper else variable.lower(), proxy.with_credentials())
+    token = token_call(target)
     assert token.access_token == "issued-through-proxy"
     [seen] = proxy.seen
-    assert seen.method == ("CONNECT" if scheme == "https" else "POST")
+    assert seen.method == ("CONNECT" if target.https else "POST")
     assert seen.headers["proxy-authorization"] == proxy.expected
 
 
@@ -467,7 +452,6 @@ def test_the_other_schemes_proxy_is_not_used(
     assert proxy.seen == [] and len(http_target.requests) == 1
 
 
-@needs_openssl
 @pytest.mark.parametrize("variable", ["NO_PROXY", "no_proxy"])
 @pytest.mark.parametrize(
     ("no_proxy", "bypassed"),
@@ -478,38 +462,27 @@ def test_the_other_schemes_proxy_is_not_used(
         ("example.com,10.0.0.1", False),
     ],
 )
-@pytest.mark.parametrize("scheme", ["http", "https"])
 def test_no_proxy_hosts_bypass_it(
-    scheme: str,
+    target: Target,
     no_proxy: str,
     bypassed: bool,
     variable: str,
     proxy: ForwardProxy,
-    request: pytest.FixtureRequest,
-    ca_folder: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    target: Target = request.getfixturevalue(f"{scheme}_target")
-    monkeypatch.setenv(f"{scheme.upper()}_PROXY", proxy.with_credentials())
+    monkeypatch.setenv("HTTPS_PROXY" if target.https else "HTTP_PROXY", proxy.with_credentials())
     monkeypatch.setenv(variable, no_proxy)
-    token_call(target, ca_folder if scheme == "https" else None)
+    token_call(target)
     assert len(target.requests) == 1
     assert len(proxy.seen) == (0 if bypassed else 1)
 
 
-@needs_openssl
-@pytest.mark.parametrize("scheme", ["http", "https"])
 def test_trust_env_false_ignores_the_environment(
-    scheme: str,
-    proxy: ForwardProxy,
-    request: pytest.FixtureRequest,
-    ca_folder: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    target: Target, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    target: Target = request.getfixturevalue(f"{scheme}_target")
     monkeypatch.setenv("HTTP_PROXY", proxy.with_credentials())
     monkeypatch.setenv("https_proxy", proxy.with_credentials())
-    token_call(target, ca_folder if scheme == "https" else None, trust_env=False)
+    token_call(target, trust_env=False)
     assert proxy.seen == [] and len(target.requests) == 1
 
 
