@@ -220,13 +220,21 @@ class _TargetHandler(BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve_target(ca_folder: Optional[Path] = None) -> Iterator[Target]:
-    """A Target over HTTP, or over TLS with the certificates of ``ca_folder``."""
+def serve_target(
+    ca_folder: Optional[Path] = None, *, client_certificate: bool = False
+) -> Iterator[Target]:
+    """A Target over HTTP, or over TLS with the certificates of ``ca_folder``.
+
+    With ``client_certificate`` it wants one the CA signed (mutual TLS).
+    """
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _TargetHandler)
     ca_cert = None
     if ca_folder is not None:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(str(ca_folder / "server.pem"), str(ca_folder / "server.key"))
+        if client_certificate:
+            context.load_verify_locations(str(ca_folder / "ca.pem"))
+            context.verify_mode = ssl.CERT_REQUIRED
         httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
         ca_cert = str(ca_folder / "ca.pem")
     httpd.handle_error = lambda request, address: None  # type: ignore[method-assign]
@@ -245,7 +253,7 @@ def serve_target(ca_folder: Optional[Path] = None) -> Iterator[Target]:
 
 @pytest.fixture(scope="module")
 def ca_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A throwaway CA (ca.pem) and a certificate it signed for 127.0.0.1 (server.pem/.key)."""
+    """A throwaway CA (ca.pem); certificates it signed for 127.0.0.1 (server) and a client."""
     if shutil.which("openssl") is None:
         pytest.skip("no openssl CLI")
     folder = tmp_path_factory.mktemp("proxy-certificates")
@@ -254,6 +262,7 @@ def ca_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
         folder, "ca", "server", "127.0.0.1",
         "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
     )  # fmt: skip
+    issue(folder, "ca", "client", "tokenworks-client", "extendedKeyUsage=clientAuth\n")
     return folder
 
 
