@@ -166,7 +166,8 @@ class RESTClient:
                 response.close()
                 raise MalformedResponseError(
                     status,
-                    f"the answer is larger than max_response_bytes ({self._max_bytes})",
+                    f"the answer to {_where(method, url)} is larger than"
+                    f" max_response_bytes ({self._max_bytes})",
                     response.headers,
                 )
             response.release_conn()
@@ -201,13 +202,11 @@ class RESTClient:
                 f"the proxy failed for {_where(method, url)}: {_root_cause(error)}", connected=False
             ) from error
         except urllib3.exceptions.HTTPError as error:
-            cause = _innermost(error)
-            if isinstance(cause, http.client.HTTPException) and not isinstance(
-                cause, (ConnectionError, http.client.IncompleteRead)
-            ):
+            not_http = _not_http(error)
+            if not_http is not None:
+                problem = f"{type(not_http).__name__}: {not_http}"[:200]  # the server's bytes
                 raise MalformedResponseError(
-                    status,
-                    f"the answer to {_where(method, url)} is not valid HTTP: {_root_cause(error)}",
+                    status, f"the answer to {_where(method, url)} is not valid HTTP: {problem}"
                 ) from error
             raise ApiConnectionError(
                 f"connection failed during {_where(method, url)}: {_root_cause(error)}",
@@ -267,17 +266,38 @@ def _where(method: str, url: str) -> str:
     return f"{method} {url.split('?', 1)[0]}"
 
 
-def _innermost(error: BaseException) -> BaseException:
-    while True:
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error and the ones under it (cause, context, urllib3's reason), outermost first."""
+    chain = [error]
+    while len(chain) < 32:
         inner = error.__cause__ or error.__context__
         reason = getattr(error, "reason", None)
         if isinstance(reason, BaseException) and reason is not error:
             inner = reason
         if inner is None and len(error.args) > 1 and isinstance(error.args[1], BaseException):
             inner = error.args[1]
-        if inner is None or inner is error:
-            return error
+        if inner is None or inner in chain:
+            break
+        chain.append(inner)
         error = inner
+    return chain
+
+
+def _innermost(error: BaseException) -> BaseException:
+    return _chain(error)[-1]
+
+
+def _not_http(error: BaseException) -> Optional[http.client.HTTPException]:
+    """The http.client error saying the answer is not valid HTTP, if that is what failed.
+
+    A connection closed or cut short (RemoteDisconnected, IncompleteRead) is not one.
+    """
+    for inner in _chain(error):
+        if isinstance(inner, (ConnectionError, http.client.IncompleteRead)):
+            return None
+        if isinstance(inner, http.client.HTTPException):
+            return inner
+    return None
 
 
 def _root_cause(error: BaseException) -> str:
