@@ -18,7 +18,9 @@ from typing import Any, Optional
 
 import pytest
 from providers import PACKAGES, PROVIDERS
-from test_failures import RawServer, call
+from test_failures import RawServer, call, waits
+
+__all__ = ["waits"]  # the fixture recording the waits between retries
 
 MIB = 1024 * 1024
 TOKEN = json.dumps({"access_token": "issued", "token_type": "Bearer", "expires_in": 3600})
@@ -94,14 +96,6 @@ FAULTS = [
     Fault("header-line-over-64-kib", answer(head("200 OK", "X-Long: " + "a" * 70000)), 0,
           "not valid HTTP"),
 ]
-
-
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    recorded: list[float] = []
-    for package in PACKAGES.values():
-        monkeypatch.setattr(package.ApiClient, "sleep", staticmethod(recorded.append))
-    return recorded
 
 
 def failing_call(provider: str, behaviour: Callable[[socket.socket], None],
