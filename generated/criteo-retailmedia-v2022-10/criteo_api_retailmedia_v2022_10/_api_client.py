@@ -347,7 +347,10 @@ class ApiClient:
                 found.append(value)
         authorization = headers.get("Authorization", "")
         if " " in authorization:
-            found.append(authorization.split(" ", 1)[1])
+            scheme, value = authorization.split(" ", 1)
+            found.append(value)
+            if scheme.lower() == "basic":  # client_secret_basic: the password in it too
+                found.append(_basic_password(value))
         for field in ("client_secret", "refresh_token", "code", "access_token"):
             value = request.fields.get(field)
             if isinstance(value, str):
@@ -498,6 +501,15 @@ def basic_authorization(username: str, password: str) -> str:
     """An ``Authorization`` value for HTTP Basic (RFC 7617, UTF-8)."""
     pair = f"{username}:{password}".encode()
     return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+def _basic_password(value: str) -> str:
+    """The password of an HTTP Basic value ("" when it cannot be read)."""
+    try:
+        pair = base64.b64decode(value, validate=True).decode()
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+        return ""
+    return pair.partition(":")[2]
 
 
 def _bearer(manager: TokenSource) -> str:
