@@ -17,13 +17,11 @@ from types import ModuleType
 from typing import Any, Callable
 from urllib.parse import parse_qsl, quote_plus
 
-import criteo_api_retailmedia_v2022_10 as criteo
-import CyberSource
 import pandadoc_client
 import pytest
-import zuora_client
-from providers import PACKAGES, TOKEN_PATHS, ZUORA_CLIENT_ID
+from providers import PACKAGES, TOKEN_PATHS
 from pytest_httpserver import HTTPServer
+from test_secrets import call
 from werkzeug import Request, Response
 
 # Characters JSON escapes (") and form encoding changes (/ + = space) included.
@@ -37,30 +35,7 @@ ISSUED_ACCESS = "srv-at-Qa1Ws2Ed3Rf4T"
 
 def token_call(provider: str, client: Any) -> Any:
     """The token call with every secret the operation takes."""
-    if provider == "cybersource":
-        request = CyberSource.CreateAccessTokenRequest(
-            client_id="client-id",
-            client_secret=CLIENT_SECRET,
-            grant_type="refresh_token",
-            code=CODE,
-            refresh_token=REFRESH_TOKEN,
-        )
-        return CyberSource.OAuthApi(client).create_access_token(request)
-    if provider == "pandadoc":
-        return pandadoc_client.OAuth20AuthenticationApi(client).access_token(
-            grant_type="refresh_token",
-            client_id="client-id",
-            client_secret=CLIENT_SECRET,
-            code=CODE,
-            refresh_token=REFRESH_TOKEN,
-        )
-    if provider == "criteo":
-        return criteo.OAuthApi(client).get_token(
-            "refresh_token", "client-id", CLIENT_SECRET, code=CODE, refresh_token=REFRESH_TOKEN
-        )
-    return zuora_client.OAuthApi(client).create_token(
-        ZUORA_CLIENT_ID, CLIENT_SECRET, "client_credentials"
-    )
+    return call(provider, client, CLIENT_SECRET, CODE, REFRESH_TOKEN)
 
 
 @dataclass(frozen=True)
