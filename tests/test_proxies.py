@@ -517,3 +517,11 @@ def test_an_unreachable_proxy_is_a_connection_error_without_credentials(
     assert caught.value.connected is False and "proxy" in caught.value.reason
     assert http_target.requests == []
     assert_no_proxy_password(str(caught.value), repr(caught.value))
+
+
+def test_all_proxy_serves_every_scheme(
+    target: Target, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALL_PROXY", proxy.with_credentials())
+    token_call(target)
+    assert len(proxy.seen) == 1 and len(target.requests) == 1
