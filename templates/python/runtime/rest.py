@@ -132,8 +132,10 @@ class RESTClient:
         """Send one request and read the whole answer; never retries.
 
         Transport failures raise ApiConnectionError or ApiTimeoutError, an
-        answer that cannot be read as HTTP raises MalformedResponseError; their
-        text names the failure and the URL without its query.
+        answer that cannot be read as HTTP (or is over max_response_bytes)
+        raises MalformedResponseError, and a proxy refusing a CONNECT tunnel
+        raises the ApiException of its status (407...); their text names the
+        failure and the URL without its query.
         """
         limits = _timeouts.get(timeout)
         if limits is None:  # urllib3 copies a Timeout before use, so one serves every call
