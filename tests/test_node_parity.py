@@ -7,9 +7,6 @@ listening), and compares the outcomes: the error's class family, status, OAuth f
 retry_after, whether a connection was made, how many requests reached the server and how
 many retries were made, and whether a secret shows in the error's text. The Node side runs
 in tests/node/parity_driver.js; neither side really waits between retries.
-
-Cases where the Python runtime does not follow the contract yet are marked xfail(strict):
-they must differ, so the mark has to go when the Python side is fixed.
 """
 
 from __future__ import annotations
@@ -38,7 +35,6 @@ CORRELATION_ID = "3a1c1b5e-7d2f-4c3b-9a4e-2f6d8e0b1c7a"
 FIELDS = {"client_id": "partner", "client_secret": SECRET, "grant_type": "refresh_token",
           "refresh_token": REFRESH}
 TOKEN = json.dumps({"access_token": ACCESS, "token_type": "Bearer", "expires_in": 900})
-PYTHON_GAP = "the Python runtime does not follow RUNTIME-CONTRACT.md here yet (issue 12)"
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 
@@ -63,8 +59,6 @@ class Case:
     correlation_id: Optional[Any] = CORRELATION_ID
     timeout: Optional[tuple[float, float]] = None
     raw: Any = None  # behaviour of a RawServer
-    # Where Python does not follow the contract yet: what the Node side must give instead.
-    python_gap: Optional[dict[str, Any]] = None
 
 
 def oauth(status: int) -> str:
@@ -92,10 +86,10 @@ CASES = [
     Case("200-html", Answer(200, "<html>maintenance</html>", "text/html")),
     Case("200-array", Answer(200, f'[{{"access_token": "{ACCESS}"}}]')),
     Case("200-string", Answer(200, json.dumps(ACCESS))),
-    Case("200-empty-object", Answer(200, "{}"),
-         python_gap={"family": "MalformedResponseError", "status": 200, "requests": 1}),
-    Case("200-no-access-token", Answer(200, '{"token_type": "Bearer", "expires_in": 900}'),
-         python_gap={"family": "MalformedResponseError", "status": 200, "requests": 1}),
+    # A token operation's answer needs a non-empty access_token (RFC 6749 section 5.1).
+    Case("200-empty-object", Answer(200, "{}")),
+    Case("200-no-access-token", Answer(200, '{"token_type": "Bearer", "expires_in": 900}')),
+    Case("200-empty-access-token", Answer(200, '{"access_token": "", "token_type": "Bearer"}')),
     Case("200-wrong-type", Answer(200, f'{{"access_token": "{ACCESS}", "expires_in": "900"}}')),
     # Below HTTP.
     Case("refused", REFUSED),
@@ -213,18 +207,7 @@ def outcome_of(side: str, case: Case, httpserver: HTTPServer, monkeypatch: pytes
     return outcome
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(
-            case,
-            id=case.id,
-            marks=[pytest.mark.xfail(reason=PYTHON_GAP, strict=True, raises=AssertionError)]
-            if case.python_gap else [],
-        )
-        for case in CASES
-    ],
-)
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
 def test_same_outcome(case: Case, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
     python = outcome_of("python", case, httpserver, monkeypatch)
     node = outcome_of("node", case, httpserver, monkeypatch)
@@ -234,18 +217,9 @@ def test_same_outcome(case: Case, httpserver: HTTPServer, monkeypatch: pytest.Mo
         assert node["requests"] == 0
     if case.id == "refused":
         assert node["retries"] == 2 and node["connected"] is False
+    if case.id in ("200-empty-object", "200-no-access-token", "200-empty-access-token"):
+        assert (node["family"], node["status"], node["requests"]) == ("MalformedResponseError", 200, 1)
     assert node.get("secret_shown") is not True
-
-
-@pytest.mark.parametrize(
-    "case", [case for case in CASES if case.python_gap], ids=lambda case: case.id
-)
-def test_node_follows_the_contract_where_python_does_not_yet(
-    case: Case, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    node = outcome_of("node", case, httpserver, monkeypatch)
-    assert case.python_gap is not None
-    assert {key: node.get(key) for key in case.python_gap} == case.python_gap
 
 
 def test_the_cases_cover_the_contract() -> None:

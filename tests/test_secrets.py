@@ -81,31 +81,37 @@ def package_loggers() -> Iterator[None]:
             logger.addHandler(handler)
 
 
-def call(provider: str, client: Any) -> Any:
+def call(
+    provider: str,
+    client: Any,
+    client_secret: str = CLIENT_SECRET,
+    code: str = CODE,
+    refresh_token: str = REFRESH_TOKEN,
+) -> Any:
     """The token call with every secret the operation takes in its form fields."""
     if provider == "cybersource":
         request = CyberSource.CreateAccessTokenRequest(
             client_id="client-id",
-            client_secret=CLIENT_SECRET,
+            client_secret=client_secret,
             grant_type="refresh_token",
-            code=CODE,
-            refresh_token=REFRESH_TOKEN,
+            code=code,
+            refresh_token=refresh_token,
         )
         return CyberSource.OAuthApi(client).create_access_token(request)
     if provider == "pandadoc":
         return pandadoc_client.OAuth20AuthenticationApi(client).access_token(
             grant_type="refresh_token",
             client_id="client-id",
-            client_secret=CLIENT_SECRET,
-            code=CODE,
-            refresh_token=REFRESH_TOKEN,
+            client_secret=client_secret,
+            code=code,
+            refresh_token=refresh_token,
         )
     if provider == "criteo":
         return criteo.OAuthApi(client).get_token(
-            "refresh_token", "client-id", CLIENT_SECRET, code=CODE, refresh_token=REFRESH_TOKEN
+            "refresh_token", "client-id", client_secret, code=code, refresh_token=refresh_token
         )
     return zuora_client.OAuthApi(client).create_token(
-        ZUORA_CLIENT_ID, CLIENT_SECRET, "client_credentials"
+        ZUORA_CLIENT_ID, client_secret, "client_credentials"
     )
 
 

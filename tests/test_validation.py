@@ -1,7 +1,7 @@
 """Bad arguments are refused before anything is sent, and the error never shows the value.
 
 Every client points at a local listening socket that counts the connections it
-accepts (and answers ``200 {}``, so a valid call proves the count works).
+accepts (and answers a minimal token, so a valid call proves the count works).
 """
 
 from __future__ import annotations
@@ -21,15 +21,15 @@ from pandadoc_client.api import o_auth_2_0_authentication_api
 from providers import PACKAGES, ZUORA_CLIENT_ID
 
 ANSWER = (
-    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
-    b"Connection: close\r\n\r\n{}"
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 21\r\n"
+    b'Connection: close\r\n\r\n{"access_token": "t"}'
 )
 SECRET = "sk_live_51HxQ2eZvKYlo2C0d3adb33f"  # looks like a real secret; must never be shown
 CORRELATION_ID = "123e4567-e89b-12d3-a456-426614174000"  # 36 characters, valid
 
 
 class AcceptCounter:
-    """A listening socket that counts accepted connections and answers each with 200 {}."""
+    """A listening socket that counts accepted connections and answers each with a token."""
 
     def __init__(self) -> None:
         self.accepts = 0

@@ -59,7 +59,7 @@ class RawRequest:
 
 def http_answer(
     status: int = 200,
-    body: bytes = b"{}",
+    body: bytes = b'{"access_token": "t"}',  # the least a token operation accepts
     content_type: str = "application/json",
     headers: dict[str, str] | None = None,
 ) -> bytes:

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Mapping
 from typing import Any, Callable, ClassVar, Generic, NamedTuple, Optional, TypeVar
+from urllib.parse import unquote_plus
 
 from ._configuration import Configuration, SecurityScheme, Timeout, TokenSource
 from ._request import Param, Request, build_request, form_body, header_value
@@ -49,7 +50,9 @@ class Operation(Generic[T]):
     ``T`` is what a successful call returns. ``single_use`` names form fields
     whose value is used up by the server (``grant_type`` values such as
     ``authorization_code``): such a request is not retried once the server
-    may have seen it.
+    may have seen it. ``token`` marks an OAuth 2.0 token operation
+    (``x-token-manager``): its successful answer must carry a non-empty
+    ``access_token`` (RFC 6749 section 5.1).
     """
 
     __slots__ = (
@@ -64,6 +67,7 @@ class Operation(Generic[T]):
         "security",
         "single_use",
         "success",
+        "token",
     )
 
     def __init__(
@@ -78,6 +82,7 @@ class Operation(Generic[T]):
         accept: Optional[str] = None,
         security: tuple[str, ...] = (),
         single_use: Optional[Mapping[str, tuple[str, ...]]] = None,
+        token: bool = False,
     ) -> None:
         self.name = name
         self.method = method
@@ -88,6 +93,7 @@ class Operation(Generic[T]):
         self.accept = accept
         self.security = security
         self.single_use = dict(single_use or {})
+        self.token = token
         self._by_code = {int(code): r for code, r in self.responses.items() if code.isdigit()}
         success = [r for code, r in self.responses.items() if code.startswith("2")]
         #: What an undeclared 2xx status is read as: the first declared success.
@@ -350,7 +356,11 @@ class ApiClient:
                 found.append(value)
         authorization = headers.get("Authorization", "")
         if " " in authorization:
-            found.append(authorization.split(" ", 1)[1])
+            scheme, value = authorization.split(" ", 1)
+            found.append(value)
+            if scheme.lower() == "basic":  # client_secret_basic: the password in it too,
+                password = _basic_password(value)  # form-encoded there (RFC 6749 2.3.1)
+                found.extend((password, unquote_plus(password)))
         for field in ("client_secret", "refresh_token", "code", "access_token"):
             value = request.fields.get(field)
             if isinstance(value, str):
@@ -364,6 +374,8 @@ class ApiClient:
             if declared is None:
                 declared = operation.success
             data = read_body(declared.schema, response)
+            if operation.token:
+                _check_token(data, response)
             return ApiResponse(status, response.headers, data, response.data, declared.headers)
         error_model = None
         if declared is not None and declared.schema is not None and response.data:
@@ -414,6 +426,22 @@ def read_body(schema: Optional[Schema], response: RESTResponse) -> Any:
         raise _malformed(response, "an answer nested too deeply") from None
 
 
+def _check_token(data: Any, response: RESTResponse) -> None:
+    """A token answer without a usable access_token raises MalformedResponseError."""
+    access_token = _field(data, "access_token")
+    if isinstance(access_token, str) and access_token:
+        return
+    error = _malformed(response, "the token answer has no access_token, which OAuth 2.0 requires")
+    refresh_token = _field(data, "refresh_token")
+    if isinstance(refresh_token, str):
+        error.redact([refresh_token])  # a token the server issued is a secret too
+    raise error
+
+
+def _field(data: Any, name: str) -> Any:
+    return data.get(name) if isinstance(data, dict) else getattr(data, name, None)
+
+
 def _malformed(response: RESTResponse, problem: str) -> MalformedResponseError:
     return MalformedResponseError(response.status, problem, response.headers, _text(response.data))
 
@@ -462,6 +490,15 @@ def basic_authorization(username: str, password: str) -> str:
     """An ``Authorization`` value for HTTP Basic (RFC 7617, UTF-8)."""
     pair = f"{username}:{password}".encode()
     return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+def _basic_password(value: str) -> str:
+    """The password of an HTTP Basic value ("" when it cannot be read)."""
+    try:
+        pair = base64.b64decode(value, validate=True).decode()
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+        return ""
+    return pair.partition(":")[2]
 
 
 def _bearer(manager: TokenSource) -> str:

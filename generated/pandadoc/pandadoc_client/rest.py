@@ -10,6 +10,8 @@ from __future__ import annotations
 import http.client
 import logging
 import os
+import re
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any, NamedTuple, Optional, Protocol
@@ -18,7 +20,13 @@ from urllib.parse import unquote, urlsplit
 import urllib3
 
 from ._configuration import Configuration, Timeout
-from .exceptions import ApiConnectionError, ApiException, ApiTimeoutError, MalformedResponseError
+from .exceptions import (
+    ApiConnectionError,
+    ApiException,
+    ApiTimeoutError,
+    MalformedResponseError,
+    exception_class_for,
+)
 
 # ApiException is importable from here, as the provider docs show.
 __all__ = ["ApiException", "RESTClient", "RESTResponse", "Transport"]
@@ -77,6 +85,7 @@ class RESTClient:
         self._proxy_headers = dict(configuration.proxy_headers)
         self._env_proxies = _environment_proxies() if configuration.trust_env else {}
         self._managers: dict[str, urllib3.PoolManager] = {}  # by scheme://host:port
+        self._managers_lock = threading.Lock()
 
     @property
     def pool_manager(self) -> urllib3.PoolManager:
@@ -85,12 +94,16 @@ class RESTClient:
 
     def manager_for(self, url: str) -> urllib3.PoolManager:
         """The pool manager that sends to ``url``: direct, or a proxy's."""
-        origin = url[: url.find("/", url.find("//") + 2)] if "//" in url else url
+        end = url.find("/", url.find("//") + 2) if "//" in url else -1
+        origin = url if end < 0 else url[:end]
         manager = self._managers.get(origin)
         if manager is None:
-            proxy = self._proxy or _proxy_for(origin, self._env_proxies)
-            manager = self._direct if not proxy else self._proxy_manager(proxy)
-            self._managers[origin] = manager
+            with self._managers_lock:
+                manager = self._managers.get(origin)
+                if manager is None:
+                    proxy = self._proxy or _proxy_for(origin, self._env_proxies)
+                    manager = self._direct if not proxy else self._proxy_manager(proxy)
+                    self._managers[origin] = manager
         return manager
 
     def _proxy_manager(self, proxy: str) -> urllib3.PoolManager:
@@ -99,7 +112,9 @@ class RESTClient:
         if parts.username is not None and "proxy-authorization" not in {h.lower() for h in headers}:
             credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
             headers.update(urllib3.make_headers(proxy_basic_auth=credentials))
-        address = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host  # an IPv6 address
+        address = f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
         for manager in self._managers.values():
             proxy_url = getattr(manager, "proxy", None)
             if proxy_url is not None and proxy_url.url == urllib3.util.parse_url(address).url:
@@ -117,8 +132,10 @@ class RESTClient:
         """Send one request and read the whole answer; never retries.
 
         Transport failures raise ApiConnectionError or ApiTimeoutError, an
-        answer that cannot be read as HTTP raises MalformedResponseError; their
-        text names the failure and the URL without its query.
+        answer that cannot be read as HTTP (or is over max_response_bytes)
+        raises MalformedResponseError, and a proxy refusing a CONNECT tunnel
+        raises the ApiException of its status (407...); their text names the
+        failure and the URL without its query.
         """
         limits = _timeouts.get(timeout)
         if limits is None:  # urllib3 copies a Timeout before use, so one serves every call
@@ -159,7 +176,8 @@ class RESTClient:
                 response.close()
                 raise MalformedResponseError(
                     status,
-                    f"the answer is larger than max_response_bytes ({self._max_bytes})",
+                    f"the answer to {_where(method, url)} is larger than"
+                    f" max_response_bytes ({self._max_bytes})",
                     response.headers,
                 )
             response.release_conn()
@@ -186,17 +204,19 @@ class RESTClient:
                 f"the answer to {_where(method, url)} could not be decoded: {_root_cause(error)}",
             ) from error
         except urllib3.exceptions.ProxyError as error:
+            refusal = _TUNNEL_REFUSED.search(str(_innermost(error)))
+            if refusal:  # the proxy answered CONNECT with an error status: no retry helps
+                status = int(refusal.group(1))
+                raise exception_class_for(status)(status, refusal.group(2).strip()) from error
             raise ApiConnectionError(
                 f"the proxy failed for {_where(method, url)}: {_root_cause(error)}", connected=False
             ) from error
         except urllib3.exceptions.HTTPError as error:
-            cause = _innermost(error)
-            if isinstance(cause, http.client.HTTPException) and not isinstance(
-                cause, (ConnectionError, http.client.IncompleteRead)
-            ):
+            not_http = _not_http(error)
+            if not_http is not None:
+                problem = f"{type(not_http).__name__}: {not_http}"[:200]  # the server's bytes
                 raise MalformedResponseError(
-                    status,
-                    f"the answer to {_where(method, url)} is not valid HTTP: {_root_cause(error)}",
+                    status, f"the answer to {_where(method, url)} is not valid HTTP: {problem}"
                 ) from error
             raise ApiConnectionError(
                 f"connection failed during {_where(method, url)}: {_root_cause(error)}",
@@ -219,6 +239,8 @@ class RESTClient:
             manager.clear()
 
 
+#: How http.client reports a proxy's answer to CONNECT other than 200.
+_TUNNEL_REFUSED = re.compile(r"Tunnel connection failed: (\d{3})(.*)")
 #: urllib3 never retries or follows redirects for us: ApiClient decides what to retry.
 _NO_RETRIES = urllib3.Retry(False, redirect=False)
 _timeouts: dict[Timeout, urllib3.Timeout] = {}
@@ -254,17 +276,38 @@ def _where(method: str, url: str) -> str:
     return f"{method} {url.split('?', 1)[0]}"
 
 
-def _innermost(error: BaseException) -> BaseException:
-    while True:
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error and the ones under it (cause, context, urllib3's reason), outermost first."""
+    chain = [error]
+    while len(chain) < 32:
         inner = error.__cause__ or error.__context__
         reason = getattr(error, "reason", None)
         if isinstance(reason, BaseException) and reason is not error:
             inner = reason
         if inner is None and len(error.args) > 1 and isinstance(error.args[1], BaseException):
             inner = error.args[1]
-        if inner is None or inner is error:
-            return error
+        if inner is None or inner in chain:
+            break
+        chain.append(inner)
         error = inner
+    return chain
+
+
+def _innermost(error: BaseException) -> BaseException:
+    return _chain(error)[-1]
+
+
+def _not_http(error: BaseException) -> Optional[http.client.HTTPException]:
+    """The http.client error saying the answer is not valid HTTP, if that is what failed.
+
+    A connection closed or cut short (RemoteDisconnected, IncompleteRead) is not one.
+    """
+    for inner in _chain(error):
+        if isinstance(inner, (ConnectionError, http.client.IncompleteRead)):
+            return None
+        if isinstance(inner, http.client.HTTPException):
+            return inner
+    return None
 
 
 def _root_cause(error: BaseException) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Optional
+from urllib.parse import quote, quote_plus
 
 from ._retry import retry_after_seconds
 
@@ -64,12 +65,25 @@ class ApiException(OpenApiException):
         super().__init__(status, reason)
 
     def redact(self, secrets: Iterable[str]) -> None:
-        """Replace every secret in the body and the error fields with ``[redacted]``."""
-        for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+        """Replace every secret in the body and the error fields with ``[redacted]``.
+
+        A secret counts as shown in any of the forms a server may echo it in: as
+        is, JSON-escaped, or percent-encoded as in the form body.
+        """
+        shown: set[str] = set()
+        for secret in secrets:
+            if secret and len(secret) >= 4:
+                escaped = json.dumps(secret)[1:-1]
+                shown.update((secret, escaped, quote(secret, safe=""), quote_plus(secret)))
+        for secret in sorted(shown, key=len, reverse=True):
             for name in ("body", "reason", "error", "error_description", "error_uri"):
                 value = getattr(self, name)
                 if isinstance(value, str) and secret in value:
                     setattr(self, name, value.replace(secret, "[redacted]"))
+            self.args = tuple(
+                arg.replace(secret, "[redacted]") if isinstance(arg, str) else arg
+                for arg in self.args
+            )
             if self.data is not None and secret in repr(self.data):
                 self.data = None  # the error model repeats a secret; body (redacted) stays
 

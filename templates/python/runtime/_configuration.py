@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar, NamedTuple, Optional, Protocol, Union
 
@@ -83,8 +84,16 @@ TRANSPORT_SETTINGS = frozenset(
         "proxy_headers",
         "trust_env",
         "connection_pool_maxsize",
+        "max_response_bytes",
     }
 )
+
+#: The name of the handlers ``debug=True`` adds, which tells them from anyone else's.
+DEBUG_HANDLER = "tokenworks debug"
+#: Per package logger: its level before a debug handler made it DEBUG. Restored when the
+#: last debug handler is removed (a handler removed by hand counts as removed).
+_levels_before_debug: dict[str, int] = {}
+_debug_lock = threading.Lock()
 
 
 class Configuration:
@@ -122,8 +131,11 @@ class Configuration:
     :param connection_pool_maxsize: most connections open at once per host.
     :param max_response_bytes: the largest answer body read; a larger one raises
         MalformedResponseError (default 1 MiB).
-    :param debug: log this configuration's requests at DEBUG (method, URL, status,
-        timing, header names; never values or bodies) to stderr.
+    :param debug: log the package's requests at DEBUG (method, URL, status, timing,
+        header names; never values or bodies) to stderr while it is on. It adds one
+        handler to the package logger and, if needed, lowers that logger's level to
+        DEBUG; ``debug = False`` removes only that handler, and the level is restored
+        when no other Configuration has debug on (unless someone changed it meanwhile).
     """
 
     #: The spec's servers, in order; the first is the default.
@@ -186,7 +198,6 @@ class Configuration:
         self.connection_pool_maxsize = connection_pool_maxsize
         self.max_response_bytes = max_response_bytes
         self._debug_handler: Optional[logging.Handler] = None
-        self._debug_level_set: Optional[int] = None
         self.debug = debug
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -239,21 +250,27 @@ class Configuration:
 
     @debug.setter
     def debug(self, value: bool) -> None:
-        # Only ever the handler this configuration added, and the level it set, are undone.
+        # Only ever the handler this configuration added, and the level debug set, are undone.
         logger = logging.getLogger(self.logger_name)
-        if value and self._debug_handler is None:
-            self._debug_handler = logging.StreamHandler()
-            self._debug_handler.setLevel(logging.DEBUG)
-            logger.addHandler(self._debug_handler)
-            if logger.getEffectiveLevel() > logging.DEBUG:
-                self._debug_level_set = logger.level
-                logger.setLevel(logging.DEBUG)
-        elif not value and self._debug_handler is not None:
-            logger.removeHandler(self._debug_handler)
-            self._debug_handler = None
-            if self._debug_level_set is not None and logger.level == logging.DEBUG:
-                logger.setLevel(self._debug_level_set)
-            self._debug_level_set = None
+        with _debug_lock:
+            if value and self._debug_handler is None:
+                if not _debug_handlers(logger):
+                    _levels_before_debug.pop(self.logger_name, None)
+                handler = logging.StreamHandler()
+                handler.set_name(DEBUG_HANDLER)
+                handler.setLevel(logging.DEBUG)
+                logger.addHandler(handler)
+                self._debug_handler = handler
+                if logger.getEffectiveLevel() > logging.DEBUG:
+                    _levels_before_debug.setdefault(self.logger_name, logger.level)
+                    logger.setLevel(logging.DEBUG)
+            elif not value and self._debug_handler is not None:
+                logger.removeHandler(self._debug_handler)
+                self._debug_handler = None
+                if not _debug_handlers(logger):
+                    level = _levels_before_debug.pop(self.logger_name, None)
+                    if level is not None and logger.level == logging.DEBUG:
+                        logger.setLevel(level)
 
     def scheme(self, name: str) -> Optional[SecurityScheme]:
         for scheme in self.security_schemes:
@@ -271,3 +288,7 @@ class Configuration:
             f" username={self.username!r}, password={password},"
             f" timeout={self.timeout!r}, verify_ssl={self.verify_ssl!r})"
         )
+
+
+def _debug_handlers(logger: logging.Logger) -> list[logging.Handler]:
+    return [handler for handler in logger.handlers if handler.get_name() == DEBUG_HANDLER]

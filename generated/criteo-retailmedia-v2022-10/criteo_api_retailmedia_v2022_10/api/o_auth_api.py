@@ -42,6 +42,7 @@ GET_TOKEN: Operation[AccessTokenModel] = Operation(
     accept="text/plain, application/json, text/json",
     security=("oauth",),
     single_use={"grant_type": ("authorization_code", "refresh_token")},
+    token=True,
 )
 
 

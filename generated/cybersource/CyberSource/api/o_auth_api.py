@@ -57,6 +57,7 @@ CREATE_ACCESS_TOKEN: Operation[AccessTokenResponse] = Operation(
     content_type="application/x-www-form-urlencoded",
     accept="application/json;charset=utf-8",
     single_use={"grant_type": ("authorization_code", "refresh_token")},
+    token=True,
 )
 
 

@@ -35,6 +35,7 @@ ACCESS_TOKEN: Operation[OAuth2AccessTokenResponse] = Operation(
     accept="application/json",
     security=("apiKey", "oauth2"),
     single_use={"grant_type": ("authorization_code", "refresh_token")},
+    token=True,
 )
 
 
