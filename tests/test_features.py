@@ -223,6 +223,21 @@ def test_multipart_upload_and_form_with_numbers(probe: ModuleType, httpserver: H
     assert request.files["file"].read() == b"abc"
     assert request.form["description"] == "three"
     assert upload.stored_at.utcoffset() == datetime.timedelta(hours=2)
+    httpserver.clear()
+    problem = {"code": "slow", "detail": "kept"}
+    httpserver.expect_request("/uploads", method="POST").respond_with_json(
+        {
+            "checksums": ["a", "b"],
+            "meta": {"k": [1]},
+            "warnings": [problem],
+            "first_warning": problem,
+        }
+    )
+    upload = files(probe, httpserver).upload_file(b"abc")
+    assert upload.checksums == ["a", "b"] and upload.meta == {"k": [1]}
+    assert [type(w).__name__ for w in upload.warnings] == ["Problem"]
+    assert type(upload.first_warning).__name__ == "Problem" and upload.first_warning.code == "slow"
+    assert upload.first_warning.additional_properties == {"detail": "kept"}
     httpserver.expect_request("/forms", method="POST").respond_with_data("", status=204)
     files(probe, httpserver).submit_form(3, ratio=0.5, labels=["x y", "z"])
     request = last_request(httpserver)
@@ -312,11 +327,7 @@ def test_servers_by_name_index_and_variables(
 
 def test_import_is_lazy(probe: ModuleType) -> None:
     """Importing the package loads no API or model module until one is used."""
-    for name in [
-        m
-        for m in sys.modules
-        if m.startswith((f"{PACKAGE}.api.", f"{PACKAGE}.model."))
-    ]:
+    for name in [m for m in sys.modules if m.startswith((f"{PACKAGE}.api.", f"{PACKAGE}.model."))]:
         del sys.modules[name]
     for attribute in ("PetsApi", "Pet"):
         probe.__dict__.pop(attribute, None)
