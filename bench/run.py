@@ -295,6 +295,8 @@ def section_synthetic(settings: Settings) -> str:
         )
         modules = len(list((out / package / "api").glob("*_api.py")))
         models = len(list((out / package / "model").glob("*.py"))) - 1
+        # Byte-compiled, as pip installs a package (PYTHONDONTWRITEBYTECODE may be set).
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(out)], check=True)
         startup = startup_modules()
         old_path = os.environ.get("PYTHONPATH")
         os.environ["PYTHONPATH"] = str(out)  # the fresh interpreters find the package there
