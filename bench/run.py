@@ -9,6 +9,7 @@ alternating rounds, so machine noise hits both. Run with the .venv interpreter, 
 `make install`: the installed packages are what is measured.
 
     .venv/bin/python bench/run.py [--quick] [--skip-generation] [--no-profile]
+    .venv/bin/python bench/run.py --only-synthetic [--quick]   # item 3b alone, printed only
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -54,6 +56,7 @@ from measure import (
     rss_after_import_kb,
     startup_modules,
 )
+from synthetic_spec import write_spec
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
 FOLDERS = {
@@ -66,6 +69,8 @@ FOLDERS = {
 GOAL_CALL_RATIO = 1.10
 GOAL_STUB_RATIO = 1.5
 GOAL_IMPORT_RATIO = 1.15
+GOAL_SYNTHETIC_IMPORT_RATIO = 1.3
+SYNTHETIC_OPERATIONS = 60
 GOAL_RSS_DELTA_KB = 2 * 1024
 GOAL_SIZE_BYTES = 300_000
 GOAL_REGENERATE_S = 10.0
@@ -252,6 +257,94 @@ def section_imports(settings: Settings) -> str:
     )
 
 
+def generate_synthetic(root: Path, package: str) -> Path:
+    """bench/synthetic_spec.py's spec generated with our templates into ``root/out``."""
+    import yaml
+
+    spec = write_spec(root, SYNTHETIC_OPERATIONS)
+    config = yaml.safe_load((REPO / "openapi" / "python-common.yaml").read_text(encoding="utf-8"))
+    config.update(
+        inputSpec=str(spec), outputDir="out", templateDir=str(REPO / "templates" / "python"),
+        additionalProperties={
+            "packageName": package, "projectName": package.replace("_", "-"),
+            "packageVersion": "0.0.1", "repoFolder": "out",
+        },
+    )
+    (root / "synthetic-python.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "generate.py"), "--root", str(root),
+         "synthetic-python.yaml"],
+        cwd=root, capture_output=True, check=True,
+    )
+    return root / "out"
+
+
+def section_synthetic(settings: Settings) -> str:
+    """Item 3b: a 60-operation package's import next to urllib3's, and its generation time."""
+    package = "synthetic_client"
+    generation_s: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="tokenworks-bench-synthetic-") as tmp_name:
+        for run in range(settings.generation_runs):
+            root = Path(tmp_name) / f"run{run}"
+            started = time.perf_counter()
+            out = generate_synthetic(root, package)
+            generation_s.append(time.perf_counter() - started)
+        operations = sum(
+            path.read_text(encoding="utf-8").count("] = Operation(")
+            for path in (out / package / "api").glob("*_api.py")
+        )
+        modules = len(list((out / package / "api").glob("*_api.py")))
+        models = len(list((out / package / "model").glob("*.py"))) - 1
+        # Byte-compiled, as pip installs a package (PYTHONDONTWRITEBYTECODE may be set).
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(out)], check=True)
+        startup = startup_modules()
+        old_path = os.environ.get("PYTHONPATH")
+        os.environ["PYTHONPATH"] = str(out)  # the fresh interpreters find the package there
+        # A token package beside it, in the same rounds: the import should not grow.
+        compared = [package, "zuora_client"]
+        own: dict[str, list[float]] = {module: [] for module in compared}
+
+        def measure(module: str) -> float:
+            elapsed = float(import_time_us(module, startup))
+            if module in own:
+                own[module].append(elapsed)
+            return elapsed
+
+        try:
+            baseline_runs, ratios = paired_interpreter_rounds(
+                "urllib3", compared, settings.interpreter_rounds, measure
+            )
+        finally:
+            if old_path is None:
+                del os.environ["PYTHONPATH"]
+            else:
+                os.environ["PYTHONPATH"] = old_path
+    rows = [["`import urllib3`", f"{median(baseline_runs) / 1000:.2f}", "1.00", "", "(baseline)"]]
+    for module in compared:
+        ratio = median(ratios[module])
+        low, high = quartiles(ratios[module])
+        rows.append([
+            f"`import {module}`", f"{median(own[module]) / 1000:.2f}", f"{ratio:.2f}",
+            f"{low:.2f}–{high:.2f}",
+            verdict(ratio <= GOAL_SYNTHETIC_IMPORT_RATIO) if module == package else "(token package)",
+        ])
+    headers = [
+        "import", "cumulative ms", f"ratio to urllib3 (goal ≤ {GOAL_SYNTHETIC_IMPORT_RATIO})",
+        "ratio IQR", "verdict",
+    ]
+    return (
+        "## 3b. Import time of a large package\n\n"
+        f"bench/synthetic_spec.py writes a spec of {SYNTHETIC_OPERATIONS} operations; generated"
+        f" with our templates (scripts/generate.py, ruff pass included) it has {operations}"
+        f" operations in {modules} API modules and {models} model modules. Generation took"
+        f" {median(generation_s):.2f} s wall (median of {len(generation_s)}). Its import is"
+        f" measured as in item 3 ({settings.interpreter_rounds} paired rounds): API and model"
+        " modules load on first use, so it should cost what a token package's import costs"
+        " (zuora_client, measured in the same rounds).\n\n"
+        + table(headers, rows) + "\n"
+    )
+
+
 def section_memory(settings: Settings) -> str:
     modules = ["urllib3", *(case.package for case in CASES)]
     runs = fresh_interpreter_rounds(modules, settings.interpreter_rounds, rss_after_import_kb)
@@ -421,8 +514,14 @@ def main() -> int:
     parser.add_argument("--skip-generation", action="store_true", help="leave out item 5")
     parser.add_argument("--no-profile", action="store_true", help="leave out the hotspot tables")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the report")
+    parser.add_argument(
+        "--only-synthetic", action="store_true", help="run item 3b alone and print it"
+    )
     args = parser.parse_args()
     settings = QUICK if args.quick else FULL
+    if args.only_synthetic:
+        print(section_synthetic(settings), flush=True)
+        return 0
     started = time.perf_counter()
 
     stale = [p for p, folder in FOLDERS.items() if not installed_matches_generated(p, folder)]
@@ -449,6 +548,7 @@ def main() -> int:
     print(sections["0"], flush=True)
     # Fresh interpreters first, while no server process shares the CPUs.
     emit("3", section_imports(settings))
+    emit("3b", section_synthetic(settings))
     emit("4", section_memory(settings))
     with TokenServer() as host:
         socket_results = {case.name: bench_socket(case, host, settings) for case in CASES}

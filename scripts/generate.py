@@ -13,6 +13,7 @@ ruff drop unused imports, sort imports and ``__all__`` and format the Python cod
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -71,6 +72,7 @@ def generate(configs: list[Path], root: Path = ROOT) -> None:
             for source in sorted(runtime.glob("*.py")):
                 shutil.copyfile(source, folder / source.name)
             python_folders.append(str(folder))
+            _one_datetime_import(root / str(config["outputDir"]))
         elif config.get("generatorName") == "javascript" and runtime.is_dir():
             properties = config.get("additionalProperties") or {}
             assert isinstance(properties, dict)
@@ -85,6 +87,16 @@ def generate(configs: list[Path], root: Path = ROOT) -> None:
             done = subprocess.run([*command, *python_folders], capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 raise SystemExit(f"{' '.join(command[:2])} failed:\n{done.stdout}{done.stderr}")
+
+
+def _one_datetime_import(folder: Path) -> None:
+    """Docs' examples import datetime once for all their date fields (mustache cannot dedupe)."""
+    for page in [folder / "README.md", *sorted((folder / "docs").glob("*.md"))]:
+        if page.is_file():
+            text = page.read_text(encoding="utf-8")
+            fixed = re.sub(r"(^import datetime\n)+", r"\1", text, flags=re.MULTILINE)
+            if fixed != text:
+                page.write_text(fixed, encoding="utf-8")
 
 
 def main() -> None:

@@ -67,3 +67,18 @@ def generate_probe(spec: Path, package: str, root: Path) -> Path:
         done = subprocess.run(command, cwd=out, capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
     return out
+
+
+def run_example(code: str, folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a docs example as a user would: ``folder/example.py`` in ``folder``, with ``env``."""
+    script = folder / "example.py"
+    script.write_text(code, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, str(script)],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

@@ -17,13 +17,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from generation import run_example
 from mock_servers import PrismServer, spec_path
 from providers import BY_NAME, PROVIDERS, REPO_ROOT, Provider
 
@@ -111,18 +110,8 @@ def test_example_runs(
     provider: Provider, code: str, prism: dict[str, PrismServer], tmp_path: Path
 ) -> None:
     url = prism[provider.name].url
-    script = tmp_path / "example.py"
-    script.write_text(code.replace(default_host(provider), url), encoding="utf-8")
     env = {**os.environ, provider.host_variable: url}
-    result = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_example(code.replace(default_host(provider), url), tmp_path, env)
     output = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     assert result.returncode == 0, output
     if NOWHERE in code:  # the errors example: a host where nothing listens
@@ -140,18 +129,8 @@ def test_top_level_readme_example_runs(
 ) -> None:
     """The repository README's Python examples run, each provider's host pointed at its mock."""
     code = python_blocks(TOP_README)[index]
-    script = tmp_path / "example.py"
-    script.write_text(code, encoding="utf-8")
     env = {**os.environ, **{p.host_variable: prism[p.name].url for p in PROVIDERS}}
-    result = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_example(code, tmp_path, env)
     output = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     assert result.returncode == 0, output
     if NOWHERE in code:
