@@ -14,6 +14,25 @@ from urllib.parse import quote, quote_plus
 
 from ._retry import retry_after_seconds
 
+__all__ = [
+    "ApiConnectionError",
+    "ApiException",
+    "ApiTimeoutError",
+    "ApiTypeError",
+    "ApiValueError",
+    "BadRequestException",
+    "ConflictException",
+    "ForbiddenException",
+    "MalformedResponseError",
+    "NotFoundException",
+    "OpenApiException",
+    "ServiceException",
+    "TooManyRequestsException",
+    "UnauthorizedException",
+    "UnprocessableEntityException",
+    "exception_class_for",
+]
+
 
 class OpenApiException(Exception):
     """Base of every error raised by this package."""

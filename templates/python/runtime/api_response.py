@@ -7,6 +7,8 @@ from typing import Any, Generic, Optional, TypeVar
 
 from ._schema import Schema, header_values
 
+__all__ = ["ApiResponse"]
+
 T = TypeVar("T")
 
 

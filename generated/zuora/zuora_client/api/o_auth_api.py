@@ -81,7 +81,6 @@ CREATE_TOKEN: Operation[TokenResponse] = Operation(
     },
     content_type="application/x-www-form-urlencoded",
     accept="application/json; charset=utf-8",
-    single_use={"grant_type": ()},
     token=True,
 )
 
