@@ -6,9 +6,13 @@ and ruff's fix and format steps.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 BIN = Path(sys.executable).parent
 GENERATE = Path(__file__).resolve().parent.parent / "scripts" / "generate.py"
@@ -82,3 +86,16 @@ def run_example(code: str, folder: Path, env: dict[str, str]) -> subprocess.Comp
         timeout=120,
         check=False,
     )
+
+
+@contextlib.contextmanager
+def imported_probe(spec: Path, package: str, root: Path) -> Iterator[ModuleType]:
+    """generate_probe, then the package imported; unimported again afterwards."""
+    out = generate_probe(spec, package, root)
+    sys.path.insert(0, str(out))
+    try:
+        yield importlib.import_module(package)
+    finally:
+        sys.path.remove(str(out))
+        for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+            del sys.modules[name]

@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from generation import generate_probe
+from generation import imported_probe
 from providers import REPO_ROOT
 from pytest_httpserver import HTTPServer
 from werkzeug import Request
@@ -46,14 +46,8 @@ PET = {
 @pytest.fixture(scope="module")
 def probe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     root = tmp_path_factory.mktemp("features")
-    out = generate_probe(REPO_ROOT / "tests" / "specs" / "features.yaml", PACKAGE, root)
-    sys.path.insert(0, str(out))
-    try:
-        yield importlib.import_module(PACKAGE)
-    finally:
-        sys.path.remove(str(out))
-        for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
-            del sys.modules[name]
+    with imported_probe(REPO_ROOT / "tests" / "specs" / "features.yaml", PACKAGE, root) as package:
+        yield package
 
 
 def client(probe: ModuleType, server: HTTPServer, **options: Any) -> Any:

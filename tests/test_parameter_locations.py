@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import importlib
 import json
-import sys
 from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
-from generation import generate_probe
+from generation import imported_probe
 from providers import REPO_ROOT
 from pytest_httpserver import HTTPServer
 
@@ -25,14 +24,8 @@ PACKAGE = "locations_probe"
 def probe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     """The probe package, generated from tests/specs/locations.yaml."""
     root = tmp_path_factory.mktemp("locations")
-    out = generate_probe(REPO_ROOT / "tests" / "specs" / "locations.yaml", PACKAGE, root)
-    sys.path.insert(0, str(out))
-    try:
-        yield importlib.import_module(PACKAGE)
-    finally:
-        sys.path.remove(str(out))
-        for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
-            del sys.modules[name]
+    with imported_probe(REPO_ROOT / "tests" / "specs" / "locations.yaml", PACKAGE, root) as package:
+        yield package
 
 
 def _api(probe: ModuleType, url: str) -> object:
