@@ -237,8 +237,9 @@ def measure_generation(runs: int, noop_runs: int) -> Generation:
     with tempfile.TemporaryDirectory(prefix="tokenworks-bench-gen-") as tmp_name:
         tmp = Path(tmp_name)
         shutil.copytree(REPO / "openapi", tmp / "openapi")
-        shutil.copytree(REPO / "templates", tmp / "templates")
-        for name in ("ruff.toml", "Makefile", "requirements-dev.txt"):
+        shutil.copytree(REPO / "templates", tmp / "templates")  # symlinks followed
+        shutil.copytree(REPO / "scripts", tmp / "scripts")
+        for name in ("ruff.toml", "Makefile", "requirements-dev.txt", "LICENSE"):
             shutil.copy2(REPO / name, tmp / name)
         (tmp / ".venv").symlink_to(REPO / ".venv")
         (tmp / ".make").mkdir()

@@ -404,7 +404,7 @@ def section_generation(settings: Settings) -> str:
         same = "identical to the repository's generated/"
     return (
         "## 5. Generation\n\n"
-        "Wall time, in a scratch copy of openapi/, templates/, ruff.toml and the Makefile with a"
+        "Wall time, in a scratch copy of openapi/, templates/, scripts/, ruff.toml and the Makefile with a"
         f" symlink to .venv (the repository is not written). Output of the scratch run: {same}."
         f" The no-op run said: `{result.noop_output or '(nothing)'}`.\n\n"
         + table(headers, rows) + "\n"

@@ -16,7 +16,7 @@ _MISSING = object()
 class Prop:
     """One property of a model: attribute name, wire name, type and flags from the spec."""
 
-    __slots__ = ("attr", "nullable", "read_only", "required", "schema", "secret", "wire")
+    __slots__ = ("attr", "nullable", "plain", "read_only", "required", "schema", "secret", "wire")
 
     def __init__(
         self,
@@ -36,6 +36,7 @@ class Prop:
         self.nullable = nullable
         self.read_only = read_only
         self.secret = secret
+        self.plain = schema.plain
 
 
 class Model:
@@ -59,9 +60,12 @@ class Model:
     def decode(cls: type[_M], data: dict[str, Any]) -> _M:
         """Build the model from a parsed JSON object; raises Invalid if it breaks the spec."""
         model = cls.__new__(cls)
+        attributes = model.__dict__
         for prop in cls._props:
             value = data.get(prop.wire, _MISSING)
-            if value is _MISSING or value is None:
+            if type(value) is prop.plain:
+                pass  # the common case: a plain value the schema takes as it is
+            elif value is _MISSING or value is None:
                 # A null for a property that is not nullable counts as absent;
                 # a required property must be there (and be non-null unless nullable).
                 if prop.required and (value is _MISSING or not prop.nullable):
@@ -72,7 +76,7 @@ class Model:
                     value = prop.schema.decode(value)
                 except Invalid as error:
                     raise error.at(prop.wire) from None
-            setattr(model, prop.attr, value)
+            attributes[prop.attr] = value
         if data.keys() <= cls._wire_names:  # the common case: nothing unknown
             model.additional_properties = {}
         else:
@@ -115,7 +119,11 @@ class Model:
                 continue
             if prop.read_only:
                 continue
-            data[prop.wire] = prop.schema.encode(value, f"{where}.{prop.attr}")
+            plain = type(value) is prop.plain
+            if plain and (prop.plain is not str or value.isascii()):
+                data[prop.wire] = value  # the common case: nothing to check or convert
+            else:
+                data[prop.wire] = prop.schema.encode(value, f"{where}.{prop.attr}")
         if self.additional_properties:
             extra = self._extra
             for key, value in self.additional_properties.items():

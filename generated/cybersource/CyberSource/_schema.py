@@ -74,6 +74,9 @@ class Schema:
 
     #: What messages and docs call the type.
     name = "any value"
+    #: The Python type whose values this schema takes and gives back unchanged (a str for
+    #: an unconstrained string), so callers may skip decode and encode for them; else None.
+    plain: Optional[type] = None
 
     def decode(self, value: Any) -> Any:
         return value
@@ -114,6 +117,7 @@ class Str(Schema):
         self.regex = compile_pattern(pattern) if pattern is not None else None
         self.secret = secret
         self.constrained = any(c is not None for c in (enum, min_length, max_length, pattern))
+        self.plain = None if self.constrained else str
 
     def decode(self, value: Any) -> Any:
         if type(value) is not str:
@@ -183,6 +187,8 @@ class Number(Schema):
     ) -> None:
         self.integer = integer
         self.name = "int" if integer else "float"
+        unconstrained = enum is None and minimum is None and maximum is None
+        self.plain = int if integer and unconstrained else None
         self.enum = tuple(enum) if enum is not None else None
         self.minimum = minimum
         self.maximum = maximum
@@ -238,6 +244,7 @@ class Number(Schema):
 
 class Bool(Schema):
     name = "bool"
+    plain = bool
 
     def decode(self, value: Any) -> Any:
         if type(value) is not bool:

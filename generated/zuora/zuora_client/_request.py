@@ -32,7 +32,17 @@ _JOINERS = {"form": ",", "simple": ",", "spaceDelimited": " ", "pipeDelimited": 
 class Param:
     """One parameter of an operation: Python name, wire name, place, type and style."""
 
-    __slots__ = ("explode", "location", "name", "required", "schema", "secret", "style", "wire")
+    __slots__ = (
+        "explode",
+        "location",
+        "name",
+        "plain",
+        "required",
+        "schema",
+        "secret",
+        "style",
+        "wire",
+    )
 
     def __init__(
         self,
@@ -56,6 +66,7 @@ class Param:
         self.style = style or _DEFAULT_STYLE.get(location, "form")
         self.explode = explode if explode is not None else self.style == "form"
         self.secret = secret
+        self.plain = schema.plain
 
 
 class Request(NamedTuple):
@@ -91,7 +102,9 @@ def build_request(
             if param.required:
                 raise ApiValueError(f"Missing the required parameter `{param.name}`")
             continue
-        value = param.schema.encode(value, param.name)
+        plain = type(value) is param.plain  # an unconstrained str, int or bool: nothing to convert
+        if not plain or (param.plain is str and not value.isascii()):
+            value = param.schema.encode(value, param.name)  # checks, and converts to JSON data
         location = param.location
         if location == "form" or location == "multipart":
             if isinstance(value, list) and location == "form":
