@@ -3,8 +3,9 @@
     python scripts/generate.py                 # every openapi/*-python.yaml and *-node.yaml
     python scripts/generate.py CONFIG [...]    # only these (paths relative to --root)
 
-Steps: remove each config's outputDir, run openapi-generator's ``batch`` on the
-configs (one JVM), copy the runtime (``templates/python/runtime/*.py``,
+Steps: remove each config's outputDir, normalise the specs that need it (see
+``normalise_spec``: the generator reads a normalised copy, Prism and people the real spec),
+run openapi-generator's ``batch`` on the configs (one JVM), copy the runtime (``templates/python/runtime/*.py``,
 ``templates/javascript/runtime/*.js``: ``<templateDir>/runtime``) into each package unchanged, then let
 ruff drop unused imports, sort imports and ``__all__`` and format the Python code
 (mustache cannot).
@@ -13,10 +14,13 @@ ruff drop unused imports, sort imports and ``__all__`` and format the Python cod
 from __future__ import annotations
 
 import argparse
+import copy
+import json
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
@@ -49,18 +53,91 @@ def package_folder(config: dict[str, object], root: Path) -> Path:
     return root / str(config["outputDir"]) / str(properties["packageName"])
 
 
+#: The media types openapi-generator always flattens into one parameter per property.
+FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def normalise_spec(spec: dict[str, object]) -> dict[str, object]:
+    """The spec as the generator should read it; ``spec`` itself is left as it is.
+
+    An operation with ``x-form-model`` takes its form body as ONE model argument. The
+    generator would flatten a form body into one parameter per property, so its request
+    body is presented as an ordinary JSON body of the same model, named by
+    ``x-form-model``'s ``paramName``, and ``x-form-body`` (on the operation and on the
+    request body) records the real media type: the templates print it as the content type
+    and the runtimes send a body model as form fields when its content type is a form.
+    """
+    normalised = copy.deepcopy(spec)
+    paths = normalised.get("paths") or {}
+    assert isinstance(paths, dict)
+    for path, item in paths.items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "x-form-model" not in operation:
+                continue
+            where = f"{method.upper()} {path}: x-form-model"
+            form_model = operation.pop("x-form-model")
+            unknown = sorted(set(form_model) - {"paramName", "dataType", "description"})
+            if unknown or "paramName" not in form_model:
+                raise SystemExit(
+                    f"{where} takes paramName, dataType and description, not {unknown}"
+                )
+            body = operation.get("requestBody") or {}
+            content = body.get("content") or {}
+            forms = [media for media in content if media.split(";")[0].strip() in FORM_MEDIA_TYPES]
+            if len(content) != 1 or not forms:
+                raise SystemExit(f"{where} needs a request body with one form media type")
+            ((media_type, media),) = content.items()
+            ref = str((media.get("schema") or {}).get("$ref", ""))
+            if ref.rsplit("/", 1)[-1] != form_model.get("dataType"):
+                raise SystemExit(f"{where}: dataType must name the body's $ref model, {ref!r}")
+            operation["x-codegen-request-body-name"] = form_model["paramName"]
+            operation["x-form-body"] = media_type
+            body["x-form-body"] = media_type
+            if form_model.get("description"):
+                body["description"] = form_model["description"]
+            body["content"] = {"application/json": media}
+    return normalised
+
+
+def _generator_configs(
+    parsed: dict[Path, dict[str, object]], root: Path, folder: Path
+) -> list[Path]:
+    """The configs as the generator reads them, written into ``folder``: merged (no
+    ``!include``), ``specPath`` naming the real spec for the READMEs, and inputSpec
+    pointing at the normalised copy of the spec when normalising changes it."""
+    given = []
+    for path, config in parsed.items():
+        spec_path = str(config["inputSpec"])
+        spec = yaml.safe_load((root / spec_path).read_text(encoding="utf-8"))
+        normalised = normalise_spec(spec)
+        written = dict(config)
+        if normalised != spec:
+            written["inputSpec"] = str(folder / f"{path.stem}.spec.json")
+            Path(str(written["inputSpec"])).write_text(
+                json.dumps(normalised, indent=1), encoding="utf-8"
+            )
+        properties = config.get("additionalProperties") or {}
+        assert isinstance(properties, dict)
+        written["additionalProperties"] = {**properties, "specPath": spec_path}
+        given.append(folder / f"{path.stem}.json")
+        given[-1].write_text(json.dumps(written, indent=1), encoding="utf-8")
+    return given
+
+
 def generate(configs: list[Path], root: Path = ROOT) -> None:
     """Generate the packages of ``configs`` into their outputDirs (relative to ``root``)."""
     parsed = {path: read_config(path) for path in configs}
     for config in parsed.values():
         shutil.rmtree(root / str(config["outputDir"]), ignore_errors=True)
-    run = subprocess.run(
-        [str(BIN / "openapi-generator-cli"), "batch", "--fail-fast", *map(str, configs)],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    with tempfile.TemporaryDirectory(prefix="tokenworks-specs-") as folder:
+        given = _generator_configs(parsed, root, Path(folder))
+        run = subprocess.run(
+            [str(BIN / "openapi-generator-cli"), "batch", "--fail-fast", *map(str, given)],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     if run.returncode != 0:
         raise SystemExit(f"openapi-generator failed:\n{(run.stdout + run.stderr)[-6000:]}")
     python_folders = []
@@ -76,15 +153,28 @@ def generate(configs: list[Path], root: Path = ROOT) -> None:
         elif config.get("generatorName") == "javascript" and runtime.is_dir():
             properties = config.get("additionalProperties") or {}
             assert isinstance(properties, dict)
-            source_folder = root / str(config["outputDir"]) / str(properties.get("sourceFolder", "src"))
+            source_folder = (
+                root / str(config["outputDir"]) / str(properties.get("sourceFolder", "src"))
+            )
             for source in sorted(runtime.glob("*.js")):
                 shutil.copyfile(source, source_folder / source.name)
     if python_folders:
         ruff = str(BIN / "ruff")
         settings = ["--config", str(ROOT / "ruff.toml")]
-        fix = [ruff, "check", "--quiet", "--no-cache", *settings, "--fix-only", "--select", "F401,I001,RUF022"]
+        fix = [
+            ruff,
+            "check",
+            "--quiet",
+            "--no-cache",
+            *settings,
+            "--fix-only",
+            "--select",
+            "F401,I001,RUF022",
+        ]
         for command in (fix, [ruff, "format", "--no-cache", *settings]):
-            done = subprocess.run([*command, *python_folders], capture_output=True, text=True, check=False)
+            done = subprocess.run(
+                [*command, *python_folders], capture_output=True, text=True, check=False
+            )
             if done.returncode != 0:
                 raise SystemExit(f"{' '.join(command[:2])} failed:\n{done.stdout}{done.stderr}")
 
@@ -102,7 +192,9 @@ def _one_datetime_import(folder: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("configs", nargs="*", type=Path, help="configs (default: every provider's)")
-    parser.add_argument("--root", type=Path, default=ROOT, help="the folder config paths are relative to")
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="the folder config paths are relative to"
+    )
     options = parser.parse_args()
     configs = options.configs or provider_configs(options.root)
     generate([c if c.is_absolute() else options.root / c for c in configs], options.root)

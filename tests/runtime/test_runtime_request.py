@@ -249,8 +249,8 @@ class Credentials(Model):
         self.additional_properties = {}
 
 
-def test_a_form_model_is_its_properties_as_fields() -> None:
-    param = Param("request", "request", "form-model", ModelSchema(Credentials), required=True)
+def test_a_body_model_with_a_form_content_type_is_its_properties_as_fields() -> None:
+    param = Param("request", "request", "body", ModelSchema(Credentials), required=True)
     request = build_request(
         "/",
         (param,),
@@ -259,6 +259,8 @@ def test_a_form_model_is_its_properties_as_fields() -> None:
         None,
     )
     assert request.body == b"client_id=id&client_secret=se+cret"
+    assert request.headers == {"Content-Type": "application/x-www-form-urlencoded"}
+    assert request.fields == {"client_id": "id", "client_secret": "se cret"}
     with pytest.raises(
         ApiValueError, match=r"^Missing the required parameter `request.client_secret`$"
     ):

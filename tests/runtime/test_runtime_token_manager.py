@@ -369,7 +369,7 @@ def test_calls_carry_the_managed_token_and_a_401_renews_it() -> None:
     assert len(token_transport.sent) == 2
 
 
-# --- form-model token operations and closing ----------------------------------------------
+# --- token operations with a form body model, and closing ----------------------------------------------
 
 
 class TokenForm(Model):
@@ -390,14 +390,14 @@ class FormModelManager(TokenManager[Token]):
         "create",
         "POST",
         "/token",
-        (Param("request", "request", "form-model", ModelSchema(TokenForm), required=True),),
+        (Param("request", "request", "body", ModelSchema(TokenForm), required=True),),
         responses={"200": Response(ModelSchema(Token))},
         content_type="application/x-www-form-urlencoded",
     )
     grants = frozenset({"client_credentials"})
 
 
-def test_a_form_model_token_operation() -> None:
+def test_a_token_operation_with_a_form_body_model() -> None:
     tokens, transport, _ = manager(token(), cls=FormModelManager)
     assert tokens.get_token() == "at-1"
     assert form(transport.sent[0]) == {

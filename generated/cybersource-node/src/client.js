@@ -60,6 +60,8 @@ const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 const BLANK = /^\s*$/;
 /** Text a form field keeps as it is; the rest goes through URLSearchParams' encoding. */
 const FORM_SAFE = /^[A-Za-z0-9_.*-]*$/;
+/** The content type whose body is its fields, percent-encoded. */
+const FORM_TYPE = 'application/x-www-form-urlencoded';
 
 /**
  * @typedef {import('./model_base').FieldSpec} FieldSpec
@@ -264,8 +266,8 @@ class BaseApiClient {
         }
         continue;
       }
-      if (param.in === 'formModel') {
-        // x-form-model: one model argument whose fields are the form fields.
+      if (param.in === 'body' && operation.contentType === FORM_TYPE && typeof param.type === 'function') {
+        // A body model sent as a form: its fields are the form fields.
         const Cls = param.type;
         const model = toModel(value, Cls, whereOf(operation, param));
         checkModel(model, Cls, whereOf(operation, param));
@@ -312,7 +314,7 @@ class BaseApiClient {
 
     /** @type {Buffer|null} */
     let payload = null;
-    if (form !== '' || operation.contentType === 'application/x-www-form-urlencoded') {
+    if (form !== '' || operation.contentType === FORM_TYPE) {
       payload = Buffer.from(form, 'latin1'); // form-encoded text is ASCII
     } else if (body !== undefined) {
       payload = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(plainData(body)), 'utf8');

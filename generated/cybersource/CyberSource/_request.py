@@ -22,8 +22,12 @@ from .exceptions import ApiValueError
 #: The characters a form field keeps as they are (RFC 3986 unreserved); quote_plus quotes the rest.
 FORM_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
 
-#: Where a parameter goes. ``form-model`` is one model whose properties are the form fields.
-LOCATIONS = ("path", "query", "header", "cookie", "form", "form-model", "multipart", "body")
+#: Where a parameter goes. A ``body`` sent with a form content type is a model (or a
+#: mapping) whose properties are the form fields.
+LOCATIONS = ("path", "query", "header", "cookie", "form", "multipart", "body")
+
+#: The content types whose body is a list of fields.
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 _DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
 _JOINERS = {"form": ",", "simple": ",", "spaceDelimited": " ", "pipeDelimited": "|"}
@@ -111,8 +115,6 @@ def build_request(
                 form.extend((param.wire, item) for item in value)
             else:
                 form.append((param.wire, value))
-        elif location == "form-model":
-            form.extend(value.items())
         elif location == "query":
             query.extend(_query_pairs(param, value))
         elif location == "header":
@@ -121,6 +123,8 @@ def build_request(
             path = path.replace("{" + param.wire + "}", _path_segment(param, value))
         elif location == "cookie":
             cookies.append(f"{param.wire}={_cookie_text(param, value)}")
+        elif content_type in FORM_TYPES and isinstance(value, dict):  # a form body model
+            form.extend(value.items())
         else:  # body
             body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     if cookies:

@@ -264,7 +264,8 @@ class TokenManager(Generic[T]):
             if param.location == "form":
                 arguments[param.name] = fields.get(param.wire)
                 accepted.add(param.wire)
-            elif param.location == "form-model":
+            elif param.location == "body" and isinstance(resolve(param.schema), ModelSchema):
+                # A body model sent as a form: its properties are the form fields.
                 schema = resolve(param.schema)
                 assert isinstance(schema, ModelSchema)
                 props = schema.model._props

@@ -219,7 +219,8 @@ function tokenArguments(operation, fields) {
     if (param.in === 'form') {
       args[param.name] = fields[/** @type {string} */ (param.baseName)];
       accepted.add(param.baseName);
-    } else if (param.in === 'formModel') {
+    } else if (param.in === 'body' && typeof param.type === 'function') {
+      // A body model sent as a form: its fields are the form fields.
       /** @type {Object<string, unknown>} */
       const values = {};
       for (const spec of param.type.attributes) {

@@ -129,7 +129,7 @@ class Operation(Generic[T]):
             if (p.secret or looks_secret(p.name)) and arguments.get(p.name)
         ]
         for param in self.params:
-            if param.location == "form-model":
+            if param.location == "body":
                 model = arguments.get(param.name)
                 for prop in getattr(model, "_props", ()):
                     value = getattr(model, prop.attr, None)

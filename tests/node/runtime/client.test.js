@@ -25,7 +25,7 @@ const clientCredentials = credentials('client_credentials');
 const ok = () => ({ status: 200, body: TOKEN });
 
 describe('what the client sends', () => {
-  test('a form-model operation: method, URL, headers, form fields in schema order, encoded like URLSearchParams', async () => {
+  test('a body model sent as a form: method, URL, headers, form fields in schema order, encoded like URLSearchParams', async () => {
     const { client, requests } = scriptedClient(ok, { client: { basePath: undefined, server: 'test' } });
     const { error, data } = await callToken(client, { ...refresh, scope: 'read write' }, { requestId: 'req-1' });
     assert.equal(error, null);

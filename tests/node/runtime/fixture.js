@@ -46,7 +46,7 @@ OAuthError.attributes = Object.freeze([
   Object.freeze({ name: 'error_description', type: 'String' }),
 ]);
 
-/** createToken: an x-form-model token operation with an optional header. */
+/** createToken: a token operation whose body model is sent as a form, with an optional header. */
 const TOKEN_OPERATION = Object.freeze({
   operationId: 'createToken',
   method: 'POST',
@@ -54,7 +54,7 @@ const TOKEN_OPERATION = Object.freeze({
   contentType: 'application/x-www-form-urlencoded',
   accept: 'application/json',
   params: [
-    { name: 'tokenRequest', in: 'formModel', type: TokenRequest, required: true },
+    { name: 'tokenRequest', baseName: 'tokenRequest', in: 'body', type: TokenRequest, required: true },
     { name: 'requestId', baseName: 'x-request-id', in: 'header', type: 'String', minLength: 4, maxLength: 36, pattern: '/^[A-Za-z0-9-]+$/' },
   ],
   returnType: TokenAnswer,

@@ -6,6 +6,7 @@ const ApiClient = require('../ApiClient.js');
 const { ApiTypeError } = require('../errors.js');
 const AccessTokenResponse = require('../model/AccessTokenResponse.js');
 const BadRequestError = require('../model/BadRequestError.js');
+const CreateAccessTokenRequest = require('../model/CreateAccessTokenRequest.js');
 const ResourceNotFoundError = require('../model/ResourceNotFoundError.js');
 const UnauthorizedClientError = require('../model/UnauthorizedClientError.js');
 
@@ -25,7 +26,7 @@ class OAuthApi {
    *
    * Used by technology partners to obtain an access token and a refresh token. The partner then uses the access token to authenticate API requests to CyberSource on behalf of the merchant. The request carries either the authorization code from CyberSource's redirect (grant_type `authorization_code`) or a refresh token (grant_type `refresh_token`). Access tokens expire after 15 minutes; refresh tokens after one year. CyberSource requires mutual TLS on this request: the client must present its client certificate, holding the matching private key.
    *
-   * @param {CreateAccessTokenRequest} createAccessTokenRequest Request payload; its fields are sent form-encoded.
+   * @param {module:model/CreateAccessTokenRequest} createAccessTokenRequest Request payload; its fields are sent form-encoded.
    * @param {Object} [opts] Optional parameters:
    * @param {String} [opts.vCClientCorrelationId] We recommended that you submit this header with a unique value in every client request to this endpoint. It is sent back in the response header and logged both in the request log and response log.
    * @param {Function} [callback] `callback(error, data, response)`; data is {module:model/AccessTokenResponse}.
@@ -78,8 +79,7 @@ OAuthApi.operations = Object.freeze({
     accept: 'application/json;charset=utf-8',
     authNames: [],
     params: [
-      // x-form-model: one CreateAccessTokenRequest argument; its fields are the form fields.
-      { name: 'createAccessTokenRequest', in: 'formModel', type: require('../model/CreateAccessTokenRequest.js'), required: true },
+      { name: 'createAccessTokenRequest', baseName: 'create_access_token_request', in: 'body', type: CreateAccessTokenRequest, required: true },
       { name: 'vCClientCorrelationId', baseName: 'v-c-client-correlation-id', in: 'header', type: 'String', minLength: 36, maxLength: 36, pattern: '/^[A-Za-z0-9\\.\\-_:]+$/' },
     ],
     returnType: AccessTokenResponse,

@@ -23,8 +23,8 @@ CREATE_ACCESS_TOKEN: Operation[AccessTokenResponse] = Operation(
     (
         Param(
             "create_access_token_request",
-            "",
-            "form-model",
+            "create_access_token_request",
+            "body",
             Ref("CyberSource.model.create_access_token_request"),
             required=True,
         ),
