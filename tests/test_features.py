@@ -130,6 +130,7 @@ def test_a_json_body_is_sent_as_the_spec_says(probe: ModuleType, httpserver: HTT
         "species": "dog",
         "birthday": "2021-01-02",
         "registered_at": "2024-01-02T03:04:05+00:00",
+        "vaccinated": False,  # the spec's default, filled in by the constructor
         "category": {"name": "Dogs"},
         "tags": ["a", "b"],
     }
@@ -382,3 +383,18 @@ def test_every_operation_answers_prism_with_typed_data(probe: ModuleType) -> Non
         # default for a form array) as an array; test_multipart_upload_and_form_with_numbers
         # checks those bytes against a local server.
         assert files_api.submit_form(3, ratio=0.5) is None
+
+
+def test_constructors_take_the_spec_defaults(probe: ModuleType) -> None:
+    pet = importlib.import_module(f"{PACKAGE}.model.pet").Pet
+    assert pet(name="Rex", species="dog").vaccinated is False  # default: false
+    assert pet(name="Rex", species="dog", vaccinated=True).vaccinated is True
+    assert pet(name="Rex", species="dog").weight is None  # no default: unset
+    # An answer says what the server sent: a property it left out stays None.
+    assert pet.from_dict({"name": "Rex", "species": "dog"}).vaccinated is None
+
+
+def test_a_map_answer_has_its_values_checked(probe: ModuleType, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/stats").respond_with_json({"dog": 3, "cat": "many"})
+    with pytest.raises(probe.MalformedResponseError, match="`cat`"):
+        pets(probe, httpserver).get_stats()

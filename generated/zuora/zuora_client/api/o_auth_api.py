@@ -8,7 +8,7 @@ from typing import Optional
 
 from zuora_client._api_client import Operation, Response
 from zuora_client._request import Param
-from zuora_client._schema import ANY, MapOf, Number, Ref, Str
+from zuora_client._schema import ANY, MapOf, Nullable, Number, Ref, Str
 from zuora_client._token_manager import TokenManager as _TokenManager
 from zuora_client.api_client import ApiClient
 from zuora_client.api_response import ApiResponse
@@ -42,7 +42,7 @@ CREATE_TOKEN: Operation[TokenResponse] = Operation(
             ),
         ),
         "400": Response(
-            MapOf(ANY),
+            MapOf(Nullable(ANY)),
             headers=(
                 ("Zuora-Request-Id", Str(min_length=36, max_length=36)),
                 ("Zuora-Track-Id", Str(max_length=64)),
@@ -51,7 +51,7 @@ CREATE_TOKEN: Operation[TokenResponse] = Operation(
             ),
         ),
         "401": Response(
-            MapOf(ANY),
+            MapOf(Nullable(ANY)),
             headers=(
                 ("WWW-Authenticate", Str()),
                 ("Zuora-Request-Id", Str(min_length=36, max_length=36)),
@@ -61,7 +61,7 @@ CREATE_TOKEN: Operation[TokenResponse] = Operation(
             ),
         ),
         "403": Response(
-            MapOf(ANY),
+            MapOf(Nullable(ANY)),
             headers=(
                 ("Zuora-Request-Id", Str(min_length=36, max_length=36)),
                 ("Zuora-Track-Id", Str(max_length=64)),
@@ -70,7 +70,7 @@ CREATE_TOKEN: Operation[TokenResponse] = Operation(
             ),
         ),
         "429": Response(
-            MapOf(ANY),
+            MapOf(Nullable(ANY)),
             headers=(
                 ("Zuora-Request-Id", Str(min_length=36, max_length=36)),
                 ("Zuora-Track-Id", Str(max_length=64)),
