@@ -396,9 +396,11 @@ def read_body(schema: Optional[Schema], response: RESTResponse) -> Any:
     if schema is None:
         return None
     data = response.data
-    content_type = response.headers.get("Content-Type", "")
     if isinstance(schema, Binary):
         return data
+    content_type = (
+        response.headers.get("Content-Type", "") if not data or isinstance(schema, Str) else ""
+    )
     if not data:
         raise MalformedResponseError(
             response.status,
@@ -416,6 +418,7 @@ def read_body(schema: Optional[Schema], response: RESTResponse) -> Any:
     try:
         parsed = _JSON.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        content_type = response.headers.get("Content-Type", "")
         problem = "an answer that is not JSON"
         raise _malformed(response, f"{problem} (Content-Type: {content_type or None})") from None
     try:

@@ -493,10 +493,10 @@ class Ref(Schema):
         return self.target.name
 
     def decode(self, value: Any) -> Any:
-        return self.target.decode(value)
+        return (self._target or self.target).decode(value)
 
     def encode(self, value: Any, name: str) -> Any:
-        return self.target.encode(value, name)
+        return (self._target or self.target).encode(value, name)
 
 
 class OneOf(Schema):
