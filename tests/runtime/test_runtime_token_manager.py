@@ -55,6 +55,7 @@ TOKEN: Operation[Token] = Operation(
     content_type="application/x-www-form-urlencoded",
     accept="application/json",
     single_use={"grant_type": ("authorization_code", "refresh_token")},
+    token=True,
 )
 
 
@@ -393,6 +394,7 @@ class FormModelManager(TokenManager[Token]):
         (Param("request", "request", "body", ModelSchema(TokenForm), required=True),),
         responses={"200": Response(ModelSchema(Token))},
         content_type="application/x-www-form-urlencoded",
+        token=True,
     )
     grants = frozenset({"client_credentials"})
 
@@ -425,3 +427,18 @@ def test_close_closes_only_a_client_the_manager_built() -> None:
     with Manager(CLIENT_ID, CLIENT_SECRET, api_client=client):
         pass
     assert not transport.closed
+
+
+def test_a_manager_needs_a_token_operation() -> None:
+    """ApiClient checks a token operation's answer (access_token); the manager relies on it."""
+
+    class Misbound(TokenManager[Token]):
+        operation = ME
+        grants = frozenset({"client_credentials"})
+
+    with pytest.raises(TypeError, match="token operation"):
+        Misbound(
+            "id",
+            "secret",
+            api_client=ApiClient(Configuration(host="http://x"), transport=FakeTransport()),
+        )

@@ -9,7 +9,6 @@ spec's token operation (``x-token-manager``).
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import threading
@@ -18,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any, Callable, ClassVar, Generic, Optional, TypeVar
 from urllib.parse import quote_plus
 
-from ._api_client import ApiClient, Operation, basic_authorization
+from ._api_client import ApiClient, Operation, basic_authorization, issued_tokens
 from ._model import Model
 from ._schema import ModelSchema, resolve
 from .api_response import ApiResponse
@@ -81,6 +80,10 @@ class TokenManager(Generic[T]):
         on_token: Optional[Callable[[T], object]] = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if not self.operation.token:
+            raise TypeError(
+                f"{type(self).__name__}.operation must be a token operation (token=True)"
+            )
         if refresh_token is not None and "refresh_token" not in self.grants:
             raise TypeError("refresh_token: this token endpoint has no refresh_token grant")
         self._client_id = client_id
@@ -122,7 +125,7 @@ class TokenManager(Generic[T]):
         token = self._fresh_token()
         if token is None:
             token = self._shared_fetch()
-        access_token: str = token.access_token  # type: ignore[attr-defined]  # checked by _fetch
+        access_token: str = token.access_token  # type: ignore[attr-defined]  # checked by ApiClient
         return access_token
 
     def invalidate(self, token: Optional[str] = None) -> None:
@@ -213,21 +216,15 @@ class TokenManager(Generic[T]):
             credentials = {"Authorization": basic_authorization(user, password)}
         else:
             fields.update(client_id=self._client_id, client_secret=self._client_secret)
-        try:
-            response: ApiResponse[T] = self.api_client.call_api(
-                self.operation,
-                self._arguments(fields),
-                use_token_manager=False,
-                credentials=credentials,
-            )
-        except MalformedResponseError as error:
-            # A token answer that breaks the spec still carries the tokens it issued.
-            error.redact(_issued_tokens(error.unredacted_body))
-            raise
+        # A token operation's answer is checked by ApiClient: it has an access_token, and
+        # a broken one raises MalformedResponseError with the issued tokens redacted.
+        response: ApiResponse[T] = self.api_client.call_api(
+            self.operation,
+            self._arguments(fields),
+            use_token_manager=False,
+            credentials=credentials,
+        )
         token = response.data
-        access_token = getattr(token, "access_token", None)
-        if not isinstance(access_token, str) or not access_token:
-            raise _malformed(response, "the token answer has no access_token", token)
         expires_at = self._expiry(response, token)
         with self._lock:
             self._state = (token, expires_at)
@@ -251,7 +248,7 @@ class TokenManager(Generic[T]):
             or expires_in <= 0
         ):
             raise _malformed(
-                response, "the token answer's expires_in is not a positive number of seconds", token
+                response, "the token answer's expires_in is not a positive number of seconds"
             )
         lifetime = float(expires_in)
         return self._clock() + lifetime - min(self.leeway, lifetime / 2)
@@ -278,38 +275,15 @@ class TokenManager(Generic[T]):
         return arguments
 
 
-#: The fields of a token answer that hold credentials (RFC 6749 and OpenID Connect).
-_TOKEN_FIELDS = ("access_token", "refresh_token", "id_token")
-
-
-def _issued_tokens(body: Optional[str]) -> list[str]:
-    """The credentials a JSON token answer holds, whatever else is wrong with it."""
-    if not body:
-        return []
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        return []
-    if not isinstance(parsed, dict):
-        return []
-    return [
-        value for key, value in parsed.items() if key in _TOKEN_FIELDS and isinstance(value, str)
-    ]
-
-
-def _malformed(response: ApiResponse[Any], problem: str, token: Model) -> MalformedResponseError:
-    """A MalformedResponseError for a token answer, its tokens redacted from the body."""
+def _malformed(response: ApiResponse[Any], problem: str) -> MalformedResponseError:
+    """A MalformedResponseError for a token answer, the tokens it issued redacted from the body."""
     error = MalformedResponseError(
         response.status_code,
         problem,
         response.headers,
         response.raw_data.decode("utf-8", errors="replace"),
     )
-    error.redact(
-        value
-        for value in (getattr(token, "access_token", None), getattr(token, "refresh_token", None))
-        if isinstance(value, str)
-    )
+    error.redact(issued_tokens(response.raw_data))
     return error
 
 

@@ -373,9 +373,14 @@ class ApiClient:
         if 200 <= status < 300:
             if declared is None:
                 declared = operation.success
-            data = read_body(declared.schema, response)
-            if operation.token:
-                _check_token(data, response)
+            try:
+                data = read_body(declared.schema, response)
+                if operation.token:
+                    _check_token(data, response)
+            except MalformedResponseError as malformed:
+                if operation.token:  # a broken token answer still holds the tokens it issued
+                    malformed.redact(issued_tokens(response.data))
+                raise
             return ApiResponse(status, response.headers, data, response.data, declared.headers)
         error_model = None
         if declared is not None and declared.schema is not None and response.data:
@@ -431,18 +436,29 @@ def read_body(schema: Optional[Schema], response: RESTResponse) -> Any:
 
 def _check_token(data: Any, response: RESTResponse) -> None:
     """A token answer without a usable access_token raises MalformedResponseError."""
-    access_token = _field(data, "access_token")
-    if isinstance(access_token, str) and access_token:
-        return
-    error = _malformed(response, "the token answer has no access_token, which OAuth 2.0 requires")
-    refresh_token = _field(data, "refresh_token")
-    if isinstance(refresh_token, str):
-        error.redact([refresh_token])  # a token the server issued is a secret too
-    raise error
+    if isinstance(data, dict):
+        access_token = data.get("access_token")
+    else:
+        access_token = getattr(data, "access_token", None)
+    if not isinstance(access_token, str) or not access_token:
+        raise _malformed(response, "the token answer has no access_token, which OAuth 2.0 requires")
 
 
-def _field(data: Any, name: str) -> Any:
-    return data.get(name) if isinstance(data, dict) else getattr(data, name, None)
+#: The fields of a token answer that hold credentials (RFC 6749 and OpenID Connect).
+TOKEN_FIELDS = ("access_token", "refresh_token", "id_token")
+
+
+def issued_tokens(body: bytes) -> list[str]:
+    """The credentials a JSON token answer holds, whatever else is wrong with it."""
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        return []
+    if not isinstance(parsed, dict):
+        return []
+    return [
+        value for key, value in parsed.items() if key in TOKEN_FIELDS and isinstance(value, str)
+    ]
 
 
 def _malformed(response: RESTResponse, problem: str) -> MalformedResponseError:
