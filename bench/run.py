@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import urllib3
 from cases import (
@@ -220,16 +220,25 @@ def section_calls(title: str, note: str, results: dict[str, Rounds], goal: float
     return f"## {title}\n\n{note}\n\n{table(headers, rows)}\n"
 
 
+def recording_import_time(
+    startup: set[str], runs: dict[str, list[float]]
+) -> Callable[[str], float]:
+    """``import_time_us`` of a module that also records each run of the modules in ``runs``."""
+
+    def measure(module: str) -> float:
+        elapsed = float(import_time_us(module, startup))
+        if module in runs:
+            runs[module].append(elapsed)
+        return elapsed
+
+    return measure
+
+
 def section_imports(settings: Settings) -> str:
     startup = startup_modules()
     packages = [case.package for case in CASES]
     own_runs: dict[str, list[float]] = {package: [] for package in packages}
-
-    def measure(module: str) -> float:
-        elapsed = float(import_time_us(module, startup))
-        if module in own_runs:
-            own_runs[module].append(elapsed)
-        return elapsed
+    measure = recording_import_time(startup, own_runs)
 
     baseline_runs, ratios = paired_interpreter_rounds(
         "urllib3", packages, settings.interpreter_rounds, measure
@@ -303,12 +312,7 @@ def section_synthetic(settings: Settings) -> str:
         # A token package beside it, in the same rounds: the import should not grow.
         compared = [package, "zuora_client"]
         own: dict[str, list[float]] = {module: [] for module in compared}
-
-        def measure(module: str) -> float:
-            elapsed = float(import_time_us(module, startup))
-            if module in own:
-                own[module].append(elapsed)
-            return elapsed
+        measure = recording_import_time(startup, own)
 
         try:
             baseline_runs, ratios = paired_interpreter_rounds(
