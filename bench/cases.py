@@ -170,11 +170,11 @@ def capture(case: Case, host: str) -> CapturedRequest:
     answer = canned_response(case.path)
     client = case.make_client(case.module, host)
 
-    def record(method: str, url: str, *, body: bytes, headers: dict[str, str], **options: Any) -> Any:
-        seen.append((method, url, dict(headers), body))
+    def record(method: str, target: str, *, body: bytes, headers: dict[str, str], **options: Any) -> Any:
+        seen.append((method, host + target, dict(headers), body))  # the pool takes path and query
         return answer(preload_content=options.get("preload_content", True))
 
-    client.rest_client.pool_manager.request = record
+    client.rest_client.pool_for(host).urlopen = record
     case.make_call(case.module, client)()
     method, url, headers, body = seen[0]
     fields = parse_qsl(body.decode("ascii"), keep_blank_values=True, strict_parsing=True)
@@ -202,14 +202,28 @@ def make_raw_call(
     return call
 
 
-def make_raw_call_with_package_options(request: CapturedRequest) -> Callable[[], Any]:
-    """Raw urllib3 with the transport settings RESTClient uses by default: a blocking pool of
+def make_raw_call_as_the_package_sends(request: CapturedRequest) -> Callable[[], Any]:
+    """Raw urllib3 sending the way RESTClient does: straight to the origin's connection pool
+    (``HTTPConnectionPool.urlopen``, no PoolManager lookup per request), a blocking pool of
     10, a (10 s connect, 30 s read) timeout (a socket timeout makes CPython poll before every
-    send and receive) and retries=False."""
-    pool = urllib3.PoolManager(maxsize=10, block=True)
-    return make_raw_call(
-        pool, request, timeout=urllib3.Timeout(connect=10.0, read=30.0), retries=False
-    )
+    send and receive), retries and redirects off; then status check and ``json.loads``."""
+    method, headers, fields = request.method, request.headers, request.fields
+    scheme, rest = request.url.split("://", 1)
+    authority, _, path = rest.partition("/")
+    pool = urllib3.connection_from_url(f"{scheme}://{authority}", maxsize=10, block=True)
+    target, timeout = "/" + path, urllib3.Timeout(connect=10.0, read=30.0)
+
+    def call() -> Any:
+        body = urlencode(fields).encode("ascii")
+        response = pool.urlopen(
+            method, target, body=body, headers=headers, timeout=timeout, retries=False,
+            redirect=False,
+        )
+        if response.status != 200:
+            raise RuntimeError(f"HTTP {response.status}")
+        return json.loads(response.data)
+
+    return call
 
 
 def expected_token(case: Case) -> str:
@@ -217,8 +231,14 @@ def expected_token(case: Case) -> str:
 
 
 def stub_pool_request(pool: urllib3.PoolManager, path: str) -> None:
-    """Replace ``pool.request`` (what RESTClient.request calls) with a canned answer."""
+    """Replace ``pool.request`` (what the raw side calls) with a canned answer."""
     pool.request = canned_response(path)  # type: ignore[method-assign]
+
+
+def stub_package_pool(client: Any, host: str, path: str) -> None:
+    """Replace the ``urlopen`` of the package's pool for ``host`` (what RESTClient.request
+    calls) with a canned answer."""
+    client.rest_client.pool_for(host).urlopen = canned_response(path)
 
 
 _ANSWERS = {path: response_bytes(path) for path in TOKEN_BODIES}

@@ -148,10 +148,9 @@ def test_shared_client_under_16_threads(server: Server) -> None:
     assert server.stats.connections <= POOL_SIZE
 
     # close() drops every pool; the server sees every socket closed.
-    pool_manager = client.rest_client.pool_manager
-    assert len(pool_manager.pools) == 1
+    assert len(client.rest_client.pools) == 1
     client.close()
-    assert len(pool_manager.pools) == 0
+    assert client.rest_client.pools == {}
     with server.stats.closed:
         all_closed = server.stats.closed.wait_for(
             lambda: server.stats.open_connections == 0, timeout=10.0

@@ -191,12 +191,12 @@ def test_a_pool_size_changed_later_is_used(package: ModuleType, http_target: Tar
     with package.ApiClient(configuration) as client:
         provider = next(name for name, p in PACKAGES.items() if p is package)
         call(provider, client)
-        pool = client.rest_client.pool_manager.connection_from_url(http_target.url)
-        assert pool.pool.maxsize == 2
+        pool = client.rest_client.pool_for(http_target.url)
+        assert pool is not None and pool.pool is not None and pool.pool.maxsize == 2
         configuration.connection_pool_maxsize = 5
         call(provider, client)
-        pool = client.rest_client.pool_manager.connection_from_url(http_target.url)
-        assert pool.pool.maxsize == 5
+        pool = client.rest_client.pool_for(http_target.url)
+        assert pool is not None and pool.pool is not None and pool.pool.maxsize == 5
 
 
 def test_a_size_cap_changed_later_is_used(http_target: Target) -> None:

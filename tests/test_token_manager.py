@@ -1036,10 +1036,12 @@ def test_a_manager_that_built_its_client_closes_it() -> None:
     pkg = PACKAGES["zuora"]
     with pkg.module.TokenManager("id", "secret") as tm:
         client = tm.api_client
-        client.rest_client.pool_manager.connection_from_url("http://127.0.0.1:9")
-        assert len(client.rest_client.pool_manager.pools) == 1
-    assert len(client.rest_client.pool_manager.pools) == 0
+        pool = client.rest_client.pool_for("http://127.0.0.1:9/oauth/token")
+        assert client.rest_client.pools == {"http://127.0.0.1:9": pool}
+    assert client.rest_client.pools == {}
+    assert pool is not None and pool.pool is None  # closed
     shared = pkg.module.ApiClient()
     with pkg.module.TokenManager("id", "secret", api_client=shared):
-        shared.rest_client.pool_manager.connection_from_url("http://127.0.0.1:9")
-    assert len(shared.rest_client.pool_manager.pools) == 1  # not ours to close
+        shared_pool = shared.rest_client.pool_for("http://127.0.0.1:9/oauth/token")
+    assert shared.rest_client.pools == {"http://127.0.0.1:9": shared_pool}  # not ours to close
+    assert shared_pool is not None and shared_pool.pool is not None
