@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import argparse
 import copy
+import importlib.util
 import json
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -60,6 +62,8 @@ FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 def normalise_spec(spec: dict[str, object]) -> dict[str, object]:
     """The spec as the generator should read it; ``spec`` itself is left as it is.
 
+    Answers: see ``_normalise_answers``.
+
     An operation with ``x-form-model`` takes its form body as ONE model argument. The
     generator would flatten a form body into one parameter per property, so its request
     body is presented as an ordinary JSON body of the same model, named by
@@ -70,6 +74,7 @@ def normalise_spec(spec: dict[str, object]) -> dict[str, object]:
     normalised = copy.deepcopy(spec)
     paths = normalised.get("paths") or {}
     assert isinstance(paths, dict)
+    _normalise_answers(normalised)
     for path, item in paths.items():
         for method, operation in item.items():
             if not isinstance(operation, dict) or "x-form-model" not in operation:
@@ -97,6 +102,91 @@ def normalise_spec(spec: dict[str, object]) -> dict[str, object]:
                 body["description"] = form_model["description"]
             body["content"] = {"application/json": media}
     return normalised
+
+
+def _load_media_kind() -> Callable[[str], str]:
+    """The runtime's rule for media types (templates/python/runtime/_media.py)."""
+    path = ROOT / "templates" / "python" / "runtime" / "_media.py"
+    spec = importlib.util.spec_from_file_location("tokenworks_media", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    kind: Callable[[str], str] = module.media_kind
+    return kind
+
+
+#: How an answer of a media type is read: ``json``, ``text``, ``any`` or ``bytes``.
+media_kind = _load_media_kind()
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _local_ref(spec: dict[str, object], ref: str) -> object:
+    """What a local ``$ref`` (``#/components/schemas/Pdf``) points at; {} when nothing."""
+    target: object = spec
+    for key in ref.removeprefix("#/").split("/"):
+        key = key.replace("~1", "/").replace("~0", "~")
+        target = target.get(key, {}) if isinstance(target, dict) else {}
+    return target
+
+
+#: Keys that leave a schema as open as no schema at all.
+UNTYPED_KEYS = frozenset({"description", "title", "nullable", "example", "x-example"})
+
+
+def _string_schema(spec: dict[str, object], schema: object) -> bool | None:
+    """Whether a schema is a string, following local $refs; None when it is no schema at
+    all (absent, or ``{}``: no type, no properties, no composition)."""
+    seen = set()
+    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+        ref = schema["$ref"]
+        if not ref.startswith("#/") or ref in seen:
+            return False  # a remote or circular reference: leave it to the generator
+        seen.add(ref)
+        schema = _local_ref(spec, ref)
+    if schema is None or (isinstance(schema, dict) and not set(schema) - UNTYPED_KEYS):
+        return None
+    return isinstance(schema, dict) and schema.get("type") == "string"
+
+
+def _normalise_answers(spec: dict[str, object]) -> None:
+    """Give every answer's media type the schema its body is read as, in place.
+
+    The declared media type decides how a body is read (the runtime's ``read_body``):
+    JSON media without a schema become ``{}`` (any JSON value); text/* without a schema
+    a string; a wildcard (``*/*``) without a schema ``{}``; any other media type (PDF,
+    images, octet-stream) without a schema or with a string schema of any format
+    ``format: binary`` (bytes). A text/* or wildcard answer that is not structured gets
+    ``x-media``: the media type, which the templates pass to the runtime (a text/* body
+    is read as text whatever its Content-Type says; a wildcard one as its Content-Type
+    says). Structured schemas (models, lists, numbers...) are JSON under any media type.
+    """
+    answers: list[object] = []
+    for item in (spec.get("paths") or {}).values():
+        for method in HTTP_METHODS:
+            operation = item.get(method) if isinstance(item, dict) else None
+            if isinstance(operation, dict):
+                answers.extend((operation.get("responses") or {}).values())
+    components = spec.get("components") or {}
+    assert isinstance(components, dict)
+    answers.extend((components.get("responses") or {}).values())
+    for answer in answers:
+        if not isinstance(answer, dict) or not isinstance(answer.get("content"), dict):
+            continue  # no body, or a $ref to components.responses (normalised there)
+        for index, (media_type, media) in enumerate(answer["content"].items()):
+            if not isinstance(media, dict):
+                continue
+            kind = media_kind(media_type)
+            string = _string_schema(spec, media.get("schema"))
+            if string is False:
+                continue  # structured: JSON (under text/* too: JSON text)
+            if kind == "bytes":
+                media["schema"] = {"type": "string", "format": "binary"}
+                continue
+            if string is None:
+                media["schema"] = {"type": "string"} if kind == "text" else {}
+            if index == 0 and kind in ("text", "any"):
+                answer["x-media"] = media_type
 
 
 def _generator_configs(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime
 import importlib
+import importlib.util
+import inspect
 import json
 import sys
 from collections.abc import Iterator
@@ -17,7 +19,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from generation import imported_probe
+from generation import GENERATE, imported_probe
 from providers import REPO_ROOT
 from pytest_httpserver import HTTPServer
 from werkzeug import Request
@@ -63,6 +65,10 @@ def pets(probe: ModuleType, server: HTTPServer, **options: Any) -> Any:
 
 def files(probe: ModuleType, server: HTTPServer) -> Any:
     return importlib.import_module(f"{PACKAGE}.api.files_api").FilesApi(client(probe, server))
+
+
+def media(probe: ModuleType, server: HTTPServer) -> Any:
+    return importlib.import_module(f"{PACKAGE}.api.media_api").MediaApi(client(probe, server))
 
 
 def last_request(server: HTTPServer) -> Request:
@@ -240,6 +246,147 @@ def test_multipart_upload_and_form_with_numbers(probe: ModuleType, httpserver: H
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
 
 
+# --- answers by their declared media type -----------------------------------------------------
+
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+MEDIA_PATHS = {
+    "get_any_json": "/media/json",
+    "get_any_text": "/media/text",
+    "get_pdf": "/media/pdf",
+    "get_octets": "/media/octets",
+    "get_anything": "/media/anything",
+}
+
+
+@pytest.mark.parametrize(
+    ("operation", "content_type", "body", "expected"),
+    [
+        # application/json without a schema: any JSON value, unchecked; empty is None
+        ("get_any_json", "application/json", b'{"a": [1, 2.5, null]}', {"a": [1, 2.5, None]}),
+        ("get_any_json", "application/json", b'["x", true]', ["x", True]),
+        ("get_any_json", "application/problem+json", b"", None),
+        # text/plain without a schema: text in its charset, whatever the label says
+        ("get_any_text", "text/plain; charset=latin-1", "caf\u00e9".encode("latin-1"), "caf\u00e9"),
+        ("get_any_text", "application/octet-stream", b'{"not": "parsed"}', '{"not": "parsed"}'),
+        ("get_any_text", "text/plain", b"", ""),
+        # application/pdf without a schema, octet-stream as `type: string`: the bytes
+        ("get_pdf", "application/pdf", PDF, PDF),
+        ("get_octets", "application/octet-stream", b'"\x00\xff', b'"\x00\xff'),
+        ("get_octets", "application/json", b'"json"', b'"json"'),
+        # */* without a schema: the answer's Content-Type decides
+        ("get_anything", "application/vnd.api+json", b'{"id": 1}', {"id": 1}),
+        ("get_anything", "text/csv; charset=utf-8", b"a,b\n1,2\n", "a,b\n1,2\n"),
+        ("get_anything", "image/png", b"\x89PNG\r\n", b"\x89PNG\r\n"),
+    ],
+)
+def test_a_declared_media_type_decides_how_the_body_is_read(
+    probe: ModuleType,
+    httpserver: HTTPServer,
+    operation: str,
+    content_type: str,
+    body: bytes,
+    expected: Any,
+) -> None:
+    httpserver.expect_request(MEDIA_PATHS[operation]).respond_with_data(
+        body, content_type=content_type
+    )
+    response = getattr(media(probe, httpserver), f"{operation}_with_http_info")()
+    assert response.data == expected
+    assert type(response.data) is type(expected)
+    assert response.raw_data == body
+
+
+def test_each_operation_is_annotated_with_what_it_returns(probe: ModuleType) -> None:
+    api = importlib.import_module(f"{PACKAGE}.api.media_api").MediaApi
+    returns = {
+        name: inspect.signature(getattr(api, name)).return_annotation for name in MEDIA_PATHS
+    }
+    assert returns == {
+        "get_any_json": "Any",
+        "get_any_text": "str",
+        "get_pdf": "bytes",
+        "get_octets": "bytes",
+        "get_anything": "Any",
+    }
+    assert inspect.signature(api.get_pdf_with_http_info).return_annotation == "ApiResponse[bytes]"
+
+
+def test_a_text_error_answer_rides_on_the_exception_as_text(
+    probe: ModuleType, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/media/text").respond_with_data(
+        "no such note", status=404, content_type="application/octet-stream"
+    )
+    with pytest.raises(probe.NotFoundException) as caught:
+        media(probe, httpserver).get_any_text()
+    assert caught.value.data == "no such note"
+
+
+def test_json_media_without_a_schema_must_still_be_json(
+    probe: ModuleType, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/media/json").respond_with_data(
+        "{oops", content_type="application/json"
+    )
+    with pytest.raises(probe.MalformedResponseError, match="not JSON") as caught:
+        media(probe, httpserver).get_any_json()
+    assert caught.value.body == "{oops"
+
+
+def _normalise(spec: dict[str, Any]) -> dict[str, Any]:
+    """scripts/generate.py's normalise_spec: what the generator reads instead of ``spec``."""
+    loaded = importlib.util.spec_from_file_location("generate_script", GENERATE)
+    assert loaded is not None and loaded.loader is not None
+    module = importlib.util.module_from_spec(loaded)
+    loaded.loader.exec_module(module)
+    normalised: dict[str, Any] = module.normalise_spec(spec)
+    return normalised
+
+
+def test_the_generator_reads_each_answer_with_the_schema_its_media_type_gives() -> None:
+    model = {"$ref": "#/components/schemas/Token"}
+    spec = {
+        "paths": {
+            "/a": {
+                "get": {
+                    "responses": {
+                        "200": {
+                            "content": {
+                                "image/png": {"schema": {"$ref": "#/components/schemas/Png"}},
+                                "text/plain": {},
+                            }
+                        },
+                        "400": {"$ref": "#/components/responses/Problem"},
+                        "401": {"content": {"text/plain": {"schema": model}}},
+                    }
+                },
+                "parameters": [],
+            }
+        },
+        "components": {
+            "schemas": {
+                "Png": {"type": "string", "format": "byte"},
+                "Token": {"type": "object", "properties": {"access_token": {"type": "string"}}},
+            },
+            "responses": {"Problem": {"content": {"*/*": {"schema": {"description": "any"}}}}},
+        },
+    }
+    normalised = _normalise(spec)
+    answers = normalised["paths"]["/a"]["get"]["responses"]
+    binary = {"type": "string", "format": "binary"}
+    assert answers["200"] == {
+        "content": {"image/png": {"schema": binary}, "text/plain": {"schema": {"type": "string"}}}
+    }  # the first media type's schema is the one the generator uses: no x-media for text
+    assert answers["401"] == {"content": {"text/plain": {"schema": model}}}  # JSON text
+    assert normalised["components"]["responses"]["Problem"] == {
+        "content": {"*/*": {"schema": {}}},
+        "x-media": "*/*",
+    }
+    assert spec["components"]["responses"]["Problem"]["content"]["*/*"]["schema"] == {
+        "description": "any"
+    }  # the spec itself is left as it is
+
+
 # --- answers that break the spec ------------------------------------------------------------
 
 
@@ -379,6 +526,14 @@ def test_every_operation_answers_prism_with_typed_data(probe: ModuleType) -> Non
         upload = files_api.upload_file(("a.txt", b"abc"), description="d")
         assert type(upload).__name__ == "Upload"
         assert upload.stored_at is None or type(upload.stored_at) is datetime.datetime
+        # Answers without a schema, or with one that is not JSON: the examples, typed.
+        media_api = importlib.import_module(f"{PACKAGE}.api.media_api").MediaApi(api_client)
+        assert media_api.get_any_json() == {"colour": "brown", "sizes": [1, 2.5], "note": None}
+        assert media_api.get_any_text() == "caf\u00e9 au lait"
+        assert media_api.get_pdf() == b"%PDF-1.7"
+        octets = media_api.get_octets()
+        assert type(octets) is bytes and octets  # built from `type: string`, not JSON
+        assert media_api.get_anything() == "a,b\n1,2\n"  # Prism labels it text/plain
         # No labels: Prism does not read repeated form keys (labels=a&labels=b, OpenAPI's
         # default for a form array) as an array; test_multipart_upload_and_form_with_numbers
         # checks those bytes against a local server.

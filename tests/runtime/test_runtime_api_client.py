@@ -22,6 +22,7 @@ from runtime_under_test._api_client import (
     read_body,
 )
 from runtime_under_test._configuration import Configuration, SecurityScheme
+from runtime_under_test._media import media_kind
 from runtime_under_test._model import Model, Prop
 from runtime_under_test._request import Param
 from runtime_under_test._schema import ANY, Binary, MapOf, ModelSchema, Number, Str, header_values
@@ -551,6 +552,97 @@ def test_read_body_binary_is_the_bytes() -> None:
     octets = {"Content-Type": "application/octet-stream"}
     assert read_body(Binary(), answer(200, b"\x00\xff", octets)) == b"\x00\xff"
     assert read_body(Binary(), answer(200, b"", octets)) == b""
+
+
+# --- the declared media type decides how a body is read ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("media_type", "kind"),
+    [
+        ("application/json", "json"),
+        ("application/json; charset=utf-8", "json"),
+        ("Application/Problem+JSON", "json"),
+        ("text/json", "json"),
+        ("text/plain", "text"),
+        ("text/csv; charset=latin-1", "text"),
+        ("text/*", "text"),
+        ("*/*", "any"),
+        ("application/*", "any"),
+        ("application/octet-stream", "bytes"),
+        ("application/pdf", "bytes"),
+        ("image/png", "bytes"),
+        ("application/x-ndjson", "bytes"),
+        ("", "bytes"),
+    ],
+)
+def test_media_kind(media_type: str, kind: str) -> None:
+    assert media_kind(media_type) == kind
+
+
+def test_declared_text_is_text_whatever_the_answer_is_labelled() -> None:
+    text = "text/plain"
+    assert read_body(Str(), answer(200, '{"a": 1}', JSON), text) == '{"a": 1}'
+    latin = {"Content-Type": "application/octet-stream; charset=latin-1"}
+    assert read_body(Str(), answer(200, "caf\u00e9".encode("latin-1"), latin), text) == "caf\u00e9"
+    assert read_body(Str(), answer(200, b""), text) == ""  # empty text is a string too
+    with pytest.raises(MalformedResponseError, match="the answer: length must be at most 1"):
+        read_body(Str(max_length=1), answer(200, "ab", JSON), text)
+    with pytest.raises(MalformedResponseError, match="not text in its charset"):
+        read_body(Str(), answer(200, b"\xff"), "text/csv")
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "data"),
+    [
+        (JSON, b'{"a": [1]}', {"a": [1]}),
+        ({"Content-Type": "application/vnd.api+json"}, b"[true]", [True]),
+        (JSON, b"", None),
+        ({"Content-Type": "text/csv; charset=latin-1"}, "\u00e9,1".encode("latin-1"), "\u00e9,1"),
+        ({"Content-Type": "image/png"}, b"\x89PNG", b"\x89PNG"),
+        ({}, b"{}", b"{}"),  # no Content-Type: what it is nobody says, so the bytes
+    ],
+)
+def test_a_wildcard_without_a_schema_goes_by_the_answers_content_type(
+    headers: dict[str, str], body: bytes, data: Any
+) -> None:
+    read = read_body(ANY, answer(200, body, headers), "*/*")
+    assert read == data and type(read) is type(data)
+
+
+def test_a_wildcard_with_a_string_schema_is_text_unless_labelled_json() -> None:
+    octets = {"Content-Type": "application/octet-stream"}
+    assert read_body(Str(), answer(200, b"plain", octets), "*/*") == "plain"
+    assert read_body(Str(), answer(200, b'"quoted"', JSON), "*/*") == "quoted"
+    with pytest.raises(MalformedResponseError, match="expected str, got number"):
+        read_body(Str(), answer(200, b"1", JSON), "*/*")
+
+
+def test_other_declared_media_are_bytes_and_json_is_parsed_whatever_the_label() -> None:
+    assert read_body(ANY, answer(200, b'{"a": 1}', JSON), "application/pdf") == b'{"a": 1}'
+    plain = {"Content-Type": "text/plain"}
+    assert read_body(ANY, answer(200, b"[1]", plain), "application/json") == [1]
+    assert read_body(ANY, answer(200, b"")) is None  # JSON without a schema: empty is no value
+    with pytest.raises(MalformedResponseError, match="not JSON"):
+        read_body(ANY, answer(200, b"<html>", plain))
+
+
+def test_a_declared_media_type_reaches_read_body_for_successes_and_errors() -> None:
+    notes: Operation[str] = Operation(
+        "notes",
+        "GET",
+        "/notes",
+        responses={
+            "200": Response(Str(), media="text/plain"),
+            "404": Response(Str(), media="text/plain"),
+        },
+    )
+    octets = {"Content-Type": "application/octet-stream"}
+    api, _ = client(answer(200, b"[1, 2]", octets), answer(404, b"gone", octets))
+    assert api.call_api(notes, {}).data == "[1, 2]"
+    with pytest.raises(NotFoundException) as caught:
+        api.call_api(notes, {})
+    assert caught.value.data == "gone"
 
 
 # --- the client ---------------------------------------------------------------------------

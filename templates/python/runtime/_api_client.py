@@ -18,9 +18,10 @@ from typing import Any, Callable, ClassVar, Generic, NamedTuple, Optional, TypeV
 from urllib.parse import unquote_plus
 
 from ._configuration import Configuration, SecurityScheme, Timeout, TokenSource
+from ._media import media_kind
 from ._request import Param, Request, build_request, form_body, header_value
 from ._retry import retry_after_seconds
-from ._schema import Binary, Invalid, Schema, Str, header_values, looks_secret
+from ._schema import ANY, Binary, Invalid, Schema, Str, header_values, looks_secret
 from .api_response import ApiResponse
 from .exceptions import (
     ApiConnectionError,
@@ -38,10 +39,15 @@ _Client = TypeVar("_Client", bound="ApiClient")
 
 
 class Response(NamedTuple):
-    """What the spec declares for one status: the body's type (None: no body) and headers."""
+    """What the spec declares for one status: the body's type (None: no body) and headers.
+
+    ``media`` is the declared media type where it, not JSON, decides how the body is
+    read (``read_body``): ``text/plain``, ``*/*``; None for JSON and for bytes.
+    """
 
     schema: Optional[Schema] = None
     headers: tuple[tuple[str, Schema], ...] = ()
+    media: Optional[str] = None
 
 
 class Operation(Generic[T]):
@@ -374,7 +380,7 @@ class ApiClient:
             if declared is None:
                 declared = operation.success
             try:
-                data = read_body(declared.schema, response)
+                data = read_body(declared.schema, response, declared.media)
                 if operation.token:
                     _check_token(data, response)
             except MalformedResponseError as malformed:
@@ -385,7 +391,7 @@ class ApiClient:
         error_model = None
         if declared is not None and declared.schema is not None and response.data:
             try:
-                error_model = read_body(declared.schema, response)
+                error_model = read_body(declared.schema, response, declared.media)
             except MalformedResponseError:
                 error_model = None
         error = exception_class_for(status)(
@@ -396,30 +402,44 @@ class ApiClient:
         raise error
 
 
-def read_body(schema: Optional[Schema], response: RESTResponse) -> Any:
-    """An answer's body as the schema says, or MalformedResponseError naming what is wrong."""
+def read_body(schema: Optional[Schema], response: RESTResponse, media: Optional[str] = None) -> Any:
+    """An answer's body as the spec says, or MalformedResponseError naming what is wrong.
+
+    The declared media type decides: JSON (``media`` None) is parsed and checked against
+    the schema; ``text/*`` gives a str checked against it; a wildcard (``*/*``) goes by the
+    answer's Content-Type: JSON parsed, text a str, anything else bytes when the spec
+    declares no schema (``ANY``); any other media type gives bytes, as ``Binary`` does.
+    A string schema under JSON media still reads an answer labelled text/* as text.
+    """
     if schema is None:
         return None
     data = response.data
     if isinstance(schema, Binary):
         return data
+    if media is not None:
+        kind = media_kind(media)
+        if kind == "any":  # a wildcard: the answer's Content-Type decides
+            kind = media_kind(response.headers.get("Content-Type", ""))
+            if kind not in ("json", "text"):
+                kind = "bytes" if schema is ANY else "text"  # a string schema: text
+        if kind == "text":
+            return _read_text(schema, response)
+        if kind != "json":
+            return data
     content_type = (
         response.headers.get("Content-Type", "") if not data or isinstance(schema, Str) else ""
     )
     if not data:
+        if schema is ANY:  # no schema: an empty answer is no value
+            return None
         raise MalformedResponseError(
             response.status,
             f"an empty answer where the spec promises a body (Content-Type: {content_type or None})",
             response.headers,
             "",
         )
-    if isinstance(schema, Str) and _is_text(content_type):
-        try:
-            return schema.decode(data.decode(_charset(content_type)))
-        except (UnicodeDecodeError, LookupError):
-            raise _malformed(response, "an answer that is not text in its charset") from None
-        except Invalid as error:
-            raise _malformed(response, f"the answer: {error}") from None
+    if isinstance(schema, Str) and media_kind(content_type) == "text":
+        return _read_text(schema, response)
     try:
         parsed = _JSON.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
@@ -432,6 +452,17 @@ def read_body(schema: Optional[Schema], response: RESTResponse) -> Any:
         raise _malformed(response, f"the answer breaks the spec: {error}") from None
     except RecursionError:
         raise _malformed(response, "an answer nested too deeply") from None
+
+
+def _read_text(schema: Schema, response: RESTResponse) -> Any:
+    """A text body in the charset of its Content-Type (UTF-8 by default), checked."""
+    charset = _charset(response.headers.get("Content-Type", ""))
+    try:
+        return schema.decode(response.data.decode(charset))
+    except (UnicodeDecodeError, LookupError):
+        raise _malformed(response, "an answer that is not text in its charset") from None
+    except Invalid as error:
+        raise _malformed(response, f"the answer: {error}") from None
 
 
 def _check_token(data: Any, response: RESTResponse) -> None:
@@ -471,11 +502,6 @@ def _reject_constant(name: str) -> Any:
 
 #: JSON as RFC 8259 has it: NaN and Infinity are refused.
 _JSON = json.JSONDecoder(parse_constant=_reject_constant)
-
-
-def _is_text(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media.startswith("text/") and not media.endswith("json")
 
 
 def _charset(content_type: str) -> str:
