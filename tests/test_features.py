@@ -15,6 +15,7 @@ import inspect
 import json
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -553,3 +554,71 @@ def test_a_map_answer_has_its_values_checked(probe: ModuleType, httpserver: HTTP
     httpserver.expect_request("/stats").respond_with_json({"dog": 3, "cat": "many"})
     with pytest.raises(probe.MalformedResponseError, match="`cat`"):
         pets(probe, httpserver).get_stats()
+
+
+NO_MODELS_SPEC = {
+    "openapi": "3.0.3",
+    "info": {"title": "No models", "version": "1.0.0"},
+    "servers": [{"url": "http://localhost"}],
+    "paths": {
+        "/status": {
+            "get": {
+                "operationId": "getStatus",
+                "tags": ["Status"],
+                "responses": {
+                    "200": {
+                        "description": "The status line.",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    }
+                },
+            }
+        },
+        "/limits": {
+            "get": {
+                "operationId": "getLimits",
+                "tags": ["Status"],
+                "parameters": [
+                    {
+                        "name": "names",
+                        "in": "query",
+                        "schema": {"type": "array", "items": {"type": "string"}},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "Limits by name.",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "additionalProperties": {"type": "integer"},
+                                }
+                            }
+                        },
+                    },
+                    "204": {"description": "No limits."},
+                },
+            }
+        },
+    },
+}
+
+
+def test_a_spec_without_models_generates_a_clean_package(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    spec = tmp_path / "no-models.yaml"
+    spec.write_text(json.dumps(NO_MODELS_SPEC), encoding="utf-8")  # JSON is YAML
+    with imported_probe(spec, "no_models_probe", tmp_path) as package:
+        assert importlib.import_module("no_models_probe.model").__all__ == []
+        httpserver.expect_request("/status").respond_with_data(
+            "all good", content_type="text/plain"
+        )
+        httpserver.expect_request("/limits", query_string="names=a&names=b").respond_with_json(
+            {"a": 1, "b": 2}
+        )
+        configuration = package.Configuration(host=httpserver.url_for("").rstrip("/"))
+        with package.ApiClient(configuration) as api_client:
+            api = package.StatusApi(api_client)
+            assert api.get_status() == "all good"
+            assert api.get_limits(names=["a", "b"]) == {"a": 1, "b": 2}

@@ -17,9 +17,12 @@ if TYPE_CHECKING:
     )
 
 #: Model name -> the module that defines it.
-_MODULES = {"AccessTokenModel": "access_token_model", "OAuthErrorModel": "o_auth_error_model"}
+_MODULES: dict[str, str] = {
+    "AccessTokenModel": "access_token_model",
+    "OAuthErrorModel": "o_auth_error_model",
+}
 
-__all__ = ["AccessTokenModel", "OAuthErrorModel"]
+__all__: list[str] = ["AccessTokenModel", "OAuthErrorModel"]
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, _MODULES, globals())

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     )
 
 #: Model name -> the module that defines it.
-_MODULES = {
+_MODULES: dict[str, str] = {
     "AccessTokenResponse": "access_token_response",
     "BadRequestError": "bad_request_error",
     "CreateAccessTokenRequest": "create_access_token_request",
@@ -30,7 +30,7 @@ _MODULES = {
     "UnauthorizedClientError": "unauthorized_client_error",
 }
 
-__all__ = [
+__all__: list[str] = [
     "AccessTokenResponse",
     "BadRequestError",
     "CreateAccessTokenRequest",

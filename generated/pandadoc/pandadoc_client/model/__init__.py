@@ -17,12 +17,12 @@ if TYPE_CHECKING:
     )
 
 #: Model name -> the module that defines it.
-_MODULES = {
+_MODULES: dict[str, str] = {
     "OAuth2AccessTokenResponse": "o_auth2_access_token_response",
     "OAuth2ErrorResponse": "o_auth2_error_response",
 }
 
-__all__ = ["OAuth2AccessTokenResponse", "OAuth2ErrorResponse"]
+__all__: list[str] = ["OAuth2AccessTokenResponse", "OAuth2ErrorResponse"]
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, _MODULES, globals())

@@ -12,9 +12,9 @@ if TYPE_CHECKING:
     from zuora_client.model.token_response import TokenResponse as TokenResponse
 
 #: Model name -> the module that defines it.
-_MODULES = {"TokenResponse": "token_response"}
+_MODULES: dict[str, str] = {"TokenResponse": "token_response"}
 
-__all__ = ["TokenResponse"]
+__all__: list[str] = ["TokenResponse"]
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, _MODULES, globals())
