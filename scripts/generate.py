@@ -200,6 +200,10 @@ def _generator_configs(
         spec_path = str(config["inputSpec"])
         spec = yaml.safe_load((root / spec_path).read_text(encoding="utf-8"))
         normalised = normalise_spec(spec)
+        if config.get("generatorName") == "python":
+            runtime = root / str(config["templateDir"]) / "runtime"
+            renames = model_renames(normalised, reserved_model_names(runtime))
+            normalised = rename_schemas(normalised, renames)
         written = dict(config)
         if normalised != spec:
             written["inputSpec"] = str(folder / f"{path.stem}.spec.json")
@@ -212,6 +216,107 @@ def _generator_configs(
         given.append(folder / f"{path.stem}.json")
         given[-1].write_text(json.dumps(written, indent=1), encoding="utf-8")
     return given
+
+
+#: Names generated Python modules take from ``typing`` (or shadow as builtins).
+_TYPING_NAMES = frozenset(
+    {"Any", "ClassVar", "Dict", "List", "Literal", "Optional", "Set", "Tuple", "Type", "Union"}
+)
+
+
+def reserved_model_names(runtime: Path) -> frozenset[str]:
+    """Class names a model may not take in a Python package: the public names of the
+    runtime modules (``Response``, ``Configuration``, ``Model``...) and typing's, which
+    generated modules import beside the models."""
+    import ast
+
+    names = set(_TYPING_NAMES)
+    for source in sorted(runtime.glob("*.py")):
+        for node in ast.parse(source.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return frozenset(name for name in names if name[:1].isupper())
+
+
+def model_renames(spec: dict[str, object], reserved: frozenset[str]) -> dict[str, str]:
+    """New names for the schemas whose class name would be a reserved one or an API
+    class's: ``Response`` becomes ``ResponseModel`` (and so on until it is free)."""
+    components = spec.get("components") or {}
+    schemas = components.get("schemas") if isinstance(components, dict) else None
+    if not isinstance(schemas, dict):
+        return {}
+    reserved = reserved | {_class_name(tag) + "Api" for tag in _tags(spec)}
+    taken = {_class_name(name) for name in schemas} | reserved
+    mappings = {}
+    for name in schemas:
+        if _class_name(name) in reserved:
+            renamed = _class_name(name) + "Model"
+            while renamed in taken:
+                renamed += "Model"
+            taken.add(renamed)
+            mappings[name] = renamed
+    return mappings
+
+
+def rename_schemas(spec: dict[str, object], renames: dict[str, str]) -> dict[str, object]:
+    """The spec with ``components.schemas`` renamed: keys, ``$ref``s and discriminator
+    mappings (by reference or by bare name)."""
+    if not renames:
+        return spec
+    refs = {
+        f"#/components/schemas/{old}": f"#/components/schemas/{new}" for old, new in renames.items()
+    }
+
+    def walk(node: object) -> object:
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        renamed = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                renamed[key] = refs.get(value, value)
+            elif key == "discriminator" and isinstance(value, dict):
+                mapping = value.get("mapping")
+                renamed[key] = dict(value)
+                if isinstance(mapping, dict):
+                    renamed[key]["mapping"] = {
+                        tag: refs.get(target, renames.get(target, target))
+                        for tag, target in mapping.items()
+                    }
+            else:
+                renamed[key] = walk(value)
+        return renamed
+
+    result = walk(spec)
+    assert isinstance(result, dict)
+    components = result["components"]
+    assert isinstance(components, dict)
+    schemas = components["schemas"]
+    assert isinstance(schemas, dict)
+    components["schemas"] = {renames.get(name, name): schema for name, schema in schemas.items()}
+    return result
+
+
+def _tags(spec: dict[str, object]) -> set[str]:
+    """The tags of the spec's operations; ``default`` for an operation without one."""
+    tags = set()
+    paths = spec.get("paths") or {}
+    assert isinstance(paths, dict)
+    for item in paths.values():
+        for operation in (item or {}).values():
+            if isinstance(operation, dict) and "responses" in operation:
+                tags.update(operation.get("tags") or ["default"])
+    return tags
+
+
+def _class_name(schema_name: str) -> str:
+    """The class name the generator gives a schema: words joined, each capitalised."""
+    words = re.split(r"[^A-Za-z0-9]+", schema_name)
+    return "".join(word[:1].upper() + word[1:] for word in words if word)
 
 
 def generate(configs: list[Path], root: Path = ROOT) -> None:

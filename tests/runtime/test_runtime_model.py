@@ -197,6 +197,7 @@ def test_to_dict_is_json_ready_and_keeps_what_encode_leaves_out() -> None:
 def test_to_plain() -> None:
     day = datetime.date(2024, 1, 2)
     assert to_plain({"a": [Toy("x"), day], "b": 1}) == {"a": [{"label": "x"}, "2024-01-02"], "b": 1}
+    assert to_plain([b"\x00\xff", bytearray(b"ab")]) == ["AP8=", "YWI="]  # bytes as base64
 
 
 def test_equality_compares_type_and_data() -> None:

@@ -17,6 +17,7 @@ import pytest
 from runtime_under_test._model import Model, Prop
 from runtime_under_test._schema import (
     ANY,
+    Base64,
     Binary,
     Bool,
     Date,
@@ -334,6 +335,19 @@ def test_binary() -> None:
     for wrong in ("text", ("a.txt", "text"), ("a.txt",), 5):
         with pytest.raises(ApiTypeError, match="`file`: expected bytes"):
             Binary().encode(wrong, "file")
+
+
+def test_base64_is_bytes_in_python_and_base64_text_on_the_wire() -> None:
+    assert Base64().decode("AP9ieXRlcw==") == b"\x00\xffbytes"
+    assert Base64().decode("") == b""
+    assert Base64().encode(b"\x00\xffbytes", "digest") == "AP9ieXRlcw=="
+    assert Base64().encode(bytearray(b"ab"), "digest") == "YWI="
+    for bad in ("not base64!", "YWI", "YW\nI="):  # bad characters, bad padding
+        with pytest.raises(Invalid, match="^expected base64 text$"):  # never the value
+            Base64().decode(bad)
+    invalid(Base64(), 5)
+    with pytest.raises(ApiTypeError, match="`digest`: expected bytes, got str"):
+        Base64().encode("YWI=", "digest")
 
 
 # --- ListOf, MapOf, Nullable --------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from typing import Any, ClassVar, Optional, TypeVar
 
@@ -171,9 +172,11 @@ class Model:
 
 
 def to_plain(value: Any) -> Any:
-    """Models, lists, dicts, dates and bytes as JSON-ready values."""
+    """Models, lists, dicts, dates and bytes (as base64 text) as JSON-ready values."""
     if isinstance(value, Model):
         return value.to_dict()
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode("ascii")
     if isinstance(value, list):
         return [to_plain(item) for item in value]
     if isinstance(value, dict):

@@ -12,6 +12,8 @@ Messages name the field or parameter, never its value: it may be a secret.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime
 import importlib
 import json
@@ -349,6 +351,25 @@ class Binary(Schema):
         if callable(read):
             return value
         raise self.wrong_type(value, name)
+
+
+class Base64(Schema):
+    """``format: byte``: base64 text on the wire, ``bytes`` in Python."""
+
+    name = "bytes"
+
+    def decode(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise self.invalid(value)
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise Invalid("expected base64 text") from None
+
+    def encode(self, value: Any, name: str) -> Any:
+        if not isinstance(value, (bytes, bytearray)):
+            raise self.wrong_type(value, name)
+        return base64.b64encode(value).decode("ascii")
 
 
 class ListOf(Schema):
