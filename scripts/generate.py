@@ -205,6 +205,12 @@ def _generator_configs(
             renames = model_renames(normalised, reserved_model_names(runtime))
             normalised = rename_schemas(normalised, renames)
         written = dict(config)
+        if config.get("generatorName") == "python":
+            names = property_name_mappings(normalised, model_attributes(runtime))
+            given_names = config.get("nameMappings") or {}
+            assert isinstance(given_names, dict)
+            if names:
+                written["nameMappings"] = {**names, **given_names}
         if normalised != spec:
             written["inputSpec"] = str(folder / f"{path.stem}.spec.json")
             Path(str(written["inputSpec"])).write_text(
@@ -239,6 +245,55 @@ def reserved_model_names(runtime: Path) -> frozenset[str]:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 names.update(t.id for t in targets if isinstance(t, ast.Name))
     return frozenset(name for name in names if name[:1].isupper())
+
+
+def model_attributes(runtime: Path) -> frozenset[str]:
+    """The names every model has from the runtime's ``Model`` class (``to_dict``,
+    ``additional_properties``...), which no property may take."""
+    import ast
+
+    tree = ast.parse((runtime / "_model.py").read_text(encoding="utf-8"))
+    model = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Model")
+    names = set()
+    for node in model.body:
+        if isinstance(node, ast.FunctionDef):
+            names.add(node.name)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return frozenset(name for name in names if not name.startswith("__"))
+
+
+def property_name_mappings(spec: dict[str, object], taken: frozenset[str]) -> dict[str, str]:
+    """``nameMappings`` for the properties whose Python name would be one of ``taken``:
+    ``to_dict`` (or ``toDict``) becomes ``var_to_dict``, as keywords get ``var_``."""
+    components = spec.get("components") or {}
+    schemas = components.get("schemas") if isinstance(components, dict) else None
+    mappings = {}
+
+    def visit(node: object) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item)
+        elif isinstance(node, dict):
+            properties = node.get("properties")
+            if isinstance(properties, dict):
+                for name in properties:
+                    if isinstance(name, str) and _snake_name(name) in taken:
+                        mappings[name] = "var_" + _snake_name(name)
+            for value in node.values():
+                visit(value)
+
+    visit(schemas)
+    visit(spec.get("paths"))
+    return mappings
+
+
+def _snake_name(name: str) -> str:
+    """The Python name the generator gives a property: snake_case, words joined by ``_``."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    return re.sub(r"[^A-Za-z0-9]+", "_", spaced).strip("_").lower()
 
 
 def model_renames(spec: dict[str, object], reserved: frozenset[str]) -> dict[str, str]:
