@@ -202,8 +202,8 @@ function oauthErrorFields(text) {
 
 /**
  * `text` with every secret value (of four characters or more) replaced by [redacted]: as
- * sent, JSON-escaped, percent-encoded and form-encoded (as quote_plus and as
- * URLSearchParams encode it).
+ * sent, JSON-escaped (non-ASCII as is, or as \uXXXX), percent-encoded and form-encoded (as
+ * quote_plus and as URLSearchParams encode it).
  * @param {string} text
  * @param {string[]} secrets
  * @returns {string}
@@ -216,9 +216,12 @@ function redact(text, secrets) {
   sorted.sort((a, b) => b.length - a.length);
   for (const secret of sorted) {
     const encoded = quote(secret);
+    const escaped = JSON.stringify(secret).slice(1, -1);
     const forms = new Set([
       secret,
-      JSON.stringify(secret).slice(1, -1),
+      escaped,
+      // As JSON writers that escape all but ASCII (Python's json.dumps) write it.
+      escaped.replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`),
       encoded,
       encoded.replace(/%20/g, '+'),
       encodeURIComponent(secret.replace(LONE_SURROGATE, '\ufffd')),
