@@ -7,22 +7,11 @@
 //     "tokenManager": {clientId, clientSecret, refreshToken} | null,
 //     "calls": [{"method": ..., "args": [...], "opts": {...}}], "secrets": [...]}'
 
+const { errorFamily } = require('./support');
+
 const spec = JSON.parse(process.argv[2]);
 const pkg = require(spec.package);
 
-/** The outcome's family: the class name, with the base class and bad-input classes named as in Python. */
-function family(error) {
-  if (error instanceof pkg.ApiTypeError || error instanceof TypeError) {
-    return 'TypeError';
-  }
-  if (error instanceof pkg.ApiValueError || error instanceof RangeError) {
-    return 'ValueError';
-  }
-  if (error.constructor === pkg.ApiError) {
-    return 'ApiException';
-  }
-  return error.constructor.name;
-}
 
 async function main() {
   const options = { basePath: spec.host, retries: 0, ...spec.options };
@@ -40,7 +29,7 @@ async function main() {
     } catch (error) {
       const shown = [error.message, error.body, error.error_description, error.statusText].filter(Boolean).join('\n');
       outcomes.push({
-        family: family(error),
+        family: errorFamily(pkg, error),
         status: error.status === undefined ? null : error.status,
         secret_shown: spec.secrets.filter((secret) => shown.includes(secret)),
       });

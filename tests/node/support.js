@@ -313,6 +313,24 @@ async function startForwardProxy({ credentials } = {}) {
   };
 }
 
+/**
+ * The family of a package's error as the Python side names it (tests/test_node_parity.py,
+ * tests/test_node_security.py): the class name, the base class as ApiException, bad input
+ * as TypeError or ValueError.
+ */
+function errorFamily(pkg, error) {
+  if (error instanceof pkg.ApiTypeError || error instanceof TypeError) {
+    return 'TypeError';
+  }
+  if (error instanceof pkg.ApiValueError || error instanceof RangeError) {
+    return 'ValueError';
+  }
+  if (error.constructor === pkg.ApiError) {
+    return 'ApiException';
+  }
+  return error.constructor.name;
+}
+
 /** The ```javascript blocks of a markdown file. */
 function javascriptBlocks(markdownPath) {
   return javascriptBlocks.fromText(fs.readFileSync(markdownPath, 'utf8'));
@@ -333,6 +351,7 @@ function specExampleValue(key) {
 module.exports = {
   HOST,
   PACKAGE_DIR,
+  errorFamily,
   REPO_ROOT,
   freePort,
   installIntoTempProject,
