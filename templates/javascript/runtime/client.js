@@ -629,7 +629,8 @@ class BaseApiClient {
           return manager.getToken();
         })
         .then((token) => {
-          request.options.headers[header] = headerValue(`Bearer ${token}`, 'the token from tokenManager');
+          const value = headerValue(`Bearer ${token}`, 'the token from tokenManager');
+          request.options = { ...request.options, headers: { ...request.options.headers, [header]: value } };
           request.secrets.push(token);
           return token;
         })
