@@ -341,3 +341,29 @@ def test_a_server_echoing_the_credentials_shows_none_of_them(
         node = node_calls(node_package, host(httpserver), scenario.settings, calls)
         assert python == node, scenario.id
         assert python[0]["family"] == "BadRequestException" and python[0]["secret_shown"] == [], scenario.id
+
+
+def test_the_node_types_take_the_api_key_schemes_by_name(
+    probes: tuple[ModuleType, Path], tmp_path: Path
+) -> None:
+    """The probe's src/index.d.ts under tsc --strict: apiKey and apiKeyPrefix take the spec's
+    API key scheme names, and a misspelt one fails to compile on its line."""
+    _, node_package = probes
+    tsc = REPO_ROOT / "node_modules" / "typescript" / "bin" / "tsc"
+    source = (
+        f"import P = require({json.dumps(str(node_package / 'src' / 'index'))});\n"
+        "new P.ApiClient({ apiKey: { apiKeyHeader: 'k', apiKeyQuery: 'q', apiKeyCookie: 'c' },"
+        " apiKeyPrefix: { apiKeyHeader: 'Token' }, accessToken: 't', username: 'u', password: 'p' });\n"
+        "new P.ApiClient({ apiKey: { apiKeyHeadr: 'k' } });\n"
+        "new P.ThingsApi().getWithQueryKey('id-1', { fields: 'a' }).then((data: null) => data);\n"
+    )
+    (tmp_path / "user.ts").write_text(source, encoding="utf-8")
+    result = subprocess.run(
+        ["node", str(tsc), "--strict", "--noEmit", "--pretty", "false", "--target", "es2020",
+         "--module", "commonjs", "--moduleResolution", "node10", "--types", "node",
+         "--typeRoots", str(REPO_ROOT / "node_modules" / "@types"), "user.ts"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )
+    errors = [line for line in result.stdout.splitlines() if ": error TS" in line]
+    assert [line.split("(")[1].split(",")[0] for line in errors] == ["3"], result.stdout + result.stderr
+    assert "apiKeyHeadr" in errors[0]

@@ -19,7 +19,7 @@ class ApiClient extends BaseApiClient {}
  */
 ApiClient.settings = Object.freeze({
   hostVariable: 'CYBERSOURCE_HOST',
-  userAgent: 'CyberSource/1.0.0 (Node.js)',
+  userAgent: 'CyberSource/1.1.0 (Node.js)',
   servers: Object.freeze([
     Object.freeze({ url: 'https://api-ma.Cybersource.com', name: 'production' }),
     Object.freeze({ url: 'https://api-matest.cybersource.com', name: 'test' }),
