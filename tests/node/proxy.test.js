@@ -161,6 +161,26 @@ describe('through a proxy', () => {
     assert.equal(output, 'Bearer');
   });
 
+  test('an https:// proxy: TLS to the proxy, verified with caFile; both targets through it', async () => {
+    const secure = await startForwardProxy({ credentials: PROXY_CREDENTIALS, certs });
+    try {
+      for (const target of targets()) {
+        const { data, error } = await tokenCall(target, { proxy: secure.withCredentials(), caFile: certs.ca });
+        assert.equal(error, undefined, `${target.name}: ${error}`);
+        assert.equal(data.access_token, TOKEN.access_token);
+      }
+      assert.deepEqual(secure.seen.map((seen) => seen.method), ['POST', 'CONNECT']);
+      assert.ok(secure.seen.every((seen) => seen.headers['proxy-authorization'] === secure.expected));
+      // Without the CA, the proxy's certificate is refused: a connection error naming TLS.
+      const { error } = await tokenCall(targets()[0], { proxy: secure.withCredentials() });
+      assert.ok(error instanceof CyberSource.ApiConnectionError, String(error));
+      assert.equal(secure.seen.length, 2);
+      assertNoProxyCredentials(shown(error));
+    } finally {
+      await secure.close();
+    }
+  });
+
   test('percent-encoded credentials in the URL are decoded before they are sent', async () => {
     const credentials = 'user@corp:p@ss:w0rd/x';
     const special = await startForwardProxy({ credentials });

@@ -230,15 +230,17 @@ async function startMutualTlsServer(certs, respond) {
  * forwarded (with `Via: 1.1 tokenworks-test-proxy`, without the proxy's own headers), and
  * CONNECT opens a tunnel. With `credentials` ('user:password') it answers 407 to a request
  * whose Proxy-Authorization is not those credentials as Basic. `seen` records each
- * request it got: {method, target, headers} (CONNECT host:port, or the absolute URL).
+ * request it got: {method, target, headers} (CONNECT host:port, or the absolute URL). With
+ * `certs` (makeCertificates) it is an HTTPS proxy, its certificate the server one.
  */
-async function startForwardProxy({ credentials } = {}) {
+async function startForwardProxy({ credentials, certs } = {}) {
   const expected = credentials ? `Basic ${Buffer.from(credentials, 'latin1').toString('base64')}` : null;
   const seen = [];
   const sockets = new Set();
   const loopback = (host) => ['127.0.0.1', '::1', 'localhost'].includes(host);
   const authorized = (req) => expected === null || req.headers['proxy-authorization'] === expected;
-  const server = http.createServer((req, res) => {
+  const tlsOptions = certs ? { key: fs.readFileSync(certs.serverKey), cert: fs.readFileSync(certs.serverCert) } : {};
+  const server = (certs ? require('node:https') : http).createServer(tlsOptions, (req, res) => {
     seen.push({ method: req.method, target: req.url, headers: req.headers });
     if (!authorized(req)) {
       res.writeHead(407, 'Proxy Authentication Required', { 'Proxy-Authenticate': 'Basic realm="tokenworks"', 'Content-Type': 'text/plain', Connection: 'close' });
@@ -292,18 +294,19 @@ async function startForwardProxy({ credentials } = {}) {
     upstream.on('error', () => client.destroy());
     client.on('close', () => upstream.destroy());
   });
-  server.on('connection', (socket) => {
+  server.on(certs ? 'secureConnection' : 'connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise((resolve) => server.listen(0, HOST, resolve));
   const port = server.address().port;
+  const scheme = certs ? 'https' : 'http';
   return {
     port,
-    url: `http://${HOST}:${port}`,
+    url: `${scheme}://${HOST}:${port}`,
     expected,
     seen,
-    withCredentials: (given = credentials) => `http://${given}@${HOST}:${port}`,
+    withCredentials: (given = credentials) => `${scheme}://${given}@${HOST}:${port}`,
     close: () => new Promise((resolve) => {
       for (const socket of sockets) {
         socket.destroy();

@@ -72,7 +72,7 @@ function send(request, callback) {
   /** @type {http.ClientRequest} */
   let req;
   try {
-    req = (request.protocol === 'https:' ? https : http).request(/** @type {any} */ (options));
+    req = (options.protocol === 'https:' ? https : http).request(/** @type {any} */ (options));
   } catch (error) {
     process.nextTick(finish, failure(request, error, false));
     return;
@@ -133,7 +133,8 @@ function send(request, callback) {
  * its Host, and the proxy's own headers (Proxy-Authorization...).
  * @param {TransportRequest} request
  * @param {ProxyRoute} proxy
- * @returns {object}
+ * @returns {{protocol: string, hostname: string, port: number, path: string, method: string,
+ *   headers: Object<string, string>}}
  */
 function forwarded(request, proxy) {
   const host = `${request.hostname.includes(':') ? `[${request.hostname}]` : request.hostname}${request.port ? `:${request.port}` : ''}`;

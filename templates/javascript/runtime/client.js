@@ -196,7 +196,8 @@ class BaseApiClient {
     this.tlsCache = undefined;
     /** @type {Object<string, string>} The proxy variables of the environment when the client was made. */
     this.environment = environmentProxies(process.env);
-    /** @type {{key: string, agent: unknown, proxyHeaders: unknown, route: ProxyRoute|null}|undefined} */
+    /** @type {{base: Base, proxy: unknown, trustEnv: unknown, agent: unknown, proxyHeaders: unknown,
+     *   caFile: unknown, rejectUnauthorized: unknown, route: ProxyRoute|null}|undefined} The route of the last call. */
     this.routeCache = undefined;
     // Credentials, and the key material read from keyFile, stay out of console output.
     for (const key of ['passphrase', 'tlsCache', 'apiKey', 'accessToken', 'password', 'tokenManager', 'proxy', 'proxyHeaders', 'environment', 'routeCache']) {
@@ -528,9 +529,10 @@ class BaseApiClient {
    * @returns {ProxyRoute|null}
    */
   route(base) {
-    const key = `${base.source}\n${this.proxy || ''}\n${this.trustEnv}\n${this.caFile || ''}\n${this.rejectUnauthorized}`;
     const cached = this.routeCache;
-    if (cached !== undefined && cached.key === key && cached.agent === this.agent && cached.proxyHeaders === this.proxyHeaders) {
+    if (cached !== undefined && cached.base === base && cached.proxy === this.proxy && cached.trustEnv === this.trustEnv
+      && cached.agent === this.agent && cached.proxyHeaders === this.proxyHeaders && cached.caFile === this.caFile
+      && cached.rejectUnauthorized === this.rejectUnauthorized) {
       return cached.route;
     }
     let url = this.proxy || null;
@@ -552,7 +554,10 @@ class BaseApiClient {
       }
       route = proxyRoute(url, this.proxyHeaders, proxyTls, name);
     }
-    this.routeCache = { key, agent: this.agent, proxyHeaders: this.proxyHeaders, route };
+    this.routeCache = {
+      base, proxy: this.proxy, trustEnv: this.trustEnv, agent: this.agent, proxyHeaders: this.proxyHeaders,
+      caFile: this.caFile, rejectUnauthorized: this.rejectUnauthorized, route,
+    };
     return route;
   }
 
