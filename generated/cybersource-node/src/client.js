@@ -23,7 +23,7 @@ const {
 const {
   ShapeError, checkModel, checkValue, formFields, looksSecret, plainData, readAnswer, toModel, toText,
 } = require('./model_base.js');
-const { environmentProxies, environmentProxyFor, proxyRoute } = require('./proxy.js');
+const { environmentProxies, environmentProxyFor, parseProxy, proxyRoute } = require('./proxy.js');
 const transport = require('./transport.js');
 
 /** Statuses that say the request was not processed, so sending it again is safe. */
@@ -168,7 +168,7 @@ class BaseApiClient {
       throw new ApiValueError('Give ApiClient a proxy or an agent, not both');
     }
     if (this.proxy) {
-      proxyRoute(this.proxy, this.proxyHeaders, {}, 'proxy'); // a bad URL is refused now
+      parseProxy(this.proxy, this.proxyHeaders, {}, 'proxy'); // a bad URL is refused now
     }
     /** @type {string|undefined} Client certificate file (PEM), for mutual TLS. */
     this.certFile = option('certFile');
@@ -487,11 +487,11 @@ class BaseApiClient {
       }
       return basicAuthorization(this.username, this.password);
     }
-    const key = this.apiKey[scheme.name];
+    const key = (this.apiKey || {})[scheme.name];
     if (!key) {
       return null;
     }
-    const prefix = this.apiKeyPrefix[scheme.name];
+    const prefix = (this.apiKeyPrefix || {})[scheme.name];
     return prefix ? `${prefix} ${key}` : key;
   }
 
@@ -503,7 +503,7 @@ class BaseApiClient {
    * @returns {string[]}
    */
   credentialSecrets(headers) {
-    const found = Object.values(this.apiKey);
+    const found = Object.values(this.apiKey || {});
     for (const value of [this.accessToken, this.password]) {
       if (value) {
         found.push(value);

@@ -109,9 +109,7 @@ function environmentProxyFor(scheme, netloc, proxies) {
 }
 
 /**
- * A proxy URL (`http://user:password@host:port`; `http://` when it names no scheme) parsed
- * into a route. Credentials, percent-encoded in the URL, become a Basic Proxy-Authorization
- * (unless `proxyHeaders` has one). Throws ApiValueError naming `name`, never the URL.
+ * The route through a proxy: parseProxy's, with the agent that opens its tunnels.
  * @param {string} url
  * @param {Object<string, string>|undefined} proxyHeaders
  * @param {object} proxyTls TLS options for an https proxy (ca, rejectUnauthorized).
@@ -119,6 +117,23 @@ function environmentProxyFor(scheme, netloc, proxies) {
  * @returns {ProxyRoute}
  */
 function proxyRoute(url, proxyHeaders, proxyTls, name) {
+  const route = parseProxy(url, proxyHeaders, proxyTls, name);
+  route.tunnel = new TunnelAgent(route);
+  return route;
+}
+
+/**
+ * A proxy URL (`http://user:password@host:port`; `http://` when it names no scheme) parsed
+ * into a route without its tunnel agent. Credentials, percent-encoded in the URL, become a
+ * Basic Proxy-Authorization (unless `proxyHeaders` has one). Throws ApiValueError naming
+ * `name`, never the URL.
+ * @param {string} url
+ * @param {Object<string, string>|undefined} proxyHeaders
+ * @param {object} proxyTls TLS options for an https proxy (ca, rejectUnauthorized).
+ * @param {string} name What the URL was given as, for messages.
+ * @returns {ProxyRoute}
+ */
+function parseProxy(url, proxyHeaders, proxyTls, name) {
   let parsed;
   try {
     parsed = new URL(url.includes('://') ? url : `http://${url}`);
@@ -149,8 +164,7 @@ function proxyRoute(url, proxyHeaders, proxyTls, name) {
   const secure = parsed.protocol === 'https:';
   const port = parsed.port === '' ? (secure ? 443 : 80) : Number(parsed.port);
   const hostname = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
-  /** @type {ProxyRoute} */
-  const route = {
+  return {
     display: `${parsed.protocol}//${parsed.host}`,
     protocol: parsed.protocol,
     hostname,
@@ -160,8 +174,6 @@ function proxyRoute(url, proxyHeaders, proxyTls, name) {
     secrets,
     tunnel: null,
   };
-  route.tunnel = new TunnelAgent(route);
-  return route;
 }
 
 /**
@@ -273,4 +285,4 @@ class TunnelAgent extends https.Agent {
   }
 }
 
-module.exports = { TunnelAgent, bypassed, environmentProxies, environmentProxyFor, proxyRoute };
+module.exports = { TunnelAgent, bypassed, environmentProxies, environmentProxyFor, parseProxy, proxyRoute };
