@@ -287,3 +287,40 @@ def test_proxy_environment_rules_match_python(monkeypatch: pytest.MonkeyPatch) -
     # The cases tell the rules apart: proxies by several names, and rows where NO_PROXY bypasses some.
     assert len({proxy for row in expected for proxy in row}) >= 6
     assert sum(row.count(None) not in (0, len(row)) for row in expected) >= 4
+
+
+@pytest.mark.parametrize("given", ["right-credentials", "wrong-credentials", "unreachable"])
+def test_same_outcome_through_the_environments_proxy(
+    given: str, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY names a proxy that wants credentials (tests/test_proxies.py ForwardProxy):
+    both packages use it, get 407 for the wrong ones (not retried), and retry a proxy that
+    cannot be reached as a connection never made."""
+    from test_proxies import PROXY_CREDENTIALS, ForwardProxy
+
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy"):
+            monkeypatch.delenv(name)
+    case = Case(given, Answer(200, TOKEN))
+    outcomes = {}
+    for side in ("python", "node"):
+        proxy = ForwardProxy(PROXY_CREDENTIALS)
+        holder = socket.socket()
+        holder.bind(("127.0.0.1", 0))
+        try:
+            address = {
+                "right-credentials": proxy.with_credentials(),
+                "wrong-credentials": proxy.with_credentials("proxy-user:wrong"),
+                "unreachable": f"http://{PROXY_CREDENTIALS}@127.0.0.1:{holder.getsockname()[1]}",
+            }[given]
+            monkeypatch.setenv("HTTP_PROXY", address)
+            outcomes[side] = {**outcome_of(side, case, httpserver, monkeypatch), "proxied": len(proxy.seen)}
+        finally:
+            holder.close()
+            proxy.close()
+    assert outcomes["node"] == outcomes["python"]
+    expected = {"right-credentials": ("ok", 200, 1, 1), "wrong-credentials": ("ApiException", 407, 0, 1),
+                "unreachable": ("ApiConnectionError", 0, 0, 0)}[given]
+    node = outcomes["node"]
+    assert (node["family"], node["status"], node["requests"], node["proxied"]) == expected
+    assert node["retries"] == (2 if given == "unreachable" else 0)
