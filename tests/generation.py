@@ -45,6 +45,39 @@ def generate_probe(spec: Path, package: str, root: Path) -> Path:
     Returns the folder to put on ``sys.path``. The config is python-common.yaml with
     the spec, our templates and the package name: a provider's config, nothing more.
     """
+    generate([_python_probe_config(spec, package, root).name], root)
+    return _check_python_probe(package, root)
+
+
+def generate_probes(spec: Path, package: str, module: str, root: Path) -> tuple[Path, Path]:
+    """Generate a probe spec as a Python package (as generate_probe does) and as a Node.js
+    package, in one generator run under ``root``.
+
+    Returns the folder to put on ``sys.path`` and the Node package's folder (what
+    ``require`` takes). The Node config is CyberSource's (openapi/cybersource-node.yaml)
+    with the spec, our templates and ``module`` as its name.
+    """
+    import yaml
+
+    repo = GENERATE.parent.parent
+    config = yaml.safe_load((repo / "openapi" / "cybersource-node.yaml").read_text(encoding="utf-8"))
+    properties = dict(config["additionalProperties"])
+    properties.update(
+        projectName=module, moduleName=module, packageFolder="out-node", clientCertificateRequired=False
+    )
+    config.update(
+        inputSpec=str(spec),
+        outputDir="out-node",
+        templateDir=str(repo / "templates" / "javascript"),
+        additionalProperties=properties,
+    )
+    node_config = root / f"{module}-node.yaml"
+    node_config.write_text(yaml.safe_dump(config), encoding="utf-8")
+    generate([_python_probe_config(spec, package, root).name, node_config.name], root)
+    return _check_python_probe(package, root), root / "out-node"
+
+
+def _python_probe_config(spec: Path, package: str, root: Path) -> Path:
     import yaml
 
     repo = GENERATE.parent.parent
@@ -62,7 +95,12 @@ def generate_probe(spec: Path, package: str, root: Path) -> Path:
     )
     config_path = root / f"{package}-python.yaml"
     config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    generate([config_path.name], root)
+    return config_path
+
+
+def _check_python_probe(package: str, root: Path) -> Path:
+    """ruff and mypy --strict on a generated probe package; its folder."""
+    repo = GENERATE.parent.parent
     out = root / "out"
     for command in (
         [str(BIN / "ruff"), "check", "--no-cache", "--config", str(repo / "ruff.toml"), package],

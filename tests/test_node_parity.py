@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -228,3 +229,98 @@ def test_the_cases_cover_the_contract() -> None:
     assert {200, 400, 401, 404, 429, 500, 503} <= answered
     ids = {case.id for case in CASES}
     assert {"refused", "read-timeout", "200-empty", "200-array", "misspelt-field"} <= ids
+
+
+# --- proxies from the environment: the same variables, the same rules ----------------------
+
+RUNTIME_PROXY = Path(__file__).resolve().parent.parent / "templates" / "javascript" / "runtime" / "proxy.js"
+PROXY_TARGETS = [
+    ("https", "example.com"),
+    ("https", "api.example.com:8443"),
+    ("http", "127.0.0.1:8080"),
+    ("http", "127.0.0.1:9090"),
+    ("http", "[::1]:8080"),
+    ("http", "EXAMPLE.com"),
+    ("http", "notexample.com"),
+    ("https", "localhost"),
+]
+PROXY_ENVIRONMENTS = [
+    {},
+    {"HTTPS_PROXY": "http://upper:1"},
+    {"HTTPS_PROXY": "http://upper:1", "https_proxy": "http://lower:2"},
+    {"HTTPS_PROXY": "http://upper:1", "https_proxy": ""},  # an empty lower-case one removes it
+    {"Https_Proxy": "http://mixed:1", "HTTP_PROXY": ""},
+    {"HTTP_PROXY": "http://cgi:1", "REQUEST_METHOD": "GET"},  # a client's Proxy: header in CGI
+    {"http_proxy": "http://cgi:1", "REQUEST_METHOD": "GET"},
+    {"ALL_PROXY": "http://all:1", "NO_PROXY": "example.com"},
+    {"all_proxy": "http://all:1", "no_proxy": "*"},
+    {"ALL_PROXY": "http://all:1", "no_proxy": "*, localhost"},
+    {"HTTP_PROXY": "http://h:1", "HTTPS_PROXY": "http://s:1", "NO_PROXY": " .Example.COM , ,127.0.0.1:8080,[::1]"},
+    {"HTTP_PROXY": "http://h:1", "HTTPS_PROXY": "http://s:1", "no_proxy": "api.example.com:8443,localhost:443,.0.0.1"},
+]
+
+
+def test_proxy_environment_rules_match_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which proxy each target gets in each environment: the Node runtime's proxy.js against
+    the Python packages' rest.py (urllib.request's getproxies_environment and NO_PROXY rules)."""
+    from CyberSource import rest
+
+    expected = []
+    for environment in PROXY_ENVIRONMENTS:
+        for name in list(os.environ):
+            if name.lower().endswith("_proxy") or name == "REQUEST_METHOD":
+                monkeypatch.delenv(name)
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        proxies = rest._environment_proxies()
+        expected.append([rest._proxy_for(f"{scheme}://{netloc}", proxies) for scheme, netloc in PROXY_TARGETS])
+    script = (
+        f"const proxy = require({json.dumps(str(RUNTIME_PROXY))});"
+        f"const targets = {json.dumps(PROXY_TARGETS)};"
+        f"console.log(JSON.stringify({json.dumps(PROXY_ENVIRONMENTS)}.map((env) => {{"
+        " const proxies = proxy.environmentProxies(env);"
+        " return targets.map(([scheme, netloc]) => proxy.environmentProxyFor(scheme, netloc, proxies)); })));"
+    )
+    result = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == expected
+    # The cases tell the rules apart: proxies by several names, and rows where NO_PROXY bypasses some.
+    assert len({proxy for row in expected for proxy in row}) >= 6
+    assert sum(row.count(None) not in (0, len(row)) for row in expected) >= 4
+
+
+@pytest.mark.parametrize("given", ["right-credentials", "wrong-credentials", "unreachable"])
+def test_same_outcome_through_the_environments_proxy(
+    given: str, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY names a proxy that wants credentials (tests/test_proxies.py ForwardProxy):
+    both packages use it, get 407 for the wrong ones (not retried), and retry a proxy that
+    cannot be reached as a connection never made."""
+    from test_proxies import PROXY_CREDENTIALS, ForwardProxy
+
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy"):
+            monkeypatch.delenv(name)
+    case = Case(given, Answer(200, TOKEN))
+    outcomes = {}
+    for side in ("python", "node"):
+        proxy = ForwardProxy(PROXY_CREDENTIALS)
+        holder = socket.socket()
+        holder.bind(("127.0.0.1", 0))
+        try:
+            address = {
+                "right-credentials": proxy.with_credentials(),
+                "wrong-credentials": proxy.with_credentials("proxy-user:wrong"),
+                "unreachable": f"http://{PROXY_CREDENTIALS}@127.0.0.1:{holder.getsockname()[1]}",
+            }[given]
+            monkeypatch.setenv("HTTP_PROXY", address)
+            outcomes[side] = {**outcome_of(side, case, httpserver, monkeypatch), "proxied": len(proxy.seen)}
+        finally:
+            holder.close()
+            proxy.close()
+    assert outcomes["node"] == outcomes["python"]
+    expected = {"right-credentials": ("ok", 200, 1, 1), "wrong-credentials": ("ApiException", 407, 0, 1),
+                "unreachable": ("ApiConnectionError", 0, 0, 0)}[given]
+    node = outcomes["node"]
+    assert (node["family"], node["status"], node["requests"], node["proxied"]) == expected
+    assert node["retries"] == (2 if given == "unreachable" else 0)

@@ -8,21 +8,9 @@
 
 const path = require('node:path');
 
-const CyberSource = require(path.resolve(__dirname, '..', '..', 'generated', 'cybersource-node'));
+const { errorFamily } = require('./support');
 
-/** The outcome's family: the class name, with the base class and bad-input classes named as in Python. */
-function family(error) {
-  if (error instanceof CyberSource.ApiTypeError || error instanceof TypeError) {
-    return 'TypeError';
-  }
-  if (error instanceof CyberSource.ApiValueError || error instanceof RangeError) {
-    return 'ValueError';
-  }
-  if (error.constructor === CyberSource.ApiError) {
-    return 'ApiException';
-  }
-  return error.constructor.name;
-}
+const CyberSource = require(path.resolve(__dirname, '..', '..', 'generated', 'cybersource-node'));
 
 async function main() {
   const spec = JSON.parse(process.argv[2]);
@@ -41,7 +29,7 @@ async function main() {
   } catch (error) {
     const shown = [error.message, error.body, error.error_description, error.statusText].filter(Boolean).join('\n');
     outcome = {
-      family: family(error),
+      family: errorFamily(CyberSource, error),
       status: error.status === undefined ? null : error.status,
       connected: error.connected === undefined ? null : error.connected,
       error: error.error === undefined ? null : error.error,

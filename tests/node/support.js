@@ -225,6 +225,115 @@ async function startMutualTlsServer(certs, respond) {
   };
 }
 
+/**
+ * A forward proxy on 127.0.0.1, to loopback only: plain-HTTP requests in absolute form are
+ * forwarded (with `Via: 1.1 tokenworks-test-proxy`, without the proxy's own headers), and
+ * CONNECT opens a tunnel. With `credentials` ('user:password') it answers 407 to a request
+ * whose Proxy-Authorization is not those credentials as Basic. `seen` records each
+ * request it got: {method, target, headers} (CONNECT host:port, or the absolute URL). With
+ * `certs` (makeCertificates) it is an HTTPS proxy, its certificate the server one.
+ */
+async function startForwardProxy({ credentials, certs } = {}) {
+  const expected = credentials ? `Basic ${Buffer.from(credentials, 'latin1').toString('base64')}` : null;
+  const seen = [];
+  const sockets = new Set();
+  const loopback = (host) => ['127.0.0.1', '::1', 'localhost'].includes(host);
+  const authorized = (req) => expected === null || req.headers['proxy-authorization'] === expected;
+  const tlsOptions = certs ? { key: fs.readFileSync(certs.serverKey), cert: fs.readFileSync(certs.serverCert) } : {};
+  const server = (certs ? require('node:https') : http).createServer(tlsOptions, (req, res) => {
+    seen.push({ method: req.method, target: req.url, headers: req.headers });
+    if (!authorized(req)) {
+      res.writeHead(407, 'Proxy Authentication Required', { 'Proxy-Authenticate': 'Basic realm="tokenworks"', 'Content-Type': 'text/plain', Connection: 'close' });
+      res.end('proxy credentials required');
+      return;
+    }
+    const url = new URL(req.url);
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    if (!loopback(host)) {
+      res.writeHead(403, 'Forbidden');
+      res.end();
+      return;
+    }
+    const headers = { ...req.headers, via: '1.1 tokenworks-test-proxy' };
+    for (const hop of ['proxy-authorization', 'proxy-connection', 'connection', 'keep-alive']) {
+      delete headers[hop];
+    }
+    const upstream = http.request({ host, port: url.port || 80, method: req.method, path: url.pathname + url.search, headers, agent: false }, (answer) => {
+      res.writeHead(answer.statusCode, answer.statusMessage, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => {
+      res.writeHead(502, 'Bad Gateway');
+      res.end();
+    });
+    req.pipe(upstream);
+  });
+  server.on('connect', (req, client, head) => {
+    seen.push({ method: 'CONNECT', target: req.url, headers: req.headers });
+    sockets.add(client);
+    client.on('error', () => {});
+    if (!authorized(req)) {
+      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="tokenworks"\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const colon = req.url.lastIndexOf(':');
+    const host = req.url.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+    if (!loopback(host)) {
+      client.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const upstream = net.connect(Number(req.url.slice(colon + 1)), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length) {
+        upstream.write(head);
+      }
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    sockets.add(upstream);
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+  });
+  server.on(certs ? 'secureConnection' : 'connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise((resolve) => server.listen(0, HOST, resolve));
+  const port = server.address().port;
+  const scheme = certs ? 'https' : 'http';
+  return {
+    port,
+    url: `${scheme}://${HOST}:${port}`,
+    expected,
+    seen,
+    withCredentials: (given = credentials) => `${scheme}://${given}@${HOST}:${port}`,
+    close: () => new Promise((resolve) => {
+      for (const socket of sockets) {
+        socket.destroy();
+      }
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/**
+ * The family of a package's error as the Python side names it (tests/test_node_parity.py,
+ * tests/test_node_security.py): the class name, the base class as ApiException, bad input
+ * as TypeError or ValueError.
+ */
+function errorFamily(pkg, error) {
+  if (error instanceof pkg.ApiTypeError || error instanceof TypeError) {
+    return 'TypeError';
+  }
+  if (error instanceof pkg.ApiValueError || error instanceof RangeError) {
+    return 'ValueError';
+  }
+  if (error.constructor === pkg.ApiError) {
+    return 'ApiException';
+  }
+  return error.constructor.name;
+}
+
 /** The ```javascript blocks of a markdown file. */
 function javascriptBlocks(markdownPath) {
   return javascriptBlocks.fromText(fs.readFileSync(markdownPath, 'utf8'));
@@ -245,11 +354,13 @@ function specExampleValue(key) {
 module.exports = {
   HOST,
   PACKAGE_DIR,
+  errorFamily,
   REPO_ROOT,
   freePort,
   installIntoTempProject,
   javascriptBlocks,
   makeCertificates,
+  startForwardProxy,
   startMutualTlsServer,
   specExampleValue,
   startPrism,

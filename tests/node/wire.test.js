@@ -101,8 +101,9 @@ describe('CyberSource Node package on the wire', () => {
   test('the form body: set fields in schema order, UTF-8 percent-encoded, byte for byte', async () => {
     const { error } = await call(api, tokenRequest({ code: CODE }), {});
     assert.equal(error, null);
+    // What the Python package sends (urlencode): '~' as it is, '*' as %2A.
     const expected = 'client_id=partner-42'
-      + '&client_secret=s%C3%A9cret+%C3%BC%E2%82%AC+%26%3D%2B%2F%3F%23%25%7E*'
+      + '&client_secret=s%C3%A9cret+%C3%BC%E2%82%AC+%26%3D%2B%2F%3F%23%25~%2A'
       + '&grant_type=authorization_code'
       + '&code=AuthCode-9f8e7d6c';
     assert.equal(server.requests[0].body.toString('latin1'), expected);

@@ -11,14 +11,20 @@ const { BaseApiClient } = require('./client.js');
  */
 class ApiClient extends BaseApiClient {}
 
-/** The spec's servers (url and x-name), the user agent, and the variable that can name the default host. */
+/**
+ * The spec's servers (url and x-name), the user agent, the variable that can name the
+ * default host, and how each security scheme is sent: an API key in a header, query
+ * parameter or cookie named `param`, a bearer token (HTTP bearer, OAuth 2.0) or HTTP Basic
+ * in the Authorization header.
+ */
 ApiClient.settings = Object.freeze({
   hostVariable: 'CYBERSOURCE_HOST',
-  userAgent: 'CyberSource/1.0.0 (Node.js)',
+  userAgent: 'CyberSource/1.1.0 (Node.js)',
   servers: Object.freeze([
     Object.freeze({ url: 'https://api-ma.Cybersource.com', name: 'production' }),
     Object.freeze({ url: 'https://api-matest.cybersource.com', name: 'test' }),
   ]),
+  securitySchemes: Object.freeze([]),
 });
 
 module.exports = ApiClient;

@@ -4,19 +4,26 @@
 // against the spec. The rules are in templates/RUNTIME-CONTRACT.md.
 //
 // What depends on the spec comes from the generated subclass: `settings` ({hostVariable,
-// userAgent, servers: [{url, name, description}]}) on the ApiClient class, and the
-// `operations` table of each API class.
+// userAgent, servers: [{url, name, description}], securitySchemes: [{name, kind, where,
+// param}]}) on the ApiClient class, and the `operations` table of each API class.
+//
+// Credentials go as the Python packages send them (_api_client.py): an operation sends the
+// first of its security schemes that is configured (apiKey with its apiKeyPrefix in a
+// header, query parameter or cookie; accessToken or tokenManager as a bearer token;
+// username and password as HTTP Basic), and a 401 to a tokenManager's token fetches a new
+// one and sends the call once more.
 
 const fs = require('fs');
 
 const errors = require('./errors.js');
 const {
-  ApiConnectionError, ApiTypeError, ApiValueError, MalformedResponseError,
-  errorClassFor, hidden, oauthErrorFields, redact, retryAfterSeconds,
+  ApiConnectionError, ApiError, ApiTypeError, ApiValueError, MalformedResponseError, UnauthorizedException,
+  errorClassFor, hidden, oauthErrorFields, quote, redact, retryAfterSeconds,
 } = errors;
 const {
   ShapeError, checkModel, checkValue, formFields, looksSecret, plainData, readAnswer, toModel, toText,
 } = require('./model_base.js');
+const { environmentProxies, environmentProxyFor, parseProxy, proxyRoute } = require('./proxy.js');
 const transport = require('./transport.js');
 
 /** Statuses that say the request was not processed, so sending it again is safe. */
@@ -40,6 +47,15 @@ const OPTIONS = Object.freeze({
   retryAfterCap: 60,
   backoffFactor: 0.5,
   maxResponseBytes: MiB,
+  apiKey: undefined,
+  apiKeyPrefix: undefined,
+  accessToken: undefined,
+  username: undefined,
+  password: undefined,
+  tokenManager: undefined,
+  proxy: undefined,
+  proxyHeaders: undefined,
+  trustEnv: true,
   agent: undefined,
   certFile: undefined,
   keyFile: undefined,
@@ -58,8 +74,8 @@ const OPTIONS = Object.freeze({
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 /** Text that is empty or only white space. */
 const BLANK = /^\s*$/;
-/** Text a form field keeps as it is; the rest goes through URLSearchParams' encoding. */
-const FORM_SAFE = /^[A-Za-z0-9_.*-]*$/;
+/** Text a form field keeps as it is (RFC 3986 unreserved); the rest is percent-encoded. */
+const FORM_SAFE = /^[A-Za-z0-9_.~-]*$/;
 /** The content type whose body is its fields, percent-encoded. */
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 
@@ -67,14 +83,21 @@ const FORM_TYPE = 'application/x-www-form-urlencoded';
  * @typedef {import('./model_base').FieldSpec} FieldSpec
  * @typedef {import('./transport').TransportRequest} TransportRequest
  * @typedef {import('./transport').TransportAnswer} TransportAnswer
+ * @typedef {import('./proxy').ProxyRoute} ProxyRoute
  * @typedef {{url: string, name?: string, description?: string}} Server
- * @typedef {{hostVariable?: string, userAgent?: string, servers: readonly Server[]}} Settings
+ * @typedef {{name: string, kind: 'apiKey'|'bearer'|'basic', where: 'header'|'query'|'cookie', param: string}} SecurityScheme
+ * @typedef {{hostVariable?: string, userAgent?: string, servers: readonly Server[],
+ *   securitySchemes?: readonly SecurityScheme[]}} Settings
+ * @typedef {{getToken: () => Promise<string>, invalidate: (token?: string) => void}} TokenSource
+ * @typedef {{credentials?: Object<string, string>, useTokenManager?: boolean}} CallOptions
  * @typedef {{operationId: string, method: string, path: string, contentType: string|null,
  *   accept: string|null, authNames?: string[], params: FieldSpec[], returnType?: any,
  *   responses: Object<string, any>, tokenGrants?: string[]|null}} Operation
  * @typedef {{status: number, statusText: string, headers: object, text: string, body: unknown}} Response
  * @typedef {(error: Error|null, data: any, response?: Response) => void} Callback
- * @typedef {{options: TransportRequest, secrets: string[], singleUse: boolean}} Request
+ * @typedef {{options: TransportRequest, secrets: string[], singleUse: boolean, managed: string|null}} Request
+ * @typedef {{source: string, protocol: string, hostname: string, port: string, prefix: string,
+ *   netloc: string}} Base
  */
 
 class BaseApiClient {
@@ -82,9 +105,13 @@ class BaseApiClient {
    * @param {string|object} [options] The base URL, or the options: basePath or server
    *   (a name or index of the spec's servers), timeout ({connect, read} in ms, or one
    *   number for both), retries, retryAfterCap and backoffFactor (seconds),
-   *   maxResponseBytes, agent, certFile, keyFile, caFile, passphrase, rejectUnauthorized,
-   *   defaultHeaders, logger ({info(message)}); for tests, transport, sleep(seconds) ->
-   *   Promise, random() and now() (ms since the epoch).
+   *   maxResponseBytes; credentials by security scheme: apiKey and apiKeyPrefix ({scheme
+   *   name: text}), accessToken, username and password, tokenManager ({getToken(),
+   *   invalidate(token)}); proxy (http://user:password@host:port), proxyHeaders, trustEnv
+   *   (without proxy, use HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY; default true); agent,
+   *   certFile, keyFile, caFile, passphrase, rejectUnauthorized, defaultHeaders, logger
+   *   ({info(message)}); for tests, transport, sleep(seconds) -> Promise, random() and
+   *   now() (ms since the epoch).
    */
   constructor(options) {
     const given = /** @type {Object<string, any>} */ (typeof options === 'string' ? { basePath: options } : options || {});
@@ -117,8 +144,32 @@ class BaseApiClient {
     this.backoffFactor = checkNumber(option('backoffFactor'), 'backoffFactor', false);
     /** @type {number} */
     this.maxResponseBytes = checkNumber(option('maxResponseBytes'), 'maxResponseBytes', true);
-    /** @type {object|undefined} An http.Agent or https.Agent: sockets, proxies, TLS. */
+    /** @type {Object<string, string>} API keys by security scheme name. */
+    this.apiKey = checkTexts(option('apiKey'), 'apiKey', schemeNames(settings, 'apiKey'));
+    /** @type {Object<string, string>} The prefix sent before each API key, by security scheme name. */
+    this.apiKeyPrefix = checkTexts(option('apiKeyPrefix'), 'apiKeyPrefix', schemeNames(settings, 'apiKey'));
+    /** @type {string|undefined} OAuth 2.0 / bearer access token, sent as `Authorization: Bearer`. */
+    this.accessToken = checkText(option('accessToken'), 'accessToken');
+    /** @type {string|undefined} User name for HTTP Basic. */
+    this.username = checkText(option('username'), 'username');
+    /** @type {string|undefined} Password for HTTP Basic. */
+    this.password = checkText(option('password'), 'password');
+    /** @type {TokenSource|undefined} Supplies the bearer token; a 401 makes it fetch a new one. */
+    this.tokenManager = checkTokenSource(option('tokenManager'));
+    /** @type {string|undefined} http://user:password@host:port of a proxy for every request. */
+    this.proxy = checkText(option('proxy'), 'proxy');
+    /** @type {Object<string, string>} More headers for the proxy alone. */
+    this.proxyHeaders = checkTexts(option('proxyHeaders'), 'proxyHeaders', null);
+    /** @type {boolean} Without proxy (and agent), use the proxy the environment names. */
+    this.trustEnv = option('trustEnv') !== false;
+    /** @type {object|undefined} An http.Agent or https.Agent: sockets, TLS; it decides the route itself. */
     this.agent = option('agent');
+    if (this.proxy && this.agent) {
+      throw new ApiValueError('Give ApiClient a proxy or an agent, not both');
+    }
+    if (this.proxy) {
+      parseProxy(this.proxy, this.proxyHeaders, {}, 'proxy'); // a bad URL is refused now
+    }
     /** @type {string|undefined} Client certificate file (PEM), for mutual TLS. */
     this.certFile = option('certFile');
     /** @type {string|undefined} Its private key file (PEM). */
@@ -139,12 +190,17 @@ class BaseApiClient {
     this.random = option('random') || Math.random;
     /** @type {() => number} */
     this.now = option('now') || Date.now;
-    /** @type {{source: string, protocol: string, hostname: string, port: string, prefix: string}|undefined} */
+    /** @type {Base|undefined} */
     this.parsedBase = undefined;
     /** @type {{key: string, options: object}|undefined} */
     this.tlsCache = undefined;
-    // The passphrase and the key material read from keyFile stay out of console output.
-    for (const key of ['passphrase', 'tlsCache']) {
+    /** @type {Object<string, string>} The proxy variables of the environment when the client was made. */
+    this.environment = environmentProxies(process.env);
+    /** @type {{base: Base, proxy: unknown, trustEnv: unknown, agent: unknown, proxyHeaders: unknown,
+     *   caFile: unknown, rejectUnauthorized: unknown, route: ProxyRoute|null}|undefined} The route of the last call. */
+    this.routeCache = undefined;
+    // Credentials, and the key material read from keyFile, stay out of console output.
+    for (const key of ['passphrase', 'tlsCache', 'apiKey', 'accessToken', 'password', 'tokenManager', 'proxy', 'proxyHeaders', 'environment', 'routeCache']) {
       Object.defineProperty(this, key, { enumerable: false });
     }
   }
@@ -188,14 +244,17 @@ class BaseApiClient {
    * @param {Operation} operation An entry of an API class's `operations`.
    * @param {Object<string, unknown>} args The operation's arguments by parameter name.
    * @param {Callback} [callback] `callback(error, data, response)`.
+   * @param {CallOptions} [options] `credentials`: headers sent instead of the configured
+   *   credentials; `useTokenManager: false`: no token from tokenManager (a TokenManager's
+   *   own requests).
    * @returns {Promise<{data: any, response: Response}>|undefined} Without a callback, a
    *   Promise of `{data, response}`.
    */
-  callApi(operation, args, callback) {
+  callApi(operation, args, callback, options) {
     if (callback !== undefined && callback !== null && typeof callback !== 'function') {
       throw new ApiTypeError(`The callback of ${operation.operationId} must be a function`);
     }
-    const request = this.buildRequest(operation, args);
+    const request = this.buildRequest(operation, args, options);
     if (callback) {
       this.send(operation, request, callback);
       return undefined;
@@ -234,9 +293,10 @@ class BaseApiClient {
    * The request of one call; throws when an argument does not fit the spec.
    * @param {Operation} operation
    * @param {Object<string, unknown>} args
+   * @param {CallOptions} [call]
    * @returns {Request}
    */
-  buildRequest(operation, args) {
+  buildRequest(operation, args, call) {
     let path = operation.path;
     let query = '';
     /** @type {Object<string, string>} */
@@ -334,7 +394,23 @@ class BaseApiClient {
       requestHeaders['Content-Type'] = operation.contentType || 'application/octet-stream';
       requestHeaders['Content-Length'] = String(payload.length);
     }
+    let managed = null;
+    if (call && call.credentials) {
+      for (const name in call.credentials) {
+        requestHeaders[name] = headerValue(call.credentials[name], `the credentials header ${name}`);
+      }
+    } else if (operation.authNames && operation.authNames.length) {
+      const useTokenManager = !call || call.useTokenManager !== false;
+      const authorized = this.authorize(operation.authNames, requestHeaders, useTokenManager);
+      query += authorized.query === '' ? '' : `${query ? '&' : '?'}${authorized.query}`;
+      managed = authorized.managed;
+    }
+    secrets.push(...this.credentialSecrets(requestHeaders));
     const base = this.base();
+    const proxy = this.route(base);
+    if (proxy !== null) {
+      secrets.push(...proxy.secrets);
+    }
     const timeout = limits(this.timeout);
     return {
       options: {
@@ -347,29 +423,161 @@ class BaseApiClient {
         payload,
         agent: this.agent,
         tls: base.protocol === 'https:' ? this.tls() : null,
+        proxy,
         timeout,
         maxResponseBytes: this.maxResponseBytes,
         where: `${operation.method} ${base.source}${path}`,
       },
       secrets,
       singleUse,
+      managed,
     };
   }
 
   /**
-   * The parts of basePath, parsed once for each value it takes.
-   * @returns {{source: string, protocol: string, hostname: string, port: string, prefix: string}}
+   * Adds the credentials of the first configured scheme of `names` (an operation's
+   * security) to `headers`, as _api_client.py's _authorize does.
+   * @param {string[]} names
+   * @param {Object<string, string>} headers
+   * @param {boolean} useTokenManager
+   * @returns {{query: string, managed: string|null}} The query text to add; the header a
+   *   bearer token from tokenManager goes in, when it supplies the credential.
+   */
+  authorize(names, headers, useTokenManager) {
+    const schemes = this.settings.securitySchemes || [];
+    const manager = useTokenManager ? this.tokenManager : undefined;
+    for (const name of names) {
+      const scheme = schemes.find((candidate) => candidate.name === name);
+      if (scheme === undefined) {
+        continue;
+      }
+      if (scheme.kind === 'bearer' && manager) {
+        return { query: '', managed: scheme.param };
+      }
+      const value = this.credential(scheme);
+      if (value === null) {
+        continue;
+      }
+      if (scheme.where === 'query') {
+        return { query: `${formName(scheme.param)}=${formEncode(value)}`, managed: null };
+      }
+      if (scheme.where === 'cookie') {
+        const cookie = headerValue(`${scheme.param}=${value}`, `credentials of ${name}`);
+        headers.Cookie = headers.Cookie ? `${headers.Cookie}; ${cookie}` : cookie;
+      } else {
+        headers[scheme.param] = headerValue(value, `credentials of ${name}`);
+      }
+      return { query: '', managed: null };
+    }
+    return { query: '', managed: null };
+  }
+
+  /**
+   * The value a configured scheme sends, or null when it is not configured.
+   * @param {SecurityScheme} scheme
+   * @returns {string|null}
+   */
+  credential(scheme) {
+    if (scheme.kind === 'bearer') {
+      return this.accessToken ? `Bearer ${this.accessToken}` : null;
+    }
+    if (scheme.kind === 'basic') {
+      if (typeof this.username !== 'string' || typeof this.password !== 'string') {
+        return null;
+      }
+      return basicAuthorization(this.username, this.password);
+    }
+    const key = (this.apiKey || {})[scheme.name];
+    if (!key) {
+      return null;
+    }
+    const prefix = (this.apiKeyPrefix || {})[scheme.name];
+    return prefix ? `${prefix} ${key}` : key;
+  }
+
+  /**
+   * The credentials a request may carry, to redact from what a server echoes: every
+   * configured key, token and password, and the Authorization value (with the password
+   * of an HTTP Basic one, as sent and form-decoded).
+   * @param {Object<string, string>} headers
+   * @returns {string[]}
+   */
+  credentialSecrets(headers) {
+    const found = Object.values(this.apiKey || {});
+    for (const value of [this.accessToken, this.password]) {
+      if (value) {
+        found.push(value);
+      }
+    }
+    const authorization = headers.Authorization || '';
+    const space = authorization.indexOf(' ');
+    if (space >= 0) {
+      const value = authorization.slice(space + 1);
+      found.push(value);
+      if (authorization.slice(0, space).toLowerCase() === 'basic') {
+        const password = basicPassword(value);
+        found.push(password, formDecode(password));
+      }
+    }
+    return found;
+  }
+
+  /**
+   * The proxy requests to `base` go through, or null: `proxy`, else (with trustEnv and no
+   * agent) the environment's proxy for its scheme unless NO_PROXY lists its host.
+   * @param {Base} base
+   * @returns {ProxyRoute|null}
+   */
+  route(base) {
+    const cached = this.routeCache;
+    if (cached !== undefined && cached.base === base && cached.proxy === this.proxy && cached.trustEnv === this.trustEnv
+      && cached.agent === this.agent && cached.proxyHeaders === this.proxyHeaders && cached.caFile === this.caFile
+      && cached.rejectUnauthorized === this.rejectUnauthorized) {
+      return cached.route;
+    }
+    let url = this.proxy || null;
+    let name = 'proxy';
+    if (url !== null && this.agent) {
+      throw new ApiValueError('Give ApiClient a proxy or an agent, not both');
+    }
+    if (url === null && this.trustEnv && !this.agent) {
+      url = environmentProxyFor(base.protocol.slice(0, -1), base.netloc, this.environment);
+      name = 'the proxy of the environment (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY)';
+    }
+    /** @type {ProxyRoute|null} */
+    let route = null;
+    if (url !== null) {
+      /** @type {Object<string, unknown>} */
+      const proxyTls = { rejectUnauthorized: this.rejectUnauthorized };
+      if (this.caFile) {
+        proxyTls.ca = readSetting(this.caFile, 'caFile');
+      }
+      route = proxyRoute(url, this.proxyHeaders, proxyTls, name);
+    }
+    this.routeCache = {
+      base, proxy: this.proxy, trustEnv: this.trustEnv, agent: this.agent, proxyHeaders: this.proxyHeaders,
+      caFile: this.caFile, rejectUnauthorized: this.rejectUnauthorized, route,
+    };
+    return route;
+  }
+
+  /**
+   * The parts of basePath, parsed once for each value it takes; `netloc` is its host[:port]
+   * as written (what NO_PROXY is matched against).
+   * @returns {Base}
    */
   base() {
     const source = this.basePath;
     if (this.parsedBase === undefined || this.parsedBase.source !== source) {
       const url = new URL(checkUrl(source, 'basePath'));
+      const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(source);
       this.parsedBase = {
         source: source.replace(/\/+$/, ''),
         protocol: url.protocol,
         hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
         port: url.port,
         prefix: url.pathname.replace(/\/+$/, ''),
+        netloc: authority ? authority[1].slice(authority[1].lastIndexOf('@') + 1) : url.host,
       };
     }
     return this.parsedBase;
@@ -403,12 +611,57 @@ class BaseApiClient {
   }
 
   /**
-   * Sends a built request, retrying what is safe; calls `callback` exactly once.
+   * Sends a built request, retrying what is safe; calls `callback` exactly once. When
+   * tokenManager supplies its bearer token, a 401 answer makes it fetch a new token and
+   * the request is sent once more.
    * @param {Operation} operation
    * @param {Request} request
    * @param {Callback} callback
    */
   send(operation, request, callback) {
+    if (request.managed === null) {
+      this.sendRetrying(operation, request, callback);
+      return;
+    }
+    const manager = /** @type {TokenSource} */ (this.tokenManager);
+    const header = request.managed;
+    const withToken = (/** @type {string|null} */ refused) => {
+      Promise.resolve()
+        .then(() => {
+          if (refused !== null) {
+            manager.invalidate(refused);
+          }
+          return manager.getToken();
+        })
+        .then((token) => {
+          const value = headerValue(`Bearer ${token}`, 'the token from tokenManager');
+          request.options = { ...request.options, headers: { ...request.options.headers, [header]: value } };
+          request.secrets.push(token);
+          return token;
+        })
+        .then((token) => {
+          this.sendRetrying(operation, request, (error, data, response) => {
+            if (refused === null && error instanceof UnauthorizedException) {
+              if (this.logger) {
+                this.logger.info(`${operation.method} ${operation.path} answered 401; fetching a new token`);
+              }
+              withToken(token);
+              return;
+            }
+            callback(error, data, response);
+          });
+        }, (error) => callback(error, null, undefined));
+    };
+    withToken(null);
+  }
+
+  /**
+   * Sends a built request, retrying what is safe; calls `callback` exactly once.
+   * @param {Operation} operation
+   * @param {Request} request
+   * @param {Callback} callback
+   */
+  sendRetrying(operation, request, callback) {
     const retries = this.retries;
     let attempt = 0;
     const retry = (/** @type {string} */ why, /** @type {number} */ wait) => {
@@ -614,6 +867,11 @@ function transportFailure(operation, request, error) {
   if (error instanceof MalformedResponseError) {
     return new MalformedResponseError(message, { status: error.status });
   }
+  if (error instanceof ApiError) {
+    // A proxy that refused the tunnel (407...): its status, not retried.
+    const Refusal = /** @type {typeof ApiError} */ (error.constructor);
+    return new Refusal(redact(message, request.secrets), { status: error.status, statusText: error.statusText, headers: /** @type {any} */ (error).headers });
+  }
   return new ApiConnectionError(message, { connected: true, cause: error });
 }
 
@@ -709,13 +967,14 @@ function decode(bytes, contentType) {
 const charsets = new Map();
 
 /**
- * A name or value as application/x-www-form-urlencoded text: UTF-8 percent-encoded,
- * spaces as '+', byte for byte what URLSearchParams gives.
+ * A name or value as application/x-www-form-urlencoded text: UTF-8 percent-encoded but for
+ * the RFC 3986 unreserved characters, spaces as '+', byte for byte what the Python
+ * packages send (urllib.parse.quote_plus).
  * @param {string} text
  * @returns {string}
  */
 function formEncode(text) {
-  return FORM_SAFE.test(text) ? text : new URLSearchParams([['', text]]).toString().slice(1);
+  return FORM_SAFE.test(text) ? text : quote(text).replace(/%20/g, '+');
 }
 
 /** @type {Map<string, string>} The names of the spec's fields, encoded once. */
@@ -855,6 +1114,119 @@ function checkNumber(value, name, integer) {
 }
 
 /**
+ * An optional text setting: undefined when not given.
+ * @param {unknown} value
+ * @param {string} name
+ * @returns {string|undefined}
+ */
+function checkText(value, name) {
+  if (value === undefined || value === null) {
+    return undefined;
+  }
+  if (typeof value !== 'string') {
+    throw new ApiTypeError(`${name} must be a string`);
+  }
+  return value;
+}
+
+/**
+ * An object of texts (a copy), its keys among `allowed` when given.
+ * @param {unknown} value
+ * @param {string} name
+ * @param {string[]|null} allowed
+ * @returns {Object<string, string>}
+ */
+function checkTexts(value, name, allowed) {
+  if (value === undefined || value === null) {
+    return {};
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new ApiTypeError(`${name} must be an object of strings${allowed ? ' by security scheme name' : ''}`);
+  }
+  /** @type {Object<string, string>} */
+  const copy = {};
+  for (const [key, text] of Object.entries(value)) {
+    if (allowed !== null && !allowed.includes(key)) {
+      const known = allowed.length ? `its schemes are ${allowed.map((scheme) => `'${scheme}'`).join(', ')}` : 'it has none';
+      throw new ApiValueError(`${name} names '${key}', which is not an API key security scheme of the spec (${known})`);
+    }
+    if (typeof text !== 'string') {
+      throw new ApiTypeError(`${name}['${key}'] must be a string`);
+    }
+    copy[key] = text;
+  }
+  return copy;
+}
+
+/**
+ * @param {unknown} value
+ * @returns {TokenSource|undefined}
+ */
+function checkTokenSource(value) {
+  if (value === undefined || value === null) {
+    return undefined;
+  }
+  const source = /** @type {any} */ (value);
+  if (typeof source !== 'object' || typeof source.getToken !== 'function' || typeof source.invalidate !== 'function') {
+    throw new ApiTypeError('tokenManager must have getToken() and invalidate(token), as a TokenManager has');
+  }
+  return source;
+}
+
+/**
+ * The names of the spec's security schemes of one kind.
+ * @param {Settings} settings
+ * @param {string} kind
+ * @returns {string[]}
+ */
+function schemeNames(settings, kind) {
+  return (settings.securitySchemes || []).filter((scheme) => scheme.kind === kind).map((scheme) => scheme.name);
+}
+
+/**
+ * An `Authorization` value for HTTP Basic (RFC 7617, UTF-8).
+ * @param {string} username
+ * @param {string} password
+ * @returns {string}
+ */
+function basicAuthorization(username, password) {
+  return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+}
+
+/**
+ * The password of an HTTP Basic value ('' when it cannot be read).
+ * @param {string} value
+ * @returns {string}
+ */
+function basicPassword(value) {
+  if (value.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) {
+    return '';
+  }
+  let pair;
+  try {
+    pair = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(value, 'base64'));
+  } catch {
+    return '';
+  }
+  const colon = pair.indexOf(':');
+  return colon < 0 ? '' : pair.slice(colon + 1);
+}
+
+/**
+ * Form-encoded text decoded ('+' a space, %XX its byte), as Python's unquote_plus does.
+ * @param {string} text
+ * @returns {string}
+ */
+function formDecode(text) {
+  const spaced = text.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return spaced;
+  }
+}
+
+/**
  * @param {string} file
  * @param {string} name
  * @returns {Buffer}
@@ -877,4 +1249,4 @@ function sleep(seconds) {
   });
 }
 
-module.exports = { BaseApiClient, RETRY_STATUSES, SINGLE_USE_GRANTS };
+module.exports = { BaseApiClient, RETRY_STATUSES, SINGLE_USE_GRANTS, basicAuthorization, formEncode };

@@ -13,6 +13,18 @@ declare namespace CyberSource {
   /** The names (x-name) of the spec's servers. */
   type ServerName = 'production' | 'test' | never;
 
+  /** The names of the spec's API key security schemes (the keys of apiKey and apiKeyPrefix). */
+  type ApiKeyScheme = never;
+
+  /** Texts by API key scheme name (none when the spec has no API key scheme). */
+  type ApiKeys = [ApiKeyScheme] extends [never] ? Record<string, never> : Partial<Record<ApiKeyScheme, string>>;
+
+  /** What supplies the bearer token of OAuth 2.0 and HTTP bearer schemes: a TokenManager fits. */
+  interface TokenSource {
+    getToken(): Promise<string>;
+    invalidate(token?: string): void;
+  }
+
   /** Milliseconds to wait for a connection and, once connected, for each read. */
   interface Timeouts {
     connect: number;
@@ -30,6 +42,8 @@ declare namespace CyberSource {
     payload: Uint8Array | null;
     agent?: object;
     tls: object | null;
+    /** The proxy the request goes through, or null. */
+    proxy?: object | null;
     timeout: Timeouts;
     maxResponseBytes: number;
     where: string;
@@ -64,7 +78,25 @@ declare namespace CyberSource {
     backoffFactor?: number;
     /** The largest answer read (default 1 MiB). */
     maxResponseBytes?: number;
-    /** An http.Agent or https.Agent: sockets, proxies, TLS options. */
+    /** API keys by security scheme name. */
+    apiKey?: ApiKeys;
+    /** The prefix sent before each API key (`Token` sends `Token <key>`), by security scheme name. */
+    apiKeyPrefix?: ApiKeys;
+    /** OAuth 2.0 or HTTP bearer access token, sent as `Authorization: Bearer <token>`. */
+    accessToken?: string;
+    /** User name for HTTP Basic. */
+    username?: string;
+    /** Password for HTTP Basic. */
+    password?: string;
+    /** Supplies the bearer token; a 401 makes it fetch a new one and the call is sent once more. */
+    tokenManager?: TokenSource;
+    /** URL of an HTTP(S) proxy, `http://user:password@host:port` for one that wants credentials. */
+    proxy?: string;
+    /** More headers for the proxy alone. */
+    proxyHeaders?: Record<string, string>;
+    /** Without proxy (and agent), use HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY (default true). */
+    trustEnv?: boolean;
+    /** An http.Agent or https.Agent: sockets, TLS options; it decides the route (not with proxy). */
     agent?: object;
     /** Client certificate file (PEM), for mutual TLS. */
     certFile?: string;
@@ -116,6 +148,15 @@ declare namespace CyberSource {
     retryAfterCap: number;
     backoffFactor: number;
     maxResponseBytes: number;
+    apiKey: ApiKeys;
+    apiKeyPrefix: ApiKeys;
+    accessToken: string | undefined;
+    username: string | undefined;
+    password: string | undefined;
+    tokenManager: TokenSource | undefined;
+    proxy: string | undefined;
+    proxyHeaders: Record<string, string>;
+    trustEnv: boolean;
     agent: object | undefined;
     certFile: string | undefined;
     keyFile: string | undefined;

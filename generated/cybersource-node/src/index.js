@@ -9,7 +9,7 @@
  *     const api = new CyberSource.OAuthApi();
  *
  * @module CyberSource
- * @version 1.0.0
+ * @version 1.1.0
  */
 const ApiClient = require('./ApiClient.js');
 const errors = require('./errors.js');

@@ -5,8 +5,11 @@
 // onToken so it can be stored.
 //
 // The generated subclass sets `operation` (the token operation, whose `tokenGrants` come
-// from the spec's x-token-manager) and `ApiClient` on the class.
+// from the spec's x-token-manager), `ApiClient`, and `clientAuth` ('form', the default:
+// client_id and client_secret as form fields; 'basic': HTTP Basic, client_secret_basic,
+// when x-token-manager says so or the operation's security is HTTP Basic) on the class.
 
+const { basicAuthorization, formEncode } = require('./client.js');
 const { ApiError, ApiTypeError, ApiValueError, MalformedResponseError } = require('./errors.js');
 
 /**
@@ -180,8 +183,19 @@ class BaseTokenManager {
    */
   async fetch(grant) {
     const credentials = /** @type {any} */ (this).credentials;
-    const fields = { client_id: credentials.clientId, client_secret: credentials.clientSecret, ...grant };
-    const { data, response } = await this.apiClient.callApi(this.operation, tokenArguments(this.operation, fields));
+    let fields = grant;
+    /** @type {Object<string, string>|undefined} */
+    let headers;
+    if (/** @type {any} */ (this.constructor).clientAuth === 'basic') {
+      // RFC 6749 section 2.3.1: the id and secret are form-encoded before Basic encoding.
+      headers = { Authorization: basicAuthorization(formEncode(credentials.clientId), formEncode(credentials.clientSecret)) };
+    } else {
+      fields = { client_id: credentials.clientId, client_secret: credentials.clientSecret, ...grant };
+    }
+    // Its own requests never use a tokenManager of the client: they fetch the token.
+    const { data, response } = await this.apiClient.callApi(
+      this.operation, tokenArguments(this.operation, fields), undefined, { credentials: headers, useTokenManager: false },
+    );
     const expiresIn = data.expires_in;
     let expiresAt = null;
     if (expiresIn !== undefined && expiresIn !== null) {

@@ -5,16 +5,20 @@
 // when what came back is not HTTP.
 //
 // A transport is a function (request, callback): `request` is what ApiClient builds
-// ({protocol, hostname, port, path, method, headers, payload, agent, tls, timeout:
+// ({protocol, hostname, port, path, method, headers, payload, agent, tls, proxy, timeout:
 // {connect, read} in ms, maxResponseBytes, where}) and `callback(error, answer)` gets one
 // of those errors, or {status, statusText, headers, body} (body null and tooLarge true
 // when the answer passed maxResponseBytes). ApiClient takes another one as its
 // `transport` option.
+//
+// With a `proxy` (proxy.js), an http request goes to the proxy with its absolute URL and
+// the proxy's headers; an https request through a CONNECT tunnel (the proxy's agent). A
+// proxy refusing the tunnel gives the ApiError of its status (407...), not retried.
 
 const http = require('http');
 const https = require('https');
 
-const { ApiConnectionError, ApiTimeoutError, MalformedResponseError } = require('./errors.js');
+const { ApiConnectionError, ApiError, ApiTimeoutError, MalformedResponseError } = require('./errors.js');
 
 /** Error codes of a connection that could not be made: the server saw nothing. */
 const NOT_CONNECTED = new Set([
@@ -23,13 +27,14 @@ const NOT_CONNECTED = new Set([
 ]);
 
 /**
+ * @typedef {import('./proxy').ProxyRoute} ProxyRoute
  * @typedef {{protocol: string, hostname: string, port: string, path: string, method: string,
  *   headers: Object<string, string>, payload: Buffer|null, agent?: object,
- *   tls: object|null, timeout: {connect: number, read: number},
+ *   tls: object|null, proxy?: ProxyRoute|null, timeout: {connect: number, read: number},
  *   maxResponseBytes: number, where: string}} TransportRequest
  * @typedef {{status: number, statusText: string, headers: Object<string, string|string[]|undefined>,
  *   body: Buffer|null, tooLarge?: boolean}} TransportAnswer
- * @typedef {(error: InstanceType<typeof ApiConnectionError>|InstanceType<typeof MalformedResponseError>|null, answer?: TransportAnswer) => void} TransportCallback
+ * @typedef {(error: InstanceType<typeof ApiError>|null, answer?: TransportAnswer) => void} TransportCallback
  */
 
 /**
@@ -50,20 +55,24 @@ function send(request, callback) {
       callback(error, answer);
     }
   };
-  const options = {
-    protocol: request.protocol,
-    hostname: request.hostname,
-    port: request.port,
-    path: request.path,
-    method: request.method,
-    headers: request.headers,
-    agent: request.agent,
-    ...request.tls,
-  };
+  const proxy = request.proxy;
+  const options = proxy && request.protocol === 'http:'
+    ? forwarded(request, proxy)
+    : {
+      protocol: request.protocol,
+      hostname: request.hostname,
+      port: request.port,
+      path: request.path,
+      method: request.method,
+      headers: request.headers,
+      agent: proxy ? proxy.tunnel : request.agent,
+      ...(proxy ? { tunnelTimeout: request.timeout.connect } : null),
+      ...request.tls,
+    };
   /** @type {http.ClientRequest} */
   let req;
   try {
-    req = (request.protocol === 'https:' ? https : http).request(/** @type {any} */ (options));
+    req = (options.protocol === 'https:' ? https : http).request(/** @type {any} */ (options));
   } catch (error) {
     process.nextTick(finish, failure(request, error, false));
     return;
@@ -117,6 +126,27 @@ function send(request, callback) {
     });
   });
   req.end(request.payload === null ? undefined : request.payload);
+}
+
+/**
+ * The options of an http request sent to a proxy: the target's absolute URL as the path,
+ * its Host, and the proxy's own headers (Proxy-Authorization...).
+ * @param {TransportRequest} request
+ * @param {ProxyRoute} proxy
+ * @returns {{protocol: string, hostname: string, port: number, path: string, method: string,
+ *   headers: Object<string, string>}}
+ */
+function forwarded(request, proxy) {
+  const host = `${request.hostname.includes(':') ? `[${request.hostname}]` : request.hostname}${request.port ? `:${request.port}` : ''}`;
+  return {
+    protocol: proxy.protocol,
+    hostname: proxy.hostname,
+    port: proxy.port,
+    path: `http://${host}${request.path}`,
+    method: request.method,
+    headers: { ...request.headers, Host: host, ...proxy.headers },
+    ...proxy.tls,
+  };
 }
 
 // One timer for every request in flight, rather than one or two per request: each tick
@@ -184,17 +214,18 @@ function tick() {
  * @param {TransportRequest} request
  * @param {any} error
  * @param {boolean} connected
- * @returns {InstanceType<typeof ApiConnectionError>|InstanceType<typeof MalformedResponseError>}
+ * @returns {InstanceType<typeof ApiError>}
  */
 function failure(request, error, connected) {
-  if (error instanceof ApiConnectionError) {
-    return error;
+  if (error instanceof ApiError) {
+    return error; // ours: a timeout, or the proxy's tunnel failed or was refused
   }
   const code = error && typeof error.code === 'string' ? error.code : undefined;
   // One line: OpenSSL's messages end in a newline; its `reason` is the readable part.
   const cause = String((error && (error.reason || error.message)) || error).replace(/\s+/g, ' ').trim();
   if (!connected || (code !== undefined && NOT_CONNECTED.has(code))) {
-    return new ApiConnectionError(`could not connect for ${request.where}: ${cause}`, { connected: false, code, cause: error });
+    const through = request.proxy ? ` to the proxy ${request.proxy.display}` : '';
+    return new ApiConnectionError(`could not connect${through} for ${request.where}: ${cause}`, { connected: false, code, cause: error });
   }
   if (code !== undefined && code.startsWith('HPE_')) {
     // Delivered, but not HTTP: a garbage status line, too many or too long headers.

@@ -202,7 +202,8 @@ function oauthErrorFields(text) {
 
 /**
  * `text` with every secret value (of four characters or more) replaced by [redacted]: as
- * sent, JSON-escaped, percent-encoded and form-encoded.
+ * sent, JSON-escaped (non-ASCII as is, or as \uXXXX), percent-encoded and form-encoded (as
+ * quote_plus and as URLSearchParams encode it).
  * @param {string} text
  * @param {string[]} secrets
  * @returns {string}
@@ -214,10 +215,16 @@ function redact(text, secrets) {
   const sorted = secrets.filter((secret) => typeof secret === 'string' && secret.length >= 4);
   sorted.sort((a, b) => b.length - a.length);
   for (const secret of sorted) {
+    const encoded = quote(secret);
+    const escaped = JSON.stringify(secret).slice(1, -1);
     const forms = new Set([
       secret,
-      JSON.stringify(secret).slice(1, -1),
-      encodeURIComponent(secret),
+      escaped,
+      // As JSON writers that escape all but ASCII (Python's json.dumps) write it.
+      escaped.replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`),
+      encoded,
+      encoded.replace(/%20/g, '+'),
+      encodeURIComponent(secret.replace(LONE_SURROGATE, '\ufffd')),
       new URLSearchParams([['', secret]]).toString().slice(1),
     ]);
     for (const form of forms) {
@@ -227,6 +234,20 @@ function redact(text, secrets) {
     }
   }
   return result;
+}
+
+/** A UTF-16 surrogate without its pair: not text UTF-8 can encode. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Text UTF-8 percent-encoded but for the RFC 3986 unreserved characters (A-Z a-z 0-9 - . _
+ * ~), as Python's urllib.parse.quote(text, safe='') gives it; a lone surrogate as U+FFFD.
+ * @param {string} text
+ * @returns {string}
+ */
+function quote(text) {
+  return encodeURIComponent(text.replace(LONE_SURROGATE, '\ufffd'))
+    .replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /**
@@ -245,6 +266,7 @@ module.exports = {
   errorClassFor,
   hidden,
   oauthErrorFields,
+  quote,
   redact,
   retryAfterSeconds,
 };

@@ -25,7 +25,7 @@ const clientCredentials = credentials('client_credentials');
 const ok = () => ({ status: 200, body: TOKEN });
 
 describe('what the client sends', () => {
-  test('a body model sent as a form: method, URL, headers, form fields in schema order, encoded like URLSearchParams', async () => {
+  test('a body model sent as a form: method, URL, headers, form fields in schema order, encoded as Python\'s urlencode does', async () => {
     const { client, requests } = scriptedClient(ok, { client: { basePath: undefined, server: 'test' } });
     const { error, data } = await callToken(client, { ...refresh, scope: 'read write' }, { requestId: 'req-1' });
     assert.equal(error, null);
@@ -34,8 +34,11 @@ describe('what the client sends', () => {
     const [request] = requests;
     assert.deepEqual([request.protocol, request.hostname, request.port, request.path, request.method],
       ['https:', 'sandbox.example.com', '', '/v1/oauth/token', 'POST']);
-    const expected = new URLSearchParams({ ...refresh, scope: 'read write' }).toString();
+    // What urllib.parse.urlencode gives for these fields: '~' as it is, '*' as %2A.
+    const expected = 'client_id=partner&client_secret=s%C3%A9+cret%26%3D%2B%2F%3F%23%25~%2A&grant_type=refresh_token'
+      + '&refresh_token=refresh-T%C3%B8ken%2B%2F%3D&scope=read+write';
     assert.equal(request.payload.toString('latin1'), expected);
+    assert.deepEqual(Object.fromEntries(new URLSearchParams(expected)), { ...refresh, scope: 'read write' });
     assert.deepEqual(request.headers, {
       'User-Agent': 'runtime-test/1.0 (Node.js)',
       'x-request-id': 'req-1',
@@ -327,7 +330,7 @@ describe('hosts and settings', () => {
   });
 
   test('options are checked: unknown names, timeouts, counts, URLs', () => {
-    assert.throws(() => new ApiClient({ proxy: 'http://proxy:3128' }), (error) => error instanceof errors.ApiTypeError && /no option 'proxy'/.test(error.message));
+    assert.throws(() => new ApiClient({ proxies: 'http://proxy:3128' }), (error) => error instanceof errors.ApiTypeError && /no option 'proxies'/.test(error.message));
     assert.throws(() => new ApiClient({ timeout: '30s' }), errors.ApiValueError);
     assert.throws(() => new ApiClient({ timeout: { connect: 1 } }), errors.ApiValueError);
     assert.throws(() => new ApiClient({ timeout: -1 }), errors.ApiValueError);

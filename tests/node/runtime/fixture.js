@@ -1,7 +1,8 @@
 'use strict';
 // A small package made from the runtime sources in templates/javascript/runtime, as the
-// generator would make it from a spec: two models, a token operation, an ApiClient with
-// two named servers, a TokenManager. Used by the runtime's unit tests, which inject a
+// generator would make it from a spec: two models, a token operation, an operation secured
+// by several schemes, an ApiClient with two named servers and five security schemes, a
+// TokenManager. Used by the runtime's unit tests, which inject a
 // transport, a sleep, a random source and a clock instead of sending anything.
 
 const path = require('node:path');
@@ -82,6 +83,23 @@ const THING_OPERATION = Object.freeze({
   responses: { 204: null },
 });
 
+/** getSecured: a GET with a query and a cookie parameter, secured by four alternatives. */
+const SECURED_OPERATION = Object.freeze({
+  operationId: 'getSecured',
+  method: 'GET',
+  path: '/secured',
+  contentType: null,
+  accept: 'application/json',
+  authNames: ['apiKeyHeader', 'oauth', 'basicAuth', 'apiKeyQuery', 'apiKeyCookie'],
+  params: [
+    { name: 'fields', baseName: 'fields', in: 'query', type: 'String' },
+    { name: 'theme', baseName: 'theme', in: 'cookie', type: 'String' },
+  ],
+  returnType: null,
+  tokenGrants: null,
+  responses: { 204: null, 400: OAuthError, 401: OAuthError },
+});
+
 class ApiClient extends BaseApiClient {}
 ApiClient.settings = Object.freeze({
   hostVariable: 'RUNTIME_TEST_HOST',
@@ -89,6 +107,13 @@ ApiClient.settings = Object.freeze({
   servers: Object.freeze([
     Object.freeze({ url: 'https://api.example.com', name: 'production' }),
     Object.freeze({ url: 'https://sandbox.example.com/v1', name: 'test' }),
+  ]),
+  securitySchemes: Object.freeze([
+    Object.freeze({ name: 'apiKeyHeader', kind: 'apiKey', where: 'header', param: 'X-API-Key' }),
+    Object.freeze({ name: 'apiKeyQuery', kind: 'apiKey', where: 'query', param: 'api_key' }),
+    Object.freeze({ name: 'apiKeyCookie', kind: 'apiKey', where: 'cookie', param: 'session_key' }),
+    Object.freeze({ name: 'oauth', kind: 'bearer', where: 'header', param: 'Authorization' }),
+    Object.freeze({ name: 'basicAuth', kind: 'basic', where: 'header', param: 'Authorization' }),
   ]),
 });
 
@@ -167,6 +192,7 @@ module.exports = {
   Model,
   OAuthError,
   RUNTIME,
+  SECURED_OPERATION,
   THING_OPERATION,
   TOKEN,
   TOKEN_OPERATION,

@@ -21,5 +21,9 @@ api.createAccessToken(fields).then((data) => data.acess_token); // error: a miss
 api.createAccessToken(fields, null, (error, data) => error.status + (data === null ? 0 : 1)); // error: error may be null
 new CyberSource.ApiClient({ server: 'staging' }); // error: no such server
 new CyberSource.ApiClient({ timeout: '30s' }); // error: timeout is milliseconds
-new CyberSource.ApiClient({ proxy: 'http://proxy:3128' }); // error: no such option
+new CyberSource.ApiClient({ proxies: 'http://proxy:3128' }); // error: no such option
+new CyberSource.ApiClient({ proxy: 3128 }); // error: a proxy is a URL
+new CyberSource.ApiClient({ trustEnv: 'no' }); // error: trustEnv is a boolean
+new CyberSource.ApiClient({ apiKey: { apiKeyHeader: 'k' } }); // error: the spec has no API key scheme
+new CyberSource.ApiClient({ tokenManager: { getToken: () => 'token' } }); // error: not a token source
 new CyberSource.TokenManager({ clientId: 'partner' }); // error: clientSecret missing

@@ -70,6 +70,22 @@ const manager = new CyberSource.TokenManager({
   onToken: async (token: CyberSource.AccessTokenResponse) => console.log(token.refresh_token),
 });
 const positional = new CyberSource.TokenManager('partner', 'secret', { refreshToken: 'stored' });
+
+// Proxies: one of its own, or the environment's; credentials for the schemes of a spec
+// (CyberSource's token endpoint has none, so no API key names fit apiKey).
+const proxied = new CyberSource.ApiClient({
+  proxy: 'http://user:password@proxy.example.com:3128',
+  proxyHeaders: { 'X-Proxy-Team': 'payments' },
+  trustEnv: false,
+  apiKey: {},
+  accessToken: 'eyJ...',
+  username: 'ann',
+  password: 'secret',
+  tokenManager: manager,
+});
+proxied.proxy = undefined;
+proxied.trustEnv = true;
+const source: CyberSource.TokenSource = positional;
 async function withToken(): Promise<void> {
   const accessToken: string = await manager.getToken();
   manager.invalidate(accessToken);
@@ -78,4 +94,4 @@ async function withToken(): Promise<void> {
 }
 
 const grant: 'authorization_code' | 'refresh_token' = CyberSource.CreateAccessTokenRequest.GrantTypeEnum.refresh_token;
-console.log(urls, refresh, withToken, grant, positional.leeway);
+console.log(urls, refresh, withToken, grant, positional.leeway, source, proxied.proxyHeaders);
