@@ -105,6 +105,11 @@ def secured(spec: dict[str, Any]) -> dict[str, Any]:
         "/v1/things/{id}/any": operation(
             "getWithAny", "any", [{"apiKeyHeader": []}, {"oauth": []}, {"basicAuth": []}]
         ),
+        # No required parameter: its index.d.ts signature starts with opts.
+        "/v1/status": {"get": {
+            "tags": ["Things"], "operationId": "getStatus", "summary": "The status",
+            "security": [], "responses": {"204": {"description": "No content."}},
+        }},
     })
     return spec
 

@@ -221,11 +221,12 @@ def test_no_credentials_no_header() -> None:
     assert set(sent.headers) == {"User-Agent", "Cookie", "Accept"}
 
 
-def test_a_credential_that_would_inject_a_header_is_refused() -> None:
-    api, transport = client(api_key={"apiKeyHeader": "k\r\nX-Evil: 1"})
+@pytest.mark.parametrize("scheme", ["apiKeyHeader", "apiKeyCookie"])
+def test_a_credential_that_would_inject_a_header_is_refused(scheme: str) -> None:
+    api, transport = client(api_key={scheme: "k\r\nX-Evil: 1"})
     with pytest.raises(ApiValueError) as caught:
         api.call_api(GET_PET, {"pet_id": 1})
-    assert "credentials of apiKeyHeader" in str(caught.value)
+    assert f"credentials of {scheme}" in str(caught.value)
     assert "X-Evil" not in str(caught.value)
     assert transport.sent == []
 

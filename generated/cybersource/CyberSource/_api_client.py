@@ -338,7 +338,7 @@ class ApiClient:
             if scheme.where == "query":
                 query.append((scheme.param, value))
             elif scheme.where == "cookie":
-                cookie = f"{scheme.param}={value}"
+                cookie = f"{scheme.param}={header_value(value, f'credentials of {name}')}"
                 headers["Cookie"] = (
                     f"{headers['Cookie']}; {cookie}" if "Cookie" in headers else cookie
                 )
