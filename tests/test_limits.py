@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -172,3 +173,82 @@ def test_a_body_cut_short_is_still_a_connection_error(waits: list[float]) -> Non
     error, _ = failing_call("pandadoc", cut)
     assert type(error) is PACKAGES["pandadoc"].ApiConnectionError
     assert error.connected is True
+
+
+# --- an abandoned answer gives its connection back ------------------------------------------
+
+
+def in_turn(*behaviours: Callable[[socket.socket], None]) -> Callable[[socket.socket], None]:
+    """Each connection's request gets the next behaviour, in the order the requests arrive."""
+    queue = list(behaviours)
+    lock = threading.Lock()
+
+    def behaviour(conn: socket.socket) -> None:
+        with lock:
+            following = queue.pop(0)
+        following(conn)
+
+    return behaviour
+
+
+SMALL_CAP = 1024
+OVER_WITH_LENGTH = stream(head("200 OK", f"Content-Length: {2 * 65536}"), 2 * 65536)
+OVER_CHUNKED = stream(head("200 OK", "Transfer-Encoding: chunked"), 2 * 65536, chunked=True)
+FITS = answer(head("200 OK", f"Content-Length: {len(TOKEN)}") + TOKEN.encode())
+
+
+def free_connections(client: Any, url: str) -> int:
+    """How many connections of the pool for ``url`` are not out (the pool blocks at 0)."""
+    pool = client.rest_client.pool_for(url)
+    return int(pool.pool.qsize())
+
+
+@pytest.mark.timeout(60)  # the bug this guards against made the third call wait for ever
+def test_an_answer_over_the_cap_frees_its_connection(waits: list[float]) -> None:
+    package = PACKAGES["zuora"]
+    server = RawServer(in_turn(OVER_WITH_LENGTH, OVER_CHUNKED, FITS))
+    try:
+        configuration = package.Configuration(
+            host=server.url, connection_pool_maxsize=1, max_response_bytes=SMALL_CAP
+        )
+        with package.ApiClient(configuration) as client:
+            for _ in range(2):
+                with pytest.raises(package.MalformedResponseError, match="max_response_bytes"):
+                    call("zuora", client)
+                assert free_connections(client, server.url) == 1
+            assert call("zuora", client).access_token == "issued"
+    finally:
+        server.close(expected=3)
+
+
+@pytest.mark.timeout(60)
+def test_answers_over_the_cap_from_many_threads_free_their_connections(
+    waits: list[float],
+) -> None:
+    package = PACKAGES["criteo"]
+    threads = 6
+    server = RawServer(in_turn(*[OVER_WITH_LENGTH, OVER_CHUNKED] * (threads // 2), FITS))
+    errors: list[BaseException] = []
+    try:
+        configuration = package.Configuration(
+            host=server.url, connection_pool_maxsize=2, max_response_bytes=SMALL_CAP
+        )
+        with package.ApiClient(configuration) as client:
+
+            def oversized() -> None:
+                try:
+                    call("criteo", client)
+                except BaseException as error:  # noqa: BLE001 - checked below
+                    errors.append(error)
+
+            workers = [threading.Thread(target=oversized) for _ in range(threads)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            assert len(errors) == threads
+            assert all(type(error) is package.MalformedResponseError for error in errors)
+            assert free_connections(client, server.url) == 2
+            assert call("criteo", client).access_token == "issued"
+    finally:
+        server.close(expected=threads + 1)

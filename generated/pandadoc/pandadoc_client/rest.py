@@ -199,10 +199,10 @@ class RESTClient:
                 else:
                     data = response.read(self._max_bytes + 1, decode_content=True)
             except BaseException:
-                response.close()
+                _abandon(response)
                 raise
             if len(data) > self._max_bytes:
-                response.close()
+                _abandon(response)
                 raise MalformedResponseError(
                     status,
                     f"the answer to {_where(method, url)} is larger than"
@@ -299,6 +299,17 @@ def _origin(url: str) -> str:
 
 
 _ORIGIN = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://[^/?#]+")
+
+
+def _abandon(response: urllib3.BaseHTTPResponse) -> None:
+    """Close an answer that will not be read to its end, and give its connection back.
+
+    The closed connection goes back to its pool, as urllib3 does on its own error paths:
+    the pool blocks once ``maxsize`` connections are out, so one never given back would
+    leave every later call waiting for ever. The pool reopens it when it is next taken.
+    """
+    response.close()
+    response.release_conn()
 
 
 def _environment_proxies() -> dict[str, str]:
