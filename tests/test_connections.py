@@ -110,8 +110,11 @@ def test_a_host_that_is_not_an_http_url_is_refused_before_sending(
     provider: str, host: str, httpserver: HTTPServer
 ) -> None:
     package = PACKAGES[provider]
-    configuration = package.Configuration(host=host.format(port=httpserver.port))
-    refused = pytest.raises(package.ApiValueError, match="`host`.*http:// or https://")
-    with package.ApiClient(configuration) as client, refused:
-        call(provider, client)
+    url = host.format(port=httpserver.port)
+    with pytest.raises(package.ApiValueError, match="`host`.*http:// or https://"):
+        package.Configuration(host=url)
+    configuration = package.Configuration(host=httpserver.url_for(""))
+    with pytest.raises(package.ApiValueError, match="`host`.*http:// or https://"):
+        configuration.host = url  # set later: refused as well, and the old host kept
+    assert configuration.host == httpserver.url_for("")
     assert httpserver.log == []

@@ -7,13 +7,16 @@ spec says: the servers, the security schemes and the host variable.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 from collections.abc import Mapping
-from typing import Any, ClassVar, NamedTuple, Optional, Protocol, Union
+from typing import Any, Callable, ClassVar, NamedTuple, Optional, Protocol, Union
+from urllib.parse import urlsplit
 
 from ._model import mask
 from ._retry import RetryPolicy
+from .exceptions import ApiTypeError, ApiValueError
 
 #: (connect, read) seconds, or one number for both.
 Timeout = Union[float, tuple[float, float]]
@@ -94,6 +97,201 @@ DEBUG_HANDLER = "tokenworks debug"
 #: last debug handler is removed (a handler removed by hand counts as removed).
 _levels_before_debug: dict[str, int] = {}
 _debug_lock = threading.Lock()
+
+
+def check_timeout(value: Any, name: str = "timeout") -> Timeout:
+    """A timeout as calls take it: a positive number of seconds, or a (connect, read) pair.
+
+    A two-item list is taken as that pair (a tuple is returned). Anything else raises
+    ApiTypeError or ApiValueError naming ``name``. The common case costs two checks.
+    """
+    if value.__class__ is tuple:
+        if len(value) == 2 and _positive(value[0]) and _positive(value[1]):
+            return value
+    elif _positive(value):
+        return value  # type: ignore[no-any-return]
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ApiValueError(
+                f"Invalid value for `{name}`: a pair holds two numbers of seconds"
+                f" (connect, read), got {len(value)} items"
+            )
+        return (_seconds(value[0], name, True), _seconds(value[1], name, True))
+    return _seconds(value, name, True)
+
+
+def _positive(value: Any) -> bool:
+    """Whether ``value`` is a positive, finite int or float (not a bool)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < math.inf
+
+
+def _seconds(value: Any, name: str, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ApiTypeError(
+            f"Invalid type for `{name}`: expected a number of seconds, got {type(value).__name__}"
+        )
+    if not (0 < value < math.inf if positive else 0 <= value < math.inf):
+        kind = "positive" if positive else "zero or more"
+        raise ApiValueError(f"Invalid value for `{name}`: seconds must be a finite number, {kind}")
+    return value
+
+
+def _count(name: str, least: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ApiTypeError(
+                f"Invalid type for `{name}`: expected int, got {type(value).__name__}"
+            )
+        if value < least:
+            raise ApiValueError(f"Invalid value for `{name}`: it must be {least} or more")
+        return value
+
+    return check
+
+
+def _flag(name: str) -> Callable[[Any], bool]:
+    def check(value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ApiTypeError(
+                f"Invalid type for `{name}`: expected bool, got {type(value).__name__}"
+            )
+        return value
+
+    return check
+
+
+def _text(name: str) -> Callable[[Any], Optional[str]]:
+    def check(value: Any) -> Optional[str]:
+        if value is not None and not isinstance(value, str):
+            raise ApiTypeError(
+                f"Invalid type for `{name}`: expected str or None, got {type(value).__name__}"
+            )
+        return value
+
+    return check
+
+
+def _texts(name: str) -> Callable[[Any], dict[str, str]]:
+    """A mapping of str to str, as a dict (None: an empty one)."""
+
+    def check(value: Any) -> dict[str, str]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise ApiTypeError(
+                f"Invalid type for `{name}`: expected a dict of str, got {type(value).__name__}"
+            )
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ApiTypeError(
+                    f"Invalid type for a key of `{name}`: expected str, got {type(key).__name__}"
+                )
+            if not isinstance(item, str):
+                raise wrong_item_type(name, key, item)
+        return value if isinstance(value, dict) else dict(value)
+
+    return check
+
+
+def wrong_item_type(setting: str, key: str, item: Any) -> ApiTypeError:
+    """The error for a value of a dict setting (``api_key``...) that is not a str."""
+    return ApiTypeError(
+        f"Invalid type for `{setting}[{key!r}]`: expected str, got {type(item).__name__}"
+    )
+
+
+def _url_problem(url: str) -> Optional[str]:
+    """What makes ``url`` unusable as an http(s) base URL, or None. Never quotes it."""
+    if any(char <= " " or char == "\x7f" for char in url):
+        return "it must not hold spaces or control characters (percent-encode them)"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "it must be an absolute http:// or https:// URL with a port from 1 to 65535"
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return "it must be an absolute http:// or https:// URL"
+    if port == 0:
+        return "its port must be from 1 to 65535"
+    if "?" in url or "#" in url:
+        return "it must not have a query (?) or a fragment (#)"
+    return None
+
+
+def _check_host(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ApiTypeError(f"Invalid type for `host`: expected str, got {type(value).__name__}")
+    problem = _url_problem(value)
+    if problem is not None:
+        raise ApiValueError(f"Invalid value for `host`: {problem}")
+    return value
+
+
+def _check_proxy(value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ApiTypeError(
+            f"Invalid type for `proxy`: expected str or None, got {type(value).__name__}"
+        )
+    url = value if "://" in value else "http://" + value  # host:port is an http proxy
+    problem = _url_problem(url)
+    if problem is None and urlsplit(url).path not in ("", "/"):
+        problem = "a proxy URL has no path"
+    if problem is not None:
+        raise ApiValueError(
+            f"Invalid value for `proxy`: {problem}; e.g. http://proxy.example.com:3128"
+        )
+    return value
+
+
+def _check_token_manager(value: Any) -> Optional[TokenSource]:
+    if value is not None and not (hasattr(value, "get_token") and hasattr(value, "invalidate")):
+        raise ApiTypeError(
+            "Invalid type for `token_manager`: expected a TokenManager (get_token and"
+            f" invalidate), got {type(value).__name__}"
+        )
+    return value  # type: ignore[no-any-return]
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` without a ``user:password@`` in its authority, as messages and logs show it."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or "@" not in rest:
+        return url
+    end = len(rest)
+    for mark in "/?#":
+        found = rest.find(mark)
+        if 0 <= found < end:
+            end = found
+    at = rest.rfind("@", 0, end)
+    return url if at < 0 else f"{scheme}://{rest[at + 1 :]}"
+
+
+#: How each setting is checked when it is set (at construction too): the checked value is
+#: stored, or ApiTypeError / ApiValueError names the setting and never shows its value.
+_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "host": _check_host,
+    "api_key": _texts("api_key"),
+    "api_key_prefix": _texts("api_key_prefix"),
+    "access_token": _text("access_token"),
+    "username": _text("username"),
+    "password": _text("password"),
+    "token_manager": _check_token_manager,
+    "timeout": check_timeout,
+    "retries": _count("retries", 0),
+    "retry_after_cap": lambda value: _seconds(value, "retry_after_cap"),
+    "backoff_factor": lambda value: _seconds(value, "backoff_factor"),
+    "verify_ssl": _flag("verify_ssl"),
+    "ssl_ca_cert": _text("ssl_ca_cert"),
+    "cert_file": _text("cert_file"),
+    "key_file": _text("key_file"),
+    "proxy": _check_proxy,
+    "proxy_headers": _texts("proxy_headers"),
+    "trust_env": _flag("trust_env"),
+    "connection_pool_maxsize": _count("connection_pool_maxsize", 1),
+    "max_response_bytes": _count("max_response_bytes", 0),
+}
 
 
 class Configuration:
@@ -178,8 +376,8 @@ class Configuration:
     ) -> None:
         object.__setattr__(self, "transport_version", 0)
         self.host = host if host is not None else self.default_host(server, server_variables)
-        self.api_key: dict[str, str] = dict(api_key or {})
-        self.api_key_prefix: dict[str, str] = dict(api_key_prefix or {})
+        self.api_key: dict[str, str] = _copy(api_key)
+        self.api_key_prefix: dict[str, str] = _copy(api_key_prefix)
         self.access_token = access_token
         self.username = username
         self.password = password
@@ -193,7 +391,7 @@ class Configuration:
         self.cert_file = cert_file
         self.key_file = key_file
         self.proxy = proxy
-        self.proxy_headers: dict[str, str] = dict(proxy_headers or {})
+        self.proxy_headers: dict[str, str] = _copy(proxy_headers)
         self.trust_env = trust_env
         self.connection_pool_maxsize = connection_pool_maxsize
         self.max_response_bytes = max_response_bytes
@@ -201,6 +399,9 @@ class Configuration:
         self.debug = debug
 
     def __setattr__(self, name: str, value: Any) -> None:
+        check = _CHECKS.get(name)
+        if check is not None:
+            value = check(value)
         if name in TRANSPORT_SETTINGS:
             # ApiClient compares versions on every call and rebuilds its pool on a change.
             object.__setattr__(self, "transport_version", self.transport_version + 1)
@@ -283,11 +484,19 @@ class Configuration:
         token = mask(self.access_token) if self.access_token else None
         password = mask(self.password) if self.password else None
         return (
-            f"{type(self).__name__}(host={self.host!r}, api_key=" + "{" + keys + "}"
+            f"{type(self).__name__}(host={without_userinfo(self.host)!r}, api_key="
+            + "{"
+            + keys
+            + "}"
             f", api_key_prefix={self.api_key_prefix!r}, access_token={token},"
             f" username={self.username!r}, password={password},"
             f" timeout={self.timeout!r}, verify_ssl={self.verify_ssl!r})"
         )
+
+
+def _copy(value: Any) -> Any:
+    """A mapping given to the constructor, copied (anything else is left for its check)."""
+    return dict(value) if isinstance(value, Mapping) else value
 
 
 def _debug_handlers(logger: logging.Logger) -> list[logging.Handler]:

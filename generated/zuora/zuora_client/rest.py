@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 import urllib3
 
-from ._configuration import Configuration, Timeout
+from ._configuration import Configuration, Timeout, without_userinfo
 from .exceptions import (
     ApiConnectionError,
     ApiException,
@@ -179,7 +179,7 @@ class RESTClient:
             route = self._route(origin)
             response = route.opener.urlopen(
                 method,
-                url if route.whole_url else url[len(origin) :] or "/",
+                _proxied(url, origin) if route.whole_url else url[len(origin) :] or "/",
                 body=body,
                 headers=headers,
                 timeout=limits,
@@ -337,9 +337,16 @@ def _proxy_for(origin: str, proxies: Mapping[str, str]) -> Optional[str]:
     return proxy
 
 
+def _proxied(url: str, origin: str) -> str:
+    """The URL a proxy is asked for: without the ``user:password@`` of the host setting,
+    which is never sent."""
+    return without_userinfo(url) if "@" in origin else url
+
+
 def _where(method: str, url: str) -> str:
-    """The request as messages name it: the method and the URL without its query."""
-    return f"{method} {url.split('?', 1)[0]}"
+    """The request as messages name it: the method and the URL without its query or
+    ``user:password@``."""
+    return f"{method} {without_userinfo(url.split('?', 1)[0])}"
 
 
 def _chain(error: BaseException) -> list[BaseException]:

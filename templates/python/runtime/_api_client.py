@@ -17,7 +17,14 @@ from collections.abc import Mapping
 from typing import Any, Callable, ClassVar, Generic, NamedTuple, Optional, TypeVar
 from urllib.parse import unquote_plus
 
-from ._configuration import Configuration, SecurityScheme, Timeout, TokenSource
+from ._configuration import (
+    Configuration,
+    SecurityScheme,
+    Timeout,
+    TokenSource,
+    check_timeout,
+    wrong_item_type,
+)
 from ._media import media_kind
 from ._request import Param, Request, build_request, form_body, header_value
 from ._retry import retry_after_seconds
@@ -245,7 +252,11 @@ class ApiClient:
         url = self.configuration.host.rstrip("/") + request.path
         if query:
             url += "?" + form_body(query).decode("ascii")
-        timeout = request_timeout if request_timeout is not None else self.configuration.timeout
+        timeout = (
+            self.configuration.timeout
+            if request_timeout is None
+            else check_timeout(request_timeout, "_request_timeout")
+        )
         single_use = bool(operation.single_use) and operation.is_single_use(request)
         try:
             if managed is None:
@@ -528,6 +539,11 @@ def _credential(configuration: Configuration, scheme: SecurityScheme) -> Optiona
     if not key:
         return None
     prefix = configuration.api_key_prefix.get(scheme.name)
+    # The dicts were checked when set, but may have been changed in place since.
+    if not isinstance(key, str):
+        raise wrong_item_type("api_key", scheme.name, key)
+    if prefix is not None and not isinstance(prefix, str):
+        raise wrong_item_type("api_key_prefix", scheme.name, prefix)
     return f"{prefix} {key}" if prefix else key
 
 
