@@ -297,10 +297,16 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
 class Configuration:
     """Where and how an ApiClient sends its requests.
 
-    :param host: base URL. Default: the package's host environment variable
-        (a URL, or the name of one of the spec's servers) if set, else ``server``,
-        else the spec's first server.
-    :param api_key: API keys by security scheme name, e.g. ``{"apiKey": "..."}``.
+    Every setting is checked when it is set, in the constructor or by a later assignment:
+    a wrong type raises ApiTypeError and a wrong value ApiValueError, naming the setting
+    and never quoting its value; a refused assignment leaves the old value.
+
+    :param host: base URL: an absolute ``http://`` or ``https://`` URL, with a path or
+        not, without a query or fragment (the operation's path is added to it). A
+        ``user:password@`` in it is neither sent nor shown in messages, logs or repr.
+        Default: the package's host environment variable (a URL, or the name of one of
+        the spec's servers) if set, else ``server``, else the spec's first server.
+    :param api_key: API keys (str) by security scheme name, e.g. ``{"apiKey": "..."}``.
     :param api_key_prefix: prefixes of those keys, e.g. ``{"apiKey": "API-Key"}``.
     :param access_token: OAuth 2.0 / bearer access token, sent as ``Authorization: Bearer``.
     :param server: one of the spec's servers, by name, description or index.
@@ -310,25 +316,29 @@ class Configuration:
     :param token_manager: a TokenManager (or any TokenSource) that supplies the
         bearer token of every request whose security needs one; a 401 answer makes
         it fetch a new token and the request is sent again once.
-    :param timeout: default timeout of every call, in seconds: (connect, read) or one total.
-    :param retries: how many times a call is retried when the server certainly did
-        not process it (see ``RetryPolicy``); 0 disables retries.
-    :param retry_after_cap: the longest ``Retry-After`` wait honoured, in seconds;
+    :param timeout: default timeout of every call: a positive number of seconds for the
+        whole call, or a ``(connect, read)`` pair of them (a two-item list is taken as
+        one); ``_request_timeout=`` on an operation takes the same forms.
+    :param retries: how many times (an int, 0 or more) a call is retried when the server
+        certainly did not process it (see ``RetryPolicy``); 0 disables retries.
+    :param retry_after_cap: the longest ``Retry-After`` wait honoured, in seconds (0 or more);
         a longer one raises at once, with ``retry_after`` set on the exception.
-    :param backoff_factor: the first backoff wait, in seconds; doubled on each retry,
+    :param backoff_factor: the first backoff wait, in seconds (0 or more); doubled on each retry,
         with jitter, when the server gave no ``Retry-After``.
     :param verify_ssl: verify the server's TLS certificate (default True).
     :param ssl_ca_cert: CA bundle file to verify it with (default: the system's).
     :param cert_file: client certificate file, for mutual TLS.
     :param key_file: its private key file.
-    :param proxy: URL of an HTTP(S) proxy, ``http://user:password@host:port`` for one
-        that needs credentials (sent as ``Proxy-Authorization``).
+    :param proxy: URL of an HTTP(S) proxy: ``http://host:port``, ``https://host:port``
+        or ``host:port`` (an http one), ``http://user:password@host:port`` for one that
+        needs credentials (sent as ``Proxy-Authorization``); no path, query or fragment.
     :param proxy_headers: more headers for the proxy.
     :param trust_env: without ``proxy``, use ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY``
         from the environment, as requests and httpx do (default True).
-    :param connection_pool_maxsize: most connections open at once per host.
-    :param max_response_bytes: the largest answer body read; a larger one raises
-        MalformedResponseError (default 1 MiB).
+    :param connection_pool_maxsize: most connections open at once per host (1 or more);
+        a call waits for a free one.
+    :param max_response_bytes: the largest answer body read (an int, 0 or more); a
+        larger one raises MalformedResponseError (default 1 MiB).
     :param debug: log the package's requests at DEBUG (method, URL, status, timing,
         header names; never values or bodies) to stderr while it is on. It adds one
         handler to the package logger and, if needed, lowers that logger's level to
