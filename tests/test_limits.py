@@ -203,22 +203,38 @@ def free_connections(client: Any, url: str) -> int:
     return int(pool.pool.qsize())
 
 
-@pytest.mark.timeout(60)  # the bug this guards against made the third call wait for ever
-def test_an_answer_over_the_cap_frees_its_connection(waits: list[float]) -> None:
+BAD_GZIP = answer(
+    head("200 OK", "Content-Encoding: gzip", f"Content-Length: {len(TOKEN)}") + TOKEN.encode()
+)
+CUT_SHORT = answer(head("200 OK", "Content-Length: 500") + TOKEN.encode())
+ABANDONED = [
+    # (behaviour, exception class name, a phrase of its reason)
+    (OVER_WITH_LENGTH, "MalformedResponseError", "max_response_bytes"),
+    (OVER_CHUNKED, "MalformedResponseError", "max_response_bytes"),
+    (BAD_GZIP, "MalformedResponseError", "could not be decoded"),
+    (CUT_SHORT, "ApiConnectionError", "connection failed"),
+]
+
+
+@pytest.mark.timeout(60)  # the bug this guards against made the last call wait for ever
+def test_every_abandoned_answer_frees_its_connection(waits: list[float]) -> None:
+    """One connection in the pool: each answer given up on must give it back."""
     package = PACKAGES["zuora"]
-    server = RawServer(in_turn(OVER_WITH_LENGTH, OVER_CHUNKED, FITS))
+    server = RawServer(in_turn(*[behaviour for behaviour, _, _ in ABANDONED], FITS))
     try:
         configuration = package.Configuration(
             host=server.url, connection_pool_maxsize=1, max_response_bytes=SMALL_CAP
         )
         with package.ApiClient(configuration) as client:
-            for _ in range(2):
-                with pytest.raises(package.MalformedResponseError, match="max_response_bytes"):
+            for _, name, phrase in ABANDONED:
+                with pytest.raises(getattr(package, name), match=phrase) as caught:
                     call("zuora", client)
+                assert type(caught.value) is getattr(package, name)
                 assert free_connections(client, server.url) == 1
             assert call("zuora", client).access_token == "issued"
     finally:
-        server.close(expected=3)
+        server.close(expected=len(ABANDONED) + 1)
+    assert waits == []  # none of them was sent again
 
 
 @pytest.mark.timeout(60)
