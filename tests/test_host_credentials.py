@@ -41,11 +41,17 @@ def assert_hidden(
         assert f"user:{PASSWORD[:4]}" not in text
 
 
+def without_userinfo(url: str) -> str:
+    return url.replace(f"user:{PASSWORD}@", "")
+
+
 def failed_call(provider: str, host: str, **settings: Any) -> tuple[BaseException, Any]:
     package = PACKAGES[provider]
     configuration = package.Configuration(host=host, **settings)
-    with package.ApiClient(configuration) as client, pytest.raises(package.ApiException) as caught:
-        call(provider, client)
+    with package.ApiClient(configuration) as client:
+        with pytest.raises(package.ApiException) as caught:
+            call(provider, client)
+        assert list(client.rest_client.pools) == [without_userinfo(host)]  # keyed without it
     return caught.value, configuration
 
 

@@ -112,6 +112,8 @@ class RESTClient:
         to it, or the proxy manager of the proxy that serves it."""
         route = self._routes.get(origin)
         if route is None:
+            if "@" in origin:  # user:password@ of the host: not sent, and no part of the key
+                return self._route(without_userinfo(origin))
             with self._routes_lock:
                 route = self._routes.get(origin)
                 if route is None:
