@@ -133,10 +133,10 @@ class Operation(Generic[T]):
         authorization_code, ``refresh_token`` for refresh_token (RFC 6749).
         """
         request = build_request(self.path, self.params, arguments, self.content_type, self.accept)
-        if self.token:
-            needs = GRANT_NEEDS.get(request.fields.get("grant_type", ""))
-            if needs is not None and not request.fields.get(needs[0]):
-                grant = request.fields["grant_type"]
+        grant = request.fields.get("grant_type") if self.token else None
+        if isinstance(grant, str) and grant in GRANT_NEEDS:
+            needs = GRANT_NEEDS[grant]
+            if not request.fields.get(needs[0]):
                 raise ApiValueError(
                     f"Missing the required parameter `{self.field_name(needs[0])}`:"
                     f" grant_type {grant} needs it (RFC 6749 section {needs[1]})"
