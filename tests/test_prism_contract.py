@@ -98,10 +98,17 @@ VALID_CALLS = (
             {"v_c_client_correlation_id": CORRELATION_ID, "_request_timeout": 10.0},
         ),
     ),
-    Call(
+    Call(  # the schema's required fields, and the refresh token the grant needs (RFC 6749)
         "cybersource",
         "required-only",
-        lambda: ((cybersource_request(**CYBERSOURCE_CREDENTIALS, grant_type="refresh_token"),), {}),
+        lambda: (
+            (
+                cybersource_request(
+                    **CYBERSOURCE_CREDENTIALS, grant_type="refresh_token", refresh_token="rt"
+                ),
+            ),
+            {},
+        ),
     ),
     Call(
         "cybersource",
@@ -139,9 +146,13 @@ VALID_CALLS = (
         lambda: ((), {"grant_type": "refresh_token", "refresh_token": "my-refresh-token"}),
         {"access_token": "my-access-token"},
     ),
-    *(
-        Call("criteo", f"required-only-{grant}", lambda g=grant: ((g, *CRITEO_REQUIRED[1:]), {}))
-        for grant in ("client_credentials", "authorization_code", "refresh_token")
+    *(  # the required parameters, and the code or refresh token the grant needs (RFC 6749)
+        Call("criteo", f"required-only-{grant}", lambda g=grant, n=needs: ((g, *CRITEO_REQUIRED[1:]), n))
+        for grant, needs in (
+            ("client_credentials", {}),
+            ("authorization_code", {"code": "my-authorization-code"}),
+            ("refresh_token", {"refresh_token": "my-refresh-token"}),
+        )
     ),
     Call(
         "criteo",

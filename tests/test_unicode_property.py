@@ -37,7 +37,12 @@ FREE_FIELDS = {
     "zuora": ("client_id", "client_secret"),
 }
 # Zuora's published limits: a client id of exactly 36 characters, a secret of 42 at most.
-SIZES = {("zuora", "client_id"): (36, 36), ("zuora", "client_secret"): (0, 42)}
+# CyberSource's refresh_token grant needs a refresh token (RFC 6749 section 6): not empty.
+SIZES = {
+    ("zuora", "client_id"): (36, 36),
+    ("zuora", "client_secret"): (0, 42),
+    ("cybersource", "refresh_token"): (1, None),
+}
 FIXED_FIELDS = {
     "cybersource": {"grant_type": "refresh_token"},
     "pandadoc": {},
