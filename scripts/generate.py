@@ -218,10 +218,32 @@ def _generator_configs(
             )
         properties = config.get("additionalProperties") or {}
         assert isinstance(properties, dict)
-        written["additionalProperties"] = {**properties, "specPath": spec_path}
+        written["additionalProperties"] = {
+            **properties,
+            "specPath": spec_path,
+            **repo_folder(path, config),
+        }
         given.append(folder / f"{path.stem}.json")
         given[-1].write_text(json.dumps(written, indent=1), encoding="utf-8")
     return given
+
+
+def repo_folder(path: Path, config: dict[str, object]) -> dict[str, str]:
+    """``repoFolder``, where the package lives in the repository (its READMEs' links and
+    project URLs): its ``outputDir``, so a copied config cannot point at another package.
+    A config may not set it to anything else; an absolute outputDir has none."""
+    output = Path(str(config["outputDir"]))
+    properties = config.get("additionalProperties") or {}
+    assert isinstance(properties, dict)
+    given = properties.get("repoFolder")
+    if output.is_absolute():
+        return {"repoFolder": str(given)} if given else {}
+    if given is not None and Path(str(given)) != output:
+        raise SystemExit(
+            f"{path}: repoFolder {given!r} is not outputDir {output.as_posix()!r};"
+            " leave repoFolder out, it is outputDir"
+        )
+    return {"repoFolder": output.as_posix()}
 
 
 #: Names generated Python modules take from ``typing`` (or shadow as builtins).

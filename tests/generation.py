@@ -90,7 +90,6 @@ def _python_probe_config(spec: Path, package: str, root: Path) -> Path:
             "packageName": package,
             "projectName": package.replace("_", "-"),
             "packageVersion": "0.0.1",
-            "repoFolder": "out",
         },
     )
     config_path = root / f"{package}-python.yaml"

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 from providers import PACKAGES, PROVIDERS, TOKEN_PATHS
 from pytest_httpserver import HTTPServer
+from samples import derived_call
 from test_failures import call
 from werkzeug import Response
 
@@ -65,6 +66,22 @@ def test_a_base_path_and_an_upper_case_scheme_in_the_host_are_kept(
         assert call(provider, client).access_token == TOKEN["access_token"]
         assert list(client.rest_client.pools) == [host.split("/gateway", 1)[0]]
     assert [entry[0].path for entry in httpserver.log] == [path]
+
+
+@pytest.mark.parametrize("provider", PACKAGE_IDS)
+def test_the_call_read_from_the_spec_reaches_the_token_path(
+    provider: str, httpserver: HTTPServer
+) -> None:
+    """The call ``call()`` makes for a provider no test writes a call for (its required
+    parameters filled in from the Param table) is valid for every provider's spec."""
+    package = PACKAGES[provider]
+    httpserver.expect_request(TOKEN_PATHS[provider], method="POST").respond_with_response(
+        token_response()
+    )
+    configuration = package.Configuration(host=httpserver.url_for("/").rstrip("/"), retries=0)
+    with package.ApiClient(configuration) as client:
+        assert derived_call(package, client).access_token == TOKEN["access_token"]
+    assert [entry[0].path for entry in httpserver.log] == [TOKEN_PATHS[provider]]
 
 
 def test_each_origin_has_one_pool_and_close_reopens(

@@ -23,8 +23,9 @@ import pandadoc_client
 import pytest
 import urllib3
 import zuora_client
-from providers import PACKAGES, TOKEN_PATHS, ZUORA_CLIENT_ID
+from providers import BY_NAME, PACKAGES, TOKEN_PATHS, ZUORA_CLIENT_ID
 from pytest_httpserver import HTTPServer
+from samples import derived_call
 from werkzeug import Response
 
 BACKOFF_FACTOR = 0.5  # the Configuration default
@@ -50,10 +51,13 @@ def call(provider: str, client: Any, timeout: Any = None) -> Any:
     if provider == "criteo":
         api = criteo.OAuthApi(client)
         return api.get_token("client_credentials", "id", "secret", _request_timeout=timeout)
-    api = zuora_client.OAuthApi(client)
-    return api.create_token(
-        ZUORA_CLIENT_ID, "secret", "client_credentials", _request_timeout=timeout
-    )
+    if provider == "zuora":
+        api = zuora_client.OAuthApi(client)
+        return api.create_token(
+            ZUORA_CLIENT_ID, "secret", "client_credentials", _request_timeout=timeout
+        )
+    # A provider added since: its token operation, with values read from its Param table.
+    return derived_call(BY_NAME[provider].module, client, _request_timeout=timeout)
 
 
 def oauth_error(status: int) -> str:

@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import inspect
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -622,3 +623,17 @@ def test_a_spec_without_models_generates_a_clean_package(
             api = package.StatusApi(api_client)
             assert api.get_status() == "all good"
             assert api.get_limits(names=["a", "b"]) == {"a": 1, "b": 2}
+
+
+def test_every_link_in_the_generated_docs_resolves(probe: ModuleType) -> None:
+    out = Path(probe.__file__).resolve().parent.parent
+    pages = [out / "README.md", *sorted((out / "docs").glob("*.md"))]
+    assert len(pages) > 5
+    broken = []
+    for page in pages:
+        for target in re.findall(
+            r"\]\(([^)#:]+\.md)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")
+        ):
+            if not (page.parent / target).is_file():
+                broken.append(f"{page.name} -> {target}")
+    assert broken == []

@@ -32,6 +32,7 @@ TOKEN_PATH = "/oauth2/v3/token"
 SECRET = "Zm9vYmFyLXNlY3JldC0xMjM0NTY3ODkw"
 REFRESH = "eyJraWQiOiJyZWZyZXNoIn0.stored-refresh"
 ACCESS = "eyJhbGciOiJSUzI1NiJ9.parity.c2ln"
+ROTATED = "rt/rotated+parity=="  # with a '/', which PHP's json_encode writes as '\\/'
 CORRELATION_ID = "3a1c1b5e-7d2f-4c3b-9a4e-2f6d8e0b1c7a"
 FIELDS = {"client_id": "partner", "client_secret": SECRET, "grant_type": "refresh_token",
           "refresh_token": REFRESH}
@@ -60,6 +61,7 @@ class Case:
     correlation_id: Optional[Any] = CORRELATION_ID
     timeout: Optional[tuple[float, float]] = None
     raw: Any = None  # behaviour of a RawServer
+    tokens: tuple[str, ...] = ()  # issued tokens the answer holds, which no error may show
 
 
 def oauth(status: int) -> str:
@@ -92,6 +94,17 @@ CASES = [
     Case("200-no-access-token", Answer(200, '{"token_type": "Bearer", "expires_in": 900}')),
     Case("200-empty-access-token", Answer(200, '{"access_token": "", "token_type": "Bearer"}')),
     Case("200-wrong-type", Answer(200, f'{{"access_token": "{ACCESS}", "expires_in": "900"}}')),
+    # Broken token answers still hold the tokens they issued: cut out, JSON or not.
+    Case("200-cut-short-with-tokens",
+         Answer(200, f'{{"access_token": "{ACCESS}", "refresh_token": "{ROTATED}", "exp'),
+         tokens=(ACCESS, ROTATED)),
+    Case("200-html-with-tokens",
+         Answer(200, f'<pre>{{"access_token": "{ACCESS}",\n "refresh_token": "{ROTATED}"}}</pre>',
+                "text/html"),
+         tokens=(ACCESS, ROTATED)),
+    Case("200-no-access-token-php-escaped",
+         Answer(200, '{"access_token": "", "refresh_token": "' + ROTATED.replace("/", "\\/") + '"}'),
+         tokens=(ROTATED, ROTATED.replace("/", "\\/"))),
     # Below HTTP.
     Case("refused", REFUSED),
     Case("read-timeout", "raw", timeout=(5.0, 0.3), raw=stall),
@@ -102,6 +115,10 @@ CASES = [
     Case("grant-type-not-in-enum", None, fields={**FIELDS, "grant_type": "password"}),
     Case("client-secret-not-a-string", None, fields={**FIELDS, "client_secret": 12345}),
     Case("misspelt-field", None, fields={**FIELDS, "refreshTokn": "x"}),
+    # A grant without what it needs (RFC 6749 sections 6 and 4.1.3).
+    Case("refresh-grant-without-refresh-token", None,
+         fields={k: v for k, v in FIELDS.items() if k != "refresh_token"}),
+    Case("code-grant-without-code", None, fields={**FIELDS, "grant_type": "authorization_code"}),
     Case("correlation-id-too-short", None, correlation_id="abc"),
     # Secrets: a server that echoes the submitted secret in its error.
     Case("400-echoes-the-secret", Answer(400, "", echo_secret=True)),
@@ -132,7 +149,7 @@ def python_outcome(case: Case, host: str, monkeypatch: pytest.MonkeyPatch) -> di
                 "error": error.error,
                 "error_description": error.error_description,
                 "retry_after": error.retry_after,
-                "secret_shown": SECRET in shown,
+                "secret_shown": any(secret in shown for secret in (SECRET, *case.tokens)),
             }
         except (TypeError, ValueError) as error:
             outcome = bad_input("TypeError" if isinstance(error, TypeError) else "ValueError")
@@ -147,7 +164,7 @@ def bad_input(family: str) -> dict[str, Any]:
 
 def node_outcome(case: Case, host: str) -> dict[str, Any]:
     spec = {"host": host, "fields": case.fields, "correlation_id": case.correlation_id,
-            "timeout": case.timeout, "secrets": [SECRET]}
+            "timeout": case.timeout, "secrets": [SECRET, *case.tokens]}
     result = subprocess.run(
         ["node", str(DRIVER), json.dumps(spec)], capture_output=True, text=True, timeout=60, check=False
     )

@@ -98,10 +98,17 @@ VALID_CALLS = (
             {"v_c_client_correlation_id": CORRELATION_ID, "_request_timeout": 10.0},
         ),
     ),
-    Call(
+    Call(  # the schema's required fields, and the refresh token the grant needs (RFC 6749)
         "cybersource",
         "required-only",
-        lambda: ((cybersource_request(**CYBERSOURCE_CREDENTIALS, grant_type="refresh_token"),), {}),
+        lambda: (
+            (
+                cybersource_request(
+                    **CYBERSOURCE_CREDENTIALS, grant_type="refresh_token", refresh_token="rt"
+                ),
+            ),
+            {},
+        ),
     ),
     Call(
         "cybersource",
@@ -139,9 +146,13 @@ VALID_CALLS = (
         lambda: ((), {"grant_type": "refresh_token", "refresh_token": "my-refresh-token"}),
         {"access_token": "my-access-token"},
     ),
-    *(
-        Call("criteo", f"required-only-{grant}", lambda g=grant: ((g, *CRITEO_REQUIRED[1:]), {}))
-        for grant in ("client_credentials", "authorization_code", "refresh_token")
+    *(  # the required parameters, and the code or refresh token the grant needs (RFC 6749)
+        Call("criteo", f"required-only-{grant}", lambda g=grant, n=needs: ((g, *CRITEO_REQUIRED[1:]), n))
+        for grant, needs in (
+            ("client_credentials", {}),
+            ("authorization_code", {"code": "my-authorization-code"}),
+            ("refresh_token", {"refresh_token": "my-refresh-token"}),
+        )
     ),
     Call(
         "criteo",
@@ -401,8 +412,10 @@ def test_sdk_reads_every_declared_response(
     assert error.error == example.get("error")
     assert error.error_description == example.get("error_description")
     schema = declared.response["content"][declared.content_type]["schema"]
-    if "$ref" in schema:  # a declared model: every field of the example lands in it
-        assert type(error.data) is getattr(package, schema["$ref"].rsplit("/", 1)[1])
+    refs = [schema] if "$ref" in schema else schema.get("oneOf") or schema.get("anyOf") or []
+    if refs:  # a declared model (or one of them): every field of the example lands in it
+        models = [getattr(package, ref["$ref"].rsplit("/", 1)[1]) for ref in refs]
+        assert type(error.data) in models
         assert error.data.to_dict() == example
     else:  # a free-form object
         assert error.data == example

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl
 import pytest
 import yaml
 from mock_servers import PrismServer, spec_path
-from providers import BY_NAME, PROVIDERS, ZUORA_CLIENT_ID, reference_page
+from providers import BY_NAME, PROVIDERS, REFERENCE, ZUORA_CLIENT_ID, reference_page
 from pytest_httpserver import HTTPServer
 
 CORRELATION_ID = "0c5a7b3e-2d41-4f8e-9a6b-7e1d2c3b4a59"  # a UUID: 36 characters
@@ -233,7 +233,13 @@ def assert_obtained_tokens(example: Example, result: subprocess.CompletedProcess
 
 
 def test_every_provider_has_an_example() -> None:
-    assert sorted(EXAMPLE_IDS) == sorted(p.name for p in PROVIDERS)
+    """Every provider whose doc page is in the reference has its example here; a provider
+    without a page (one added before its page is) has nothing to compare with."""
+    documented = [p.name for p in PROVIDERS if (REFERENCE / p.reference_doc).is_file()]
+    if not REFERENCE.is_dir():
+        pytest.skip(f"no provider doc pages to compare with: {REFERENCE} is absent")
+    assert set(EXAMPLE_IDS) <= {p.name for p in PROVIDERS}
+    assert sorted(documented) == sorted(EXAMPLE_IDS)
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=EXAMPLE_IDS)

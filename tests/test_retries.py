@@ -351,6 +351,36 @@ def test_single_use_grant_is_not_resent_without_retry_after(
     assert waits == []
 
 
+def carrying_a_single_use_credential(provider: str, client: Any) -> Any:
+    """A documented token call that carries a code or a refresh token, grant_type aside."""
+    if provider == "pandadoc":  # grant_type left out: the server defaults it
+        api = pandadoc_client.OAuth20AuthenticationApi(client)
+        return api.access_token(refresh_token="rt-1234", client_id="id", client_secret="secret")
+    if provider == "criteo":  # a refresh token sent with another grant_type
+        return criteo.OAuthApi(client).get_token(
+            "client_credentials", "id", "secret", refresh_token="rt-1234"
+        )
+    request = CyberSource.CreateAccessTokenRequest(  # a code, in the body model's form
+        client_id="id", client_secret="secret", grant_type="authorization_code", code="c-1234"
+    )
+    return CyberSource.OAuthApi(client).create_access_token(request)
+
+
+@pytest.mark.parametrize("status", [503, 429])
+@pytest.mark.parametrize("provider", ["pandadoc", "criteo", "cybersource"])
+def test_a_code_or_refresh_token_is_single_use_whatever_the_grant_type(
+    provider: str, status: int, httpserver: HTTPServer, waits: list[float]
+) -> None:
+    httpserver.expect_request(TOKEN_PATHS[provider]).respond_with_response(answer(status))
+    with client_for(provider, host_of(httpserver)) as client, pytest.raises(
+        PACKAGES[provider].ApiException
+    ) as caught:
+        carrying_a_single_use_credential(provider, client)
+    assert caught.value.status == status
+    assert len(httpserver.log) == 1
+    assert waits == []
+
+
 @pytest.mark.parametrize("provider", SINGLE_USE)
 def test_single_use_grant_503_with_retry_after_is_not_resent(
     provider: str, httpserver: HTTPServer, waits: list[float]

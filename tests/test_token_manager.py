@@ -462,6 +462,31 @@ def test_a_rotated_refresh_token_reaches_on_token_and_the_next_refresh(
     assert len(received) == 4
 
 
+@pytest.mark.parametrize("expires_in", [0, -60, "3600"])
+@pytest.mark.parametrize("name", REFRESHING)
+def test_a_refused_answer_that_rotates_the_refresh_token_keeps_the_new_one(
+    name: str, expires_in: Any, server: TokenServer, clock: FakeClock
+) -> None:
+    # The server spent the old refresh token when it answered: only the new one works now.
+    pkg = PACKAGES[name]
+    rotated = "rtok-rotated-Xb9K"
+    body = {"access_token": "atok-refused-Qm4T", "token_type": "Bearer",
+            "expires_in": expires_in, "refresh_token": rotated}
+    server.then(Reply(body=body))
+    received: list[Any] = []
+    tm = manager(pkg, server, clock, refresh_token=STORED_REFRESH, on_token=received.append)
+    with pytest.raises(pkg.module.MalformedResponseError) as caught:
+        tm.get_token()
+    for text in (str(caught.value), caught.value.body or ""):
+        assert rotated not in text and "atok-refused-Qm4T" not in text
+    assert tm.refresh_token == rotated
+    assert tm.token is None
+    # Read by the manager (a number, not positive): on_token hears of it to store it.
+    assert [t.refresh_token for t in received] == ([] if isinstance(expires_in, str) else [rotated])
+    assert tm.get_token() == access(2)
+    assert server.seen[1].form == refresh_grant(rotated)
+
+
 def test_on_token_gets_every_new_token(pkg: Package, server: TokenServer, clock: FakeClock) -> None:
     received: list[Any] = []
     tm = manager(pkg, server, clock, on_token=received.append)

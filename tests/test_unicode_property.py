@@ -37,7 +37,12 @@ FREE_FIELDS = {
     "zuora": ("client_id", "client_secret"),
 }
 # Zuora's published limits: a client id of exactly 36 characters, a secret of 42 at most.
-SIZES = {("zuora", "client_id"): (36, 36), ("zuora", "client_secret"): (0, 42)}
+# CyberSource's refresh_token grant needs a refresh token (RFC 6749 section 6): not empty.
+SIZES = {
+    ("zuora", "client_id"): (36, 36),
+    ("zuora", "client_secret"): (0, 42),
+    ("cybersource", "refresh_token"): (1, None),
+}
 FIXED_FIELDS = {
     "cybersource": {"grant_type": "refresh_token"},
     "pandadoc": {},
@@ -45,6 +50,15 @@ FIXED_FIELDS = {
     "zuora": {"grant_type": "client_credentials"},
 }
 EXAMPLES = settings(max_examples=60, deadline=None)
+# The providers whose form fields are listed above; one added since is skipped, saying so.
+FORM_PROVIDERS = [
+    name
+    if name in FREE_FIELDS
+    else pytest.param(
+        name, marks=pytest.mark.skip(reason=f"{name}: no FREE_FIELDS/FIXED_FIELDS entry here")
+    )
+    for name in sorted(PACKAGES)
+]
 
 # Zuora-Track-Id: visible US-ASCII and space, none of : ; " '
 TRACK_ID_ALPHABET = "".join(
@@ -187,7 +201,7 @@ def refused(
 # --- form fields --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("provider", sorted(PACKAGES))
+@pytest.mark.parametrize("provider", FORM_PROVIDERS)
 @EXAMPLES
 @given(data=st.data())
 def test_any_unicode_form_value_arrives_exactly(
@@ -213,7 +227,7 @@ def test_any_unicode_form_value_arrives_exactly(
     assert parsed == {name: [value] for name, value in fields.items()}
 
 
-@pytest.mark.parametrize("provider", sorted(PACKAGES))
+@pytest.mark.parametrize("provider", FORM_PROVIDERS)
 @EXAMPLES
 @given(data=st.data())
 def test_lone_surrogate_is_refused_before_sending(

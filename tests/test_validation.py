@@ -454,6 +454,43 @@ REFUSED: dict[str, tuple[Callable[[str], Any], str, str, str | None]] = {
         "ApiValueError",
         "client_secret",
     ),
+    # a grant without what it needs (RFC 6749 sections 4.1.3 and 6)
+    "pandadoc-refresh-grant-without-refresh-token": _refused(
+        lambda u: pandadoc(u).access_token(
+            grant_type="refresh_token", client_id="cid", client_secret=SECRET
+        ),
+        "ApiValueError",
+        "refresh_token",
+    ),
+    "pandadoc-code-grant-without-code": _refused(
+        lambda u: pandadoc(u).access_token(
+            grant_type="authorization_code", client_id="cid", client_secret=SECRET, code=""
+        ),
+        "ApiValueError",
+        "code",
+    ),
+    "cybersource-refresh-grant-without-refresh-token": _refused(
+        lambda u: cybersource(u).create_access_token(cs_request(refresh_token=None)),
+        "ApiValueError",
+        "create_access_token_request.refresh_token",
+    ),
+    "cybersource-code-grant-without-code": _refused(
+        lambda u: cybersource(u).create_access_token(
+            cs_request(grant_type="authorization_code", refresh_token=None)
+        ),
+        "ApiValueError",
+        "create_access_token_request.code",
+    ),
+    "criteo-refresh-grant-without-refresh-token": _refused(
+        lambda u: criteo_api(u).get_token("refresh_token", "cid", SECRET, code="c-1234"),
+        "ApiValueError",
+        "refresh_token",
+    ),
+    "criteo-code-grant-without-code": _refused(
+        lambda u: criteo_api(u).get_token("authorization_code", "cid", SECRET),
+        "ApiValueError",
+        "code",
+    ),
 }
 
 

@@ -81,3 +81,25 @@ def test_the_top_level_distribution_requires_every_python_package() -> None:
     assert sorted(metadata["install_requires"]) == sorted(expected)
     assert metadata["packages"] == [] and metadata["py_modules"] == []
     assert SEMVER.fullmatch(metadata["version"])
+
+
+def package_names(config: Path) -> set[str]:
+    values = settings(config)
+    return {str(values[name]) for name in ("packageName", "projectName") if name in values}
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda path: path.name)
+def test_the_changelog_names_no_other_providers_package(config: Path) -> None:
+    """A config copied for a new provider keeps the old one's notes unless they are
+    rewritten: notes naming another provider's package describe that package."""
+    spec = yaml.safe_load(config.read_text(encoding="utf-8"))["inputSpec"]
+    others = set().union(
+        *(
+            package_names(other)
+            for other in CONFIGS
+            if yaml.safe_load(other.read_text(encoding="utf-8"))["inputSpec"] != spec
+        )
+    )
+    notes = " ".join(note for change in settings(config)["changes"] for note in change["notes"])
+    named = sorted(name for name in others if re.search(rf"\b{re.escape(name)}\b", notes))
+    assert named == [], f"{config.name}'s changes name {named}"

@@ -275,6 +275,35 @@ describe('CyberSource Node package on the wire', () => {
     assert.equal(server.requests.length, 0);
   });
 
+  test('an opts key the operation does not take is refused, naming it and the ones it takes', async () => {
+    for (const key of ['vcClientCorrelationId', 'v-c-client-correlation-id', 'v_c_client_correlation_id', 'timeout']) {
+      const opts = { [key]: CORRELATION_ID };
+      for (const send of [
+        () => api.createAccessToken(tokenRequest({ code: CODE }), opts, () => assert.fail('called back')),
+        () => api.createAccessToken(tokenRequest({ code: CODE }), opts),
+        () => api.createAccessTokenWithHttpInfo(tokenRequest({ code: CODE }), opts),
+      ]) {
+        assert.throws(send, (error) => error instanceof CyberSource.ApiTypeError
+          && error.message === `createAccessToken has no option '${key}'; its opts are vCClientCorrelationId`);
+      }
+    }
+    // The documented key, an empty object, null and undefined still work.
+    for (const opts of [{ vCClientCorrelationId: CORRELATION_ID }, {}, null, undefined]) {
+      await api.createAccessToken(tokenRequest({ code: CODE }), opts);
+    }
+    assert.equal(server.requests.length, 4);
+    assert.equal(server.requests[0].headers['v-c-client-correlation-id'], CORRELATION_ID);
+  });
+
+  test('a grant without its code or refresh token is refused before sending (RFC 6749)', async () => {
+    assert.throws(() => api.createAccessToken(tokenRequest(), {}, () => {}), (error) => error instanceof CyberSource.ApiValueError
+      && error.message.startsWith("Missing the required parameter 'createAccessTokenRequest.code' when calling createAccessToken"));
+    assert.throws(() => api.createAccessToken(tokenRequest({ grant_type: 'refresh_token', code: CODE })), (error) => error instanceof CyberSource.ApiValueError
+      && error.message.startsWith("Missing the required parameter 'createAccessTokenRequest.refresh_token' when calling createAccessToken"));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(server.requests.length, 0);
+  });
+
   test('without a callback: a Promise of the data, rejected with the ApiError', async () => {
     const data = await api.createAccessToken(tokenRequest({ code: CODE }), { vCClientCorrelationId: CORRELATION_ID });
     assert.ok(data instanceof CyberSource.AccessTokenResponse);

@@ -19,6 +19,7 @@ from runtime_under_test._api_client import (
     Operation,
     Response,
     basic_authorization,
+    issued_tokens,
     read_body,
 )
 from runtime_under_test._configuration import Configuration, SecurityScheme
@@ -374,6 +375,122 @@ def test_a_single_use_grant_is_retried_only_when_the_server_refused_it_unseen() 
     assert len(transport.sent) == 2
 
 
+class GrantForm(Model):
+    """A token request's fields as a body model sent as a form (as CyberSource's is)."""
+
+    _props = (
+        Prop("grant_type", "grant_type", Str()),
+        Prop("code", "code", Str(), secret=True),
+        Prop("refresh_token", "refresh_token", Str(), secret=True),
+    )
+
+    def __init__(self, **values: Optional[str]) -> None:
+        for prop in self._props:
+            setattr(self, prop.attr, values.get(prop.attr))
+        self.additional_properties = {}
+
+
+#: An OAuth token operation whose grant_type may be left out (the server defaults it).
+OAUTH_TOKEN: Operation[Any] = Operation(
+    "access_token",
+    "POST",
+    "/oauth/token",
+    (
+        Param("grant_type", "grant_type", "form", Str()),
+        Param("auth_code", "code", "form", Str()),
+        Param("refresh_token", "refresh_token", "form", Str()),
+        Param("client_id", "client_id", "form", Str()),
+    ),
+    responses={"200": Response(MapOf(ANY))},
+    content_type="application/x-www-form-urlencoded",
+    token=True,
+)
+#: The same with the fields in a body model.
+MODEL_TOKEN: Operation[Any] = Operation(
+    "create_token",
+    "POST",
+    "/oauth/token",
+    (Param("grant_request", "grant_request", "body", ModelSchema(GrantForm), required=True),),
+    responses={"200": Response(MapOf(ANY))},
+    content_type="application/x-www-form-urlencoded",
+    token=True,
+)
+TOKEN_ANSWER = answer(200, json.dumps({"access_token": "at-1234"}), JSON)
+
+
+@pytest.mark.parametrize(
+    ("operation", "arguments"),
+    [
+        (OAUTH_TOKEN, {"refresh_token": "rt-1234", "client_id": "id"}),  # grant_type left out
+        (OAUTH_TOKEN, {"auth_code": "c-1234"}),
+        (OAUTH_TOKEN, {"grant_type": "client_credentials", "refresh_token": "rt-1234"}),
+        (OAUTH_TOKEN, {"grant_type": "urn:example:custom", "auth_code": "c-1234"}),
+        (MODEL_TOKEN, {"grant_request": GrantForm(refresh_token="rt-1234")}),
+        (MODEL_TOKEN, {"grant_request": GrantForm(grant_type="other", code="c-1234")}),
+    ],
+)
+def test_a_token_request_carrying_a_code_or_refresh_token_is_single_use(
+    operation: Operation[Any], arguments: dict[str, Any]
+) -> None:
+    # RFC 6749: a code and (with rotation) a refresh token work once, whatever grant_type says.
+    for status in (503, 429):
+        api, transport = client(answer(status), TOKEN_ANSWER)
+        with pytest.raises(ApiException) as caught:
+            api.call_api(operation, arguments)
+        assert caught.value.status == status
+        assert len(transport.sent) == 1
+
+
+def test_a_token_request_without_a_single_use_credential_is_retried() -> None:
+    for operation, arguments in (
+        (OAUTH_TOKEN, {"grant_type": "client_credentials", "client_id": "id"}),
+        (OAUTH_TOKEN, {"client_id": "id", "refresh_token": ""}),
+        (MODEL_TOKEN, {"grant_request": GrantForm(grant_type="client_credentials")}),
+    ):
+        api, transport = client(answer(503), TOKEN_ANSWER)
+        assert api.call_api(operation, arguments).data == {"access_token": "at-1234"}
+        assert len(transport.sent) == 2
+
+
+@pytest.mark.parametrize(
+    ("operation", "arguments", "named"),
+    [
+        (OAUTH_TOKEN, {"grant_type": "refresh_token", "client_id": "id"}, "refresh_token"),
+        (OAUTH_TOKEN, {"grant_type": "refresh_token", "refresh_token": ""}, "refresh_token"),
+        (OAUTH_TOKEN, {"grant_type": "authorization_code", "client_id": "id"}, "auth_code"),
+        (
+            MODEL_TOKEN,
+            {"grant_request": GrantForm(grant_type="refresh_token")},
+            "grant_request.refresh_token",
+        ),
+        (
+            MODEL_TOKEN,
+            {"grant_request": GrantForm(grant_type="authorization_code", refresh_token="rt-1")},
+            "grant_request.code",
+        ),
+    ],
+)
+def test_a_grant_without_what_it_needs_is_refused_before_sending(
+    operation: Operation[Any], arguments: dict[str, Any], named: str
+) -> None:
+    api, transport = client(TOKEN_ANSWER)
+    with pytest.raises(ApiValueError) as caught:
+        api.call_api(operation, arguments)
+    grant = "refresh_token" if named.endswith("refresh_token") else "authorization_code"
+    section = "6" if grant == "refresh_token" else "4.1.3"
+    assert str(caught.value) == (
+        f"Missing the required parameter `{named}`:"
+        f" grant_type {grant} needs it (RFC 6749 section {section})"
+    )
+    assert transport.sent == []
+
+
+def test_grant_requirements_apply_to_token_operations_only() -> None:
+    api, transport = client(answer(200, "{}", JSON))
+    api.call_api(TOKEN, {"grant_type": "authorization_code"})  # not marked as a token operation
+    assert len(transport.sent) == 1
+
+
 def test_retries_are_logged_without_secrets(caplog: pytest.LogCaptureFixture) -> None:
     api, _ = client(answer(503), pet_answer(), api_key={"apiKeyHeader": "key-0123456789"})
     with caplog.at_level(logging.DEBUG, logger="runtime_under_test"):
@@ -440,6 +557,41 @@ def test_secrets_the_request_carried_are_redacted_from_errors() -> None:
             assert secret not in text
     assert error.reason == "Unauthorized [redacted]"
     assert error.unredacted_body == body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"access_token": "at-secret-0123", "refresh_token": "rt-secret-0123", "expires',
+        '{"access_token":"at-secret-0123","refresh_token":"rt-secret-0123"',  # cut short
+        '<pre>{"access_token": "at-secret-0123",\n "refresh_token" : "rt-secret-0123"}</pre>',
+        '[{"access_token": "at-secret-0123", "refresh_token": "rt-secret-0123"}]',
+        '{"access_token": "at\\/secret-0123", "refresh_token": "rt\\/secret-0123", ',  # PHP
+        # JSON, but no access_token: the parsed values, as echoed with '\\/'
+        '{"access_token": "", "refresh_token": "rt\\/secret-0123", "id_token": "at\\/secret-0123"}',
+        '{"access_token": "at-secret-0123", "id_token": "rt-secret-0123", "expires_in": 0',
+    ],
+)
+def test_a_broken_token_answer_keeps_no_token_it_issued(body: str) -> None:
+    api, _ = client(answer(200, body, {"Content-Type": "text/html"}))
+    with pytest.raises(MalformedResponseError) as caught:
+        api.call_api(OAUTH_TOKEN, {"grant_type": "client_credentials"})
+    error = caught.value
+    for secret in ("at-secret-0123", "rt-secret-0123", "at\\/secret", "at/secret", "rt/secret"):
+        for text in (str(error), repr(error), error.body or ""):
+            assert secret not in text
+    assert error.body is not None and "[redacted]" in error.body
+    assert error.unredacted_body == body
+
+
+def test_issued_tokens_reads_cut_and_escaped_bodies() -> None:
+    assert issued_tokens(b'{"access_token": "a\\/b\\u00e9c", "token_type": "x"') == [
+        "a\\/b\\u00e9c",
+        "a/b\u00e9c",
+    ]
+    assert set(issued_tokens(b'{"access_token": "abc\\')) == {"abc"}  # cut inside an escape
+    assert issued_tokens(b'{"refresh_token": 5, "scope": "access_token"}') == []
+    assert issued_tokens(b'{"id_token": "x.y.z"}') == ["x.y.z", "x.y.z", "x.y.z"]
 
 
 @pytest.mark.parametrize(

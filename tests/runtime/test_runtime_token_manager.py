@@ -331,6 +331,45 @@ def test_a_broken_token_answer_raises_without_its_tokens(
     assert tokens.token is None
 
 
+@pytest.mark.parametrize("expires_in", [0, -5, "900", None])
+def test_a_refused_answer_that_rotates_the_refresh_token_keeps_the_new_one(
+    expires_in: Any,
+) -> None:
+    # The server may have spent rt-1 when it answered: sending it again would fail.
+    seen: list[Token] = []
+    body = {"access_token": "at-secret-0123", "refresh_token": "rt-2-secret"}
+    if expires_in is not None:
+        body["expires_in"] = expires_in
+    else:
+        body["access_token"] = ""  # refused by ApiClient: no access_token
+    tokens, transport, _ = manager(
+        answer(200, json.dumps(body), JSON),
+        token("at-2"),
+        refresh_token="rt-1",
+        on_token=seen.append,
+    )
+    with pytest.raises(MalformedResponseError) as caught:
+        tokens.get_token()
+    assert "rt-2-secret" not in str(caught.value) and "rt-2-secret" not in (caught.value.body or "")
+    assert tokens.refresh_token == "rt-2-secret"
+    assert tokens.token is None
+    if isinstance(expires_in, int):  # the manager read the answer: on_token hears of it
+        assert [t.refresh_token for t in seen] == ["rt-2-secret"]
+    else:  # an answer that is not a token: nothing to hand over, the manager keeps it
+        assert seen == []
+    assert tokens.get_token() == "at-2"
+    assert form(transport.sent[1])["refresh_token"] == "rt-2-secret"
+
+
+def test_a_refused_answer_without_a_new_refresh_token_keeps_the_old_one() -> None:
+    seen: list[Token] = []
+    tokens, _, _ = manager(token("at-1", 0), refresh_token="rt-1", on_token=seen.append)
+    with pytest.raises(MalformedResponseError, match="expires_in"):
+        tokens.get_token()
+    assert tokens.refresh_token == "rt-1"
+    assert seen == []
+
+
 def test_on_token_raising_raises_from_the_call_and_keeps_the_token() -> None:
     def refuse(_: Token) -> None:
         raise RuntimeError("store is down")

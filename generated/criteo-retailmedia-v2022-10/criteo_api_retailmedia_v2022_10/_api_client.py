@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -28,11 +29,22 @@ from ._configuration import (
 from ._media import media_kind
 from ._request import Param, Request, build_request, form_body, header_value
 from ._retry import retry_after_seconds
-from ._schema import ANY, Binary, Invalid, Schema, Str, header_values, looks_secret
+from ._schema import (
+    ANY,
+    Binary,
+    Invalid,
+    ModelSchema,
+    Schema,
+    Str,
+    header_values,
+    looks_secret,
+    resolve,
+)
 from .api_response import ApiResponse
 from .exceptions import (
     ApiConnectionError,
     ApiException,
+    ApiValueError,
     MalformedResponseError,
     UnauthorizedException,
     exception_class_for,
@@ -57,6 +69,14 @@ class Response(NamedTuple):
     media: Optional[str] = None
 
 
+#: The form fields of a token request whose value the server uses up: an authorization
+#: code (RFC 6749 section 4.1.2) and a refresh token, which a server may rotate (section 10.4).
+SINGLE_USE_FIELDS = ("code", "refresh_token")
+
+#: What each grant needs besides grant_type, and the section of RFC 6749 that says so.
+GRANT_NEEDS = {"authorization_code": ("code", "4.1.3"), "refresh_token": ("refresh_token", "6")}
+
+
 class Operation(Generic[T]):
     """One operation of the spec: method, path, parameters, security and responses.
 
@@ -65,7 +85,8 @@ class Operation(Generic[T]):
     ``authorization_code``): such a request is not retried once the server
     may have seen it. ``token`` marks an OAuth 2.0 token operation
     (``x-token-manager``): its successful answer must carry a non-empty
-    ``access_token`` (RFC 6749 section 5.1).
+    ``access_token`` (RFC 6749 section 5.1), and a request of it that carries a
+    ``code`` or a ``refresh_token`` is single-use whatever its grant_type says.
     """
 
     __slots__ = (
@@ -113,8 +134,34 @@ class Operation(Generic[T]):
         self.success = success[0] if success else Response()
 
     def build(self, arguments: Mapping[str, Any]) -> Request:
-        """Check the arguments and lay them out as this operation's request; sends nothing."""
-        return build_request(self.path, self.params, arguments, self.content_type, self.accept)
+        """Check the arguments and lay them out as this operation's request; sends nothing.
+
+        A token operation's request must carry what its grant needs: ``code`` for
+        authorization_code, ``refresh_token`` for refresh_token (RFC 6749).
+        """
+        request = build_request(self.path, self.params, arguments, self.content_type, self.accept)
+        grant = request.fields.get("grant_type") if self.token else None
+        if isinstance(grant, str) and grant in GRANT_NEEDS:
+            needs = GRANT_NEEDS[grant]
+            if not request.fields.get(needs[0]):
+                raise ApiValueError(
+                    f"Missing the required parameter `{self.field_name(needs[0])}`:"
+                    f" grant_type {grant} needs it (RFC 6749 section {needs[1]})"
+                )
+        return request
+
+    def field_name(self, wire: str) -> str:
+        """The Python name of the argument that carries a form field (``model.attr`` in a body)."""
+        for param in self.params:
+            if param.location == "form" and param.wire == wire:
+                return param.name
+            if param.location == "body":
+                schema = resolve(param.schema)
+                if isinstance(schema, ModelSchema):
+                    for prop in schema.model._props:
+                        if prop.wire == wire:
+                            return f"{param.name}.{prop.attr}"
+        return wire
 
     def response_for(self, status: int) -> Optional[Response]:
         """What the spec declares for a status: exact code, then range, then default."""
@@ -128,7 +175,14 @@ class Operation(Generic[T]):
         return None
 
     def is_single_use(self, request: Request) -> bool:
-        """Whether the request carries a credential the server uses up."""
+        """Whether the request carries a credential the server uses up.
+
+        A token request that carries a ``code`` or a ``refresh_token`` does, whatever
+        its grant_type (which a server may default when it is left out).
+        """
+        fields = request.fields
+        if (self.token or self.single_use) and any(fields.get(f) for f in SINGLE_USE_FIELDS):
+            return True
         for field, values in self.single_use.items():
             if request.fields.get(field) in values:
                 return True
@@ -257,7 +311,7 @@ class ApiClient:
             if request_timeout is None
             else check_timeout(request_timeout, "_request_timeout")
         )
-        single_use = bool(operation.single_use) and operation.is_single_use(request)
+        single_use = operation.is_single_use(request)
         try:
             if managed is None:
                 return self._send(operation, url, headers, request.body, timeout, single_use)
@@ -490,17 +544,37 @@ def _check_token(data: Any, response: RESTResponse) -> None:
 TOKEN_FIELDS = ("access_token", "refresh_token", "id_token")
 
 
+#: A token field as JSON writes it, its value to the closing quote or the end of a cut body.
+_TOKEN_TEXT = re.compile(
+    r'"(?:' + "|".join(TOKEN_FIELDS) + r')"\s*:\s*"((?:[^"\\]|\\.)*)', re.ASCII
+)
+
+
 def issued_tokens(body: bytes) -> list[str]:
-    """The credentials a JSON token answer holds, whatever else is wrong with it."""
+    """The credentials a token answer holds, whatever else is wrong with it.
+
+    The values of its JSON token fields, and every ``"access_token": "..."``-like
+    value in its text, so that a body that is not JSON (cut short, HTML around it) or
+    not an object gives them too: as written (escapes and all, as the body shows it)
+    and unescaped.
+    """
+    found: list[str] = []
     try:
         parsed = json.loads(body)
     except (ValueError, RecursionError):
-        return []
-    if not isinstance(parsed, dict):
-        return []
-    return [
-        value for key, value in parsed.items() if key in TOKEN_FIELDS and isinstance(value, str)
-    ]
+        parsed = None
+    if isinstance(parsed, dict):
+        found.extend(
+            value for key, value in parsed.items() if key in TOKEN_FIELDS and isinstance(value, str)
+        )
+    for match in _TOKEN_TEXT.finditer(_text(body)):
+        written = match.group(1)
+        found.append(written)
+        try:
+            found.append(json.loads(f'"{written}"'))
+        except ValueError:
+            pass
+    return found
 
 
 def _malformed(response: RESTResponse, problem: str) -> MalformedResponseError:

@@ -18,7 +18,7 @@ const fs = require('fs');
 const errors = require('./errors.js');
 const {
   ApiConnectionError, ApiError, ApiTypeError, ApiValueError, MalformedResponseError, UnauthorizedException,
-  errorClassFor, hidden, oauthErrorFields, quote, redact, retryAfterSeconds,
+  errorClassFor, hidden, issuedTokens, oauthErrorFields, quote, redact, retryAfterSeconds,
 } = errors;
 const {
   ShapeError, checkModel, checkValue, formFields, looksSecret, plainData, readAnswer, toModel, toText,
@@ -34,6 +34,16 @@ const RETRY_STATUSES = new Set([429, 503]);
  * not sent again, except on 429 with Retry-After (the server said it did not process it).
  */
 const SINGLE_USE_GRANTS = new Set(['authorization_code', 'refresh_token']);
+
+/**
+ * The form fields of a token request whose value the server uses up: an authorization code
+ * and a refresh token (RFC 6749 sections 4.1.2 and 10.4). A token request carrying one is
+ * single-use whatever its grant_type says (a server may default a grant_type left out).
+ */
+const SINGLE_USE_FIELDS = new Set(['code', 'refresh_token']);
+
+/** What each grant needs besides grant_type, and the section of RFC 6749 that says so. */
+const GRANT_NEEDS = Object.freeze({ authorization_code: ['code', '4.1.3'], refresh_token: ['refresh_token', '6'] });
 
 const DEFAULT_TIMEOUT = Object.freeze({ connect: 10000, read: 30000 });
 const MiB = 1024 * 1024;
@@ -97,7 +107,7 @@ const FORM_TYPE = 'application/x-www-form-urlencoded';
  * @typedef {(error: Error|null, data: any, response?: Response) => void} Callback
  * @typedef {{options: TransportRequest, secrets: string[], singleUse: boolean, managed: string|null}} Request
  * @typedef {{source: string, protocol: string, hostname: string, port: string, prefix: string,
- *   netloc: string}} Base
+ *   netloc: string, userinfo: string[], given: string}} Base
  */
 
 class BaseApiClient {
@@ -200,9 +210,25 @@ class BaseApiClient {
      *   caFile: unknown, rejectUnauthorized: unknown, route: ProxyRoute|null}|undefined} The route of the last call. */
     this.routeCache = undefined;
     // Credentials, and the key material read from keyFile, stay out of console output.
-    for (const key of ['passphrase', 'tlsCache', 'apiKey', 'accessToken', 'password', 'tokenManager', 'proxy', 'proxyHeaders', 'environment', 'routeCache']) {
+    for (const key of ['passphrase', 'tlsCache', 'apiKey', 'accessToken', 'password', 'tokenManager', 'proxy', 'proxyHeaders', 'environment', 'routeCache', 'parsedBase']) {
       Object.defineProperty(this, key, { enumerable: false });
     }
+  }
+
+  /**
+   * util.inspect and console.log: the options, basePath without its user information
+   * (user:password@); credentials are not enumerable.
+   * @param {number} _depth
+   * @param {object} options
+   * @param {(value: unknown, options: object) => string} inspect
+   * @returns {string}
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](_depth, options, inspect) {
+    const shown = { ...this };
+    if (typeof shown.basePath === 'string') {
+      shown.basePath = withoutUserinfo(shown.basePath);
+    }
+    return `${this.constructor.name} ${inspect(shown, options)}`;
   }
 
   /** @returns {Settings} What the spec says: servers, user agent, host variable. */
@@ -308,6 +334,9 @@ class BaseApiClient {
     /** @type {string[]} */
     const secrets = [];
     let singleUse = false;
+    const token = Boolean(operation.tokenGrants);
+    /** @type {Object<string, string>} The form fields sent, by name (a token request's grant is checked). */
+    const fields = {};
     /** @type {(name: string, text: string, spec: FieldSpec) => void} */
     const addFormField = (name, text, spec) => {
       form += `${form ? '&' : ''}${formName(name)}=${formEncode(text)}`;
@@ -316,6 +345,14 @@ class BaseApiClient {
       }
       if (name === 'grant_type' && SINGLE_USE_GRANTS.has(text)) {
         singleUse = true;
+      }
+      if (token) {
+        if (SINGLE_USE_FIELDS.has(name) && text !== '') {
+          singleUse = true;
+        }
+        if (!hasOwn(fields, name)) {
+          fields[name] = text;
+        }
       }
     };
     for (const param of operation.params) {
@@ -368,6 +405,12 @@ class BaseApiClient {
           throw new ApiValueError(`Parameters in ${param.in} are not supported (${whereOf(operation, param)})`);
       }
     }
+    if (token && hasOwn(fields, 'grant_type') && hasOwn(GRANT_NEEDS, fields.grant_type)) {
+      const [needed, section] = /** @type {any} */ (GRANT_NEEDS)[fields.grant_type];
+      if (!fields[needed]) {
+        throw new ApiValueError(`Missing the required parameter ${fieldWhere(operation, needed)}: grant_type ${fields.grant_type} needs it (RFC 6749 section ${section})`);
+      }
+    }
     if (cookies) {
       headers.Cookie = cookies;
     }
@@ -407,6 +450,7 @@ class BaseApiClient {
     }
     secrets.push(...this.credentialSecrets(requestHeaders));
     const base = this.base();
+    secrets.push(...base.userinfo);
     const proxy = this.route(base);
     if (proxy !== null) {
       secrets.push(...proxy.secrets);
@@ -563,16 +607,21 @@ class BaseApiClient {
 
   /**
    * The parts of basePath, parsed once for each value it takes; `netloc` is its host[:port]
-   * as written (what NO_PROXY is matched against).
+   * as written (what NO_PROXY is matched against); `source` is basePath as messages show
+   * it, without user information (user:password@), whose parts are in `userinfo` for
+   * redaction.
    * @returns {Base}
    */
   base() {
     const source = this.basePath;
-    if (this.parsedBase === undefined || this.parsedBase.source !== source) {
+    if (this.parsedBase === undefined || this.parsedBase.given !== source) {
       const url = new URL(checkUrl(source, 'basePath'));
       const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(source);
+      const userinfo = [url.password, formDecode(url.password)].filter(Boolean);
       this.parsedBase = {
-        source: source.replace(/\/+$/, ''),
+        given: source,
+        source: withoutUserinfo(source).replace(/\/+$/, ''),
+        userinfo,
         protocol: url.protocol,
         hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
         port: url.port,
@@ -748,12 +797,16 @@ class BaseApiClient {
           status,
           statusText: answer.statusText,
           headers: answer.headers,
-          body: redact(text, request.secrets),
-          hideBody: ok, // a successful answer may hold tokens
+          // A successful answer may hold tokens: out of sight, and cut out even when the
+          // answer is not JSON (cut short, HTML around it).
+          body: redact(text, ok ? [...request.secrets, ...issuedTokens(text)] : request.secrets),
+          hideBody: ok,
           response,
           retryAfter: retryAfterSeconds(header(answer.headers, 'retry-after'), this.now()),
         },
       );
+      // The answer as it came, tokens included: only under this explicit name.
+      hidden(error, 'rawBody', text);
       return { error, data: null, response };
     }
   }
@@ -815,6 +868,27 @@ function whereOf(operation, param) {
     whereCache.set(param, where);
   }
   return where;
+}
+
+/**
+ * How messages name the argument that carries a form field: `'name' when calling
+ * operationId`, `'param.field' when calling operationId` for a field of a body model.
+ * @param {Operation} operation
+ * @param {string} field The field's wire name.
+ * @returns {string}
+ */
+function fieldWhere(operation, field) {
+  for (const param of operation.params) {
+    if (param.in === 'form' && param.baseName === field) {
+      return whereOf(operation, param);
+    }
+    if (param.in === 'body' && typeof param.type === 'function' && Array.isArray(param.type.attributes)) {
+      if (param.type.attributes.some((/** @type {FieldSpec} */ spec) => spec.name === field)) {
+        return `'${param.name}.${field}' when calling ${operation.operationId}`;
+      }
+    }
+  }
+  return `'${field}' when calling ${operation.operationId}`;
 }
 
 /**
@@ -1006,6 +1080,15 @@ function headerValue(value, where) {
     throw new ApiValueError(`Invalid value for ${where}: a header holds only printable ASCII (no CR, LF or control)`);
   }
   return value;
+}
+
+/**
+ * A URL without its user information (`user:password@`), as messages show it.
+ * @param {string} url
+ * @returns {string}
+ */
+function withoutUserinfo(url) {
+  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, '$1');
 }
 
 /**

@@ -176,7 +176,7 @@ declare namespace CyberSource {
     headers?: Record<string, string | string[] | undefined>;
     /** The answer's text, secrets of the request replaced by [redacted]. */
     body?: string;
-    /** The answer's text as it came, secrets included (error statuses only). */
+    /** The answer's text as it came, secrets included (error statuses and malformed answers). */
     rawBody?: string;
     /** The body as the error model the spec declares for the status. */
     data: unknown;

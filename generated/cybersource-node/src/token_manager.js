@@ -10,7 +10,9 @@
 // when x-token-manager says so or the operation's security is HTTP Basic) on the class.
 
 const { basicAuthorization, formEncode } = require('./client.js');
-const { ApiError, ApiTypeError, ApiValueError, MalformedResponseError } = require('./errors.js');
+const {
+  ApiError, ApiTypeError, ApiValueError, MalformedResponseError, issuedTokens, redact,
+} = require('./errors.js');
 
 /**
  * @typedef {import('./client').Operation} Operation
@@ -27,7 +29,7 @@ class BaseTokenManager {
    *   before expires_in runs out that a token counts as expired (60, but never more than
    *   half its lifetime); onToken(token), called with every new token answer (a Promise
    *   it returns is awaited; if it throws, the call that fetched the token fails with
-   *   it); clock(), a monotonic clock in seconds (tests pass a fake one).
+   *   it), also with one refused for a bad expires_in that rotates the refresh token; clock(), a monotonic clock in seconds (tests pass a fake one).
    * @param {string} [clientSecret] With the client id as the first argument.
    * @param {Omit<Options, 'clientId'|'clientSecret'>} [more] The other options, then.
    */
@@ -193,30 +195,76 @@ class BaseTokenManager {
       fields = { client_id: credentials.clientId, client_secret: credentials.clientSecret, ...grant };
     }
     // Its own requests never use a tokenManager of the client: they fetch the token.
-    const { data, response } = await this.apiClient.callApi(
-      this.operation, tokenArguments(this.operation, fields), undefined, { credentials: headers, useTokenManager: false },
-    );
+    let answer;
+    try {
+      answer = await this.apiClient.callApi(
+        this.operation, tokenArguments(this.operation, fields), undefined, { credentials: headers, useTokenManager: false },
+      );
+    } catch (error) {
+      // A refused answer may still rotate the refresh token (and spend the old one).
+      if (error instanceof MalformedResponseError && error.status >= 200 && error.status < 300) {
+        const rotated = rotatedIn(/** @type {any} */ (error).response);
+        if (rotated !== null) {
+          credentials.refreshToken = rotated;
+        }
+      }
+      throw error;
+    }
+    const { data, response } = answer;
+    const rotated = typeof data.refresh_token === 'string' && data.refresh_token !== '' ? data.refresh_token : null;
     const expiresIn = data.expires_in;
     let expiresAt = null;
     if (expiresIn !== undefined && expiresIn !== null) {
       if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
-        throw new MalformedResponseError(
+        const refused = new MalformedResponseError(
           `${this.operation.operationId}: the token answer's expires_in is not a positive number of seconds`,
-          { status: response.status, statusText: response.statusText, headers: response.headers, body: response.text, hideBody: true, response },
+          {
+            status: response.status,
+            statusText: response.statusText,
+            headers: response.headers,
+            body: redact(response.text, issuedTokens(response.text)),
+            hideBody: true,
+            response,
+          },
         );
+        // The answer is refused, but the server may have rotated the refresh token and
+        // spent the old one: keep the new one (and hand it to onToken to store).
+        if (rotated !== null) {
+          credentials.refreshToken = rotated;
+          if (this.onToken !== undefined) {
+            await this.onToken(data);
+          }
+        }
+        throw refused;
       }
       // Renew `leeway` seconds early, but never sooner than half the lifetime.
       expiresAt = this.clock() + expiresIn - Math.min(this.leeway, expiresIn / 2);
     }
     this.state = { token: data, expiresAt };
-    if (typeof data.refresh_token === 'string' && data.refresh_token !== '') {
-      credentials.refreshToken = data.refresh_token;
+    if (rotated !== null) {
+      credentials.refreshToken = rotated;
     }
     if (this.onToken !== undefined) {
       await this.onToken(data);
     }
     return data;
   }
+}
+
+/**
+ * The non-empty refresh_token of a JSON token answer, whatever else is wrong with it.
+ * @param {{text?: string}|undefined} response
+ * @returns {string|null}
+ */
+function rotatedIn(response) {
+  let parsed;
+  try {
+    parsed = JSON.parse(response && typeof response.text === 'string' ? response.text : '');
+  } catch {
+    return null;
+  }
+  const rotated = parsed !== null && typeof parsed === 'object' ? parsed.refresh_token : undefined;
+  return typeof rotated === 'string' && rotated !== '' ? rotated : null;
 }
 
 /**

@@ -9,6 +9,7 @@ spec's token operation (``x-token-manager``).
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import threading
@@ -55,7 +56,10 @@ class TokenManager(Generic[T]):
         closed by ``close()`` or leaving a ``with`` block).
     :param leeway: seconds before ``expires_in`` runs out that a token counts as expired.
     :param on_token: called with every new token response, e.g. to store a rotated
-        refresh token; if it raises, the call that fetched the token raises it.
+        refresh token (also with an answer refused for a bad ``expires_in`` that
+        rotates one: the manager keeps it, as it keeps one from an answer it cannot
+        read at all, see ``refresh_token``); if it raises, the call that fetched the
+        token raises it.
     :param clock: the monotonic clock, in seconds (tests pass a fake one).
     """
 
@@ -218,23 +222,47 @@ class TokenManager(Generic[T]):
             fields.update(client_id=self._client_id, client_secret=self._client_secret)
         # A token operation's answer is checked by ApiClient: it has an access_token, and
         # a broken one raises MalformedResponseError with the issued tokens redacted.
-        response: ApiResponse[T] = self.api_client.call_api(
-            self.operation,
-            self._arguments(fields),
-            use_token_manager=False,
-            credentials=credentials,
-        )
+        try:
+            response: ApiResponse[T] = self.api_client.call_api(
+                self.operation,
+                self._arguments(fields),
+                use_token_manager=False,
+                credentials=credentials,
+            )
+        except MalformedResponseError as error:
+            # A refused answer may still rotate the refresh token (and spend the old one).
+            if 200 <= error.status < 300:
+                self._keep_rotated(_rotated_in(error.unredacted_body))
+            raise
         token = response.data
-        expires_at = self._expiry(response, token)
+        rotated = getattr(token, "refresh_token", None)
+        if not isinstance(rotated, str) or not rotated:
+            rotated = None
+        try:
+            expires_at = self._expiry(response, token)
+        except MalformedResponseError:
+            # Refused, but the server may have rotated the refresh token and spent the old
+            # one: keep the new one, and hand the answer to on_token to store it.
+            if rotated is not None:
+                self._keep_rotated(rotated)
+                if self.on_token is not None:
+                    self.on_token(token)
+            raise
         with self._lock:
             self._state = (token, expires_at)
-            rotated = getattr(token, "refresh_token", None)
-            if isinstance(rotated, str) and rotated:
+            if rotated is not None:
                 self._refresh_token = rotated
         logger.debug("token fetched with grant %s", grant["grant_type"])
         if self.on_token is not None:
             self.on_token(token)
         return token
+
+    def _keep_rotated(self, rotated: Optional[str]) -> None:
+        """Keep a refresh token the server rotated in an answer that is refused."""
+        if rotated is not None:
+            with self._lock:
+                self._refresh_token = rotated
+            logger.info("the token answer was refused; the refresh token it rotated is kept")
 
     def _expiry(self, response: ApiResponse[T], token: T) -> Optional[float]:
         """When to renew: ``leeway`` before expiry, but never sooner than half the lifetime."""
@@ -285,6 +313,16 @@ def _malformed(response: ApiResponse[Any], problem: str) -> MalformedResponseErr
     )
     error.redact(issued_tokens(response.raw_data))
     return error
+
+
+def _rotated_in(body: Optional[str]) -> Optional[str]:
+    """The non-empty refresh_token of a JSON token answer, whatever else is wrong with it."""
+    try:
+        parsed = json.loads(body or "")
+    except (ValueError, RecursionError):
+        return None
+    rotated = parsed.get("refresh_token") if isinstance(parsed, dict) else None
+    return rotated if isinstance(rotated, str) and rotated else None
 
 
 class CodeExchange(TokenManager[T]):

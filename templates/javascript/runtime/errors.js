@@ -202,7 +202,7 @@ function oauthErrorFields(text) {
 
 /**
  * `text` with every secret value (of four characters or more) replaced by [redacted]: as
- * sent, JSON-escaped (non-ASCII as is, or as \uXXXX), percent-encoded and form-encoded (as
+ * sent, JSON-escaped (non-ASCII as is, or as \uXXXX; '/' as is, or as \/), percent-encoded and form-encoded (as
  * quote_plus and as URLSearchParams encode it).
  * @param {string} text
  * @param {string[]} secrets
@@ -217,11 +217,15 @@ function redact(text, secrets) {
   for (const secret of sorted) {
     const encoded = quote(secret);
     const escaped = JSON.stringify(secret).slice(1, -1);
+    // As JSON writers that escape all but ASCII (Python's json.dumps) write it.
+    const ascii = escaped.replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
     const forms = new Set([
       secret,
       escaped,
-      // As JSON writers that escape all but ASCII (Python's json.dumps) write it.
-      escaped.replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`),
+      ascii,
+      // '/' as '\/', as PHP's json_encode writes it.
+      escaped.replace(/\//g, '\\/'),
+      ascii.replace(/\//g, '\\/'),
       encoded,
       encoded.replace(/%20/g, '+'),
       encodeURIComponent(secret.replace(LONE_SURROGATE, '\ufffd')),
@@ -234,6 +238,47 @@ function redact(text, secrets) {
     }
   }
   return result;
+}
+
+/** The fields of a token answer that hold credentials (RFC 6749 and OpenID Connect). */
+const TOKEN_FIELDS = ['access_token', 'refresh_token', 'id_token'];
+
+/** A token field as JSON writes it, its value to the closing quote or the end of a cut body. */
+const TOKEN_TEXT = /"(?:access_token|refresh_token|id_token)"\s*:\s*"((?:[^"\\]|\\.)*)/g;
+
+/**
+ * The credentials a token answer holds, whatever else is wrong with it, as _api_client.py's
+ * issued_tokens finds them: the values of its JSON token fields, and every
+ * `"access_token": "..."`-like value in its text (a body cut short, HTML around it, not an
+ * object), as written (escapes and all) and unescaped.
+ * @param {string} text
+ * @returns {string[]}
+ */
+function issuedTokens(text) {
+  /** @type {string[]} */
+  const found = [];
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    for (const key of TOKEN_FIELDS) {
+      if (typeof parsed[key] === 'string') {
+        found.push(parsed[key]);
+      }
+    }
+  }
+  for (const match of text.matchAll(TOKEN_TEXT)) {
+    found.push(match[1]);
+    try {
+      found.push(JSON.parse(`"${match[1]}"`));
+    } catch {
+      // an escape cut short: the text as written is enough
+    }
+  }
+  return found;
 }
 
 /** A UTF-16 surrogate without its pair: not text UTF-8 can encode. */
@@ -265,6 +310,7 @@ module.exports = {
   REDACTED,
   errorClassFor,
   hidden,
+  issuedTokens,
   oauthErrorFields,
   quote,
   redact,

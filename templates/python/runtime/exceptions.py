@@ -87,13 +87,18 @@ class ApiException(OpenApiException):
         """Replace every secret in the body and the error fields with ``[redacted]``.
 
         A secret counts as shown in any of the forms a server may echo it in: as
-        is, JSON-escaped, or percent-encoded as in the form body.
+        is, JSON-escaped (non-ASCII as is or as ``\\uXXXX``, ``/`` as is or as ``\\/``
+        as PHP writes it), or percent-encoded as in the form body.
         """
         shown: set[str] = set()
         for secret in secrets:
             if secret and len(secret) >= 4:
-                escaped = json.dumps(secret)[1:-1]
-                shown.update((secret, escaped, quote(secret, safe=""), quote_plus(secret)))
+                for escaped in (
+                    json.dumps(secret)[1:-1],
+                    json.dumps(secret, ensure_ascii=False)[1:-1],
+                ):
+                    shown.update((escaped, escaped.replace("/", "\\/")))
+                shown.update((secret, quote(secret, safe=""), quote_plus(secret)))
         for secret in sorted(shown, key=len, reverse=True):
             for name in ("body", "reason", "error", "error_description", "error_uri"):
                 value = getattr(self, name)

@@ -198,7 +198,10 @@ describe('answers', () => {
       for (const shown of [error.message, util.inspect(error), JSON.stringify(error), String(error.stack)]) {
         assert.ok(!shown.includes('tok-secret-1'), shown);
       }
-      assert.equal(error.body, body); // kept, out of sight
+      assert.equal(error.rawBody, body); // as received, under an explicit name
+      // The body is out of sight, and a token in it is cut out, JSON or not.
+      assert.equal(Object.keys(error).includes('body'), false);
+      assert.equal(error.body.includes('tok-secret-1'), body.includes('tok-secret-1') && !/"access_token": ?"/.test(body));
     }
   });
 
@@ -373,6 +376,102 @@ describe('hosts and settings', () => {
         /certFile and keyFile go together/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('token requests (RFC 6749)', () => {
+  /** accessToken: a token operation whose form fields are parameters, grant_type optional (a server default). */
+  const FORM_TOKEN = Object.freeze({
+    operationId: 'accessToken',
+    method: 'POST',
+    path: '/oauth/token',
+    contentType: 'application/x-www-form-urlencoded',
+    accept: 'application/json',
+    params: [
+      { name: 'grantType', baseName: 'grant_type', in: 'form', type: 'String' },
+      { name: 'authCode', baseName: 'code', in: 'form', type: 'String' },
+      { name: 'refreshToken', baseName: 'refresh_token', in: 'form', type: 'String' },
+      { name: 'clientId', baseName: 'client_id', in: 'form', type: 'String' },
+    ],
+    returnType: TokenAnswer,
+    tokenGrants: Object.freeze(['refresh_token', 'authorization_code']),
+    responses: { 200: TokenAnswer },
+  });
+  const call = (client, operation, args) => new Promise((resolve) => {
+    client.callApi(operation, args, (error, data) => resolve({ error, data }));
+  });
+
+  test('a token request carrying a code or a refresh token is single-use, whatever grant_type says', async () => {
+    const cases = [
+      [FORM_TOKEN, { refreshToken: REFRESH, clientId: 'partner' }], // grant_type left out
+      [FORM_TOKEN, { authCode: CODE }],
+      [FORM_TOKEN, { grantType: 'client_credentials', refreshToken: REFRESH }],
+      [FORM_TOKEN, { grantType: 'urn:example:custom', authCode: CODE }],
+      [TOKEN_OPERATION, { tokenRequest: { ...clientCredentials, refresh_token: REFRESH } }], // a body model's form
+    ];
+    for (const [operation, args] of cases) {
+      for (const status of [503, 429]) {
+        const scripted = scriptedClient(() => ({ status, body: { error: 'busy' } }));
+        const { error } = await call(scripted.client, operation, args);
+        assert.equal(error.status, status);
+        assert.equal(scripted.requests.length, 1, JSON.stringify(args));
+        assert.deepEqual(scripted.waits, []);
+      }
+    }
+    // Without one, a 503 is retried.
+    for (const [operation, args] of [[FORM_TOKEN, { grantType: 'client_credentials', clientId: 'partner' }], [FORM_TOKEN, { refreshToken: '' }]]) {
+      const scripted = scriptedClient((attempt) => (attempt === 0 ? { status: 503 } : ok()));
+      const { error, data } = await call(scripted.client, operation, args);
+      assert.equal(error, null);
+      assert.equal(data.access_token, TOKEN.access_token);
+      assert.equal(scripted.requests.length, 2);
+    }
+  });
+
+  test('a grant without what it needs is refused, naming the parameter, before anything is sent', () => {
+    const { client, requests } = scriptedClient(ok);
+    const cases = [
+      [TOKEN_OPERATION, { tokenRequest: credentials('refresh_token') }, "'tokenRequest.refresh_token' when calling createToken: grant_type refresh_token needs it (RFC 6749 section 6)"],
+      [TOKEN_OPERATION, { tokenRequest: credentials('refresh_token', { refresh_token: '' }) }, "'tokenRequest.refresh_token'"],
+      [TOKEN_OPERATION, { tokenRequest: credentials('authorization_code', { refresh_token: REFRESH }) }, "'tokenRequest.code' when calling createToken: grant_type authorization_code needs it (RFC 6749 section 4.1.3)"],
+      [FORM_TOKEN, { grantType: 'refresh_token', clientId: 'partner' }, "'refreshToken' when calling accessToken: grant_type refresh_token"],
+      [FORM_TOKEN, { grantType: 'authorization_code' }, "'authCode' when calling accessToken: grant_type authorization_code"],
+    ];
+    for (const [operation, args, named] of cases) {
+      assert.throws(() => client.callApi(operation, args, () => assert.fail('called back')), (error) => {
+        assert.ok(error instanceof errors.ApiValueError, `${error.name}: ${error.message}`);
+        assert.ok(error.message.startsWith(`Missing the required parameter ${named}`), error.message);
+        assert.ok(!error.message.includes(SECRET) && !error.message.includes(REFRESH));
+        return true;
+      });
+    }
+    assert.equal(requests.length, 0);
+    // Only token operations: the same fields to another operation are sent as they are.
+    client.callApi({ ...FORM_TOKEN, tokenGrants: null }, { grantType: 'refresh_token' }, () => {});
+    assert.equal(requests.length, 1);
+  });
+
+  test('user information in basePath (user:password@) shows in no message, and is cut out of echoes', async () => {
+    const net = require('node:net');
+    const holder = net.createServer();
+    await new Promise((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address();
+    await new Promise((resolve) => holder.close(resolve));
+    const basePath = `http://user:PW-s3cret%2F1@127.0.0.1:${port}/base/`;
+    const { error } = await callToken(new ApiClient({ basePath, retries: 0 }), clientCredentials);
+    assert.ok(error instanceof errors.ApiConnectionError, String(error));
+    assert.match(error.message, new RegExp(`for POST http://127\\.0\\.0\\.1:${port}/base/oauth/token: `));
+    for (const shown of [error.message, util.inspect(error), String(error.stack), JSON.stringify(error)]) {
+      assert.ok(!shown.includes('PW-s3cret') && !shown.includes('user:'), shown);
+    }
+    const echo = scriptedClient(() => ({ status: 400, body: { error: 'invalid_request', error_description: `for ${basePath} (PW-s3cret/1)` } }),
+      { client: { basePath } });
+    const { error: echoed } = await callToken(echo.client, clientCredentials);
+    assert.equal(echo.requests[0].where, `POST http://127.0.0.1:${port}/base/oauth/token`);
+    assert.equal(echo.requests[0].headers.Authorization, undefined);
+    for (const shown of [echoed.message, echoed.body, echoed.error_description, util.inspect(echoed), util.inspect(echo.client)]) {
+      assert.ok(!shown.includes('PW-s3cret'), shown);
     }
   });
 });

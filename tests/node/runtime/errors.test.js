@@ -81,4 +81,20 @@ describe('errors', () => {
     // Longest first; a secret under four characters is left alone.
     assert.equal(errors.redact('token tok tokenized', ['tok', 'token', 'tokenized']), '[redacted] tok [redacted]');
   });
+
+  test('redact: a secret JSON-escaped with \\/ as PHP writes it, non-ASCII as is or as \\uXXXX', () => {
+    const secret = 'tøk/en-1234';
+    for (const echoed of ['tøk\\/en-1234', 't\\u00f8k\\/en-1234', 't\\u00f8k/en-1234']) {
+      assert.equal(errors.redact(`{"error_description": "you sent ${echoed}"}`, [secret]), '{"error_description": "you sent [redacted]"}');
+    }
+  });
+
+  test('issuedTokens: the token fields of a JSON answer, and token-like values in one that is not', () => {
+    assert.deepEqual(errors.issuedTokens('{"access_token": "at-1234", "refresh_token": 5, "id_token": "id-1234"}'),
+      ['at-1234', 'id-1234', 'at-1234', 'at-1234', 'id-1234', 'id-1234']);
+    assert.deepEqual(new Set(errors.issuedTokens('<pre>{"access_token" : "a\\/b\\u00e9c", "refresh_token":"rt-cut')),
+      new Set(['a\\/b\\u00e9c', 'a/b\u00e9c', 'rt-cut']));
+    assert.deepEqual(new Set(errors.issuedTokens('[{"access_token": "abc\\')), new Set(['abc'])); // cut inside an escape
+    assert.deepEqual(errors.issuedTokens('{"scope": "access_token", "token_type": "Bearer"}'), []);
+  });
 });

@@ -122,6 +122,31 @@ describe('TokenManager', () => {
     }
   });
 
+  test('an answer refused for its expires_in that rotates the refresh token: the new one is kept', async () => {
+    // The server spent refresh-0 when it answered: only the rotated one works now.
+    for (const expires of ['0', '-5', '"900"']) {
+      const body = `{"access_token":"access-1","token_type":"Bearer","refresh_token":"refresh-new-1","expires_in":${expires}}`;
+      const seen = [];
+      const { manager, sent } = managed((attempt) => (attempt === 0 ? { status: 200, body } : { status: 200, body: token(2) }),
+        { refreshToken: 'refresh-0', onToken: (answer) => { seen.push(answer.refresh_token); } });
+      await assert.rejects(manager.getToken(), (error) => error instanceof errors.MalformedResponseError
+        && !error.body.includes('refresh-new-1') && !error.body.includes('access-1') && !util.inspect(error).includes('refresh-new-1'));
+      assert.equal(manager.token, null);
+      // Read by the manager (a number, not positive): onToken hears of it, to store it.
+      assert.deepEqual(seen, expires === '"900"' ? [] : ['refresh-new-1']);
+      assert.equal(await manager.getToken(), 'access-2');
+      assert.deepEqual(sent().map((fields) => fields.refresh_token), ['refresh-0', 'refresh-new-1']);
+    }
+    // Without a new refresh token, the old one stays and onToken hears nothing.
+    const seen = [];
+    const { manager, sent } = managed((attempt) => ({ status: 200, body: token(attempt, { expires_in: attempt === 0 ? 0 : 900, refresh_token: undefined }) }),
+      { refreshToken: 'refresh-0', onToken: (answer) => { seen.push(answer); } });
+    await assert.rejects(manager.getToken(), errors.MalformedResponseError);
+    assert.equal(await manager.getToken(), 'access-1');
+    assert.deepEqual(sent().map((fields) => fields.refresh_token), ['refresh-0', 'refresh-0']);
+    assert.equal(seen.length, 1);
+  });
+
   test('a refresh token rejected with invalid_grant is dropped: client credentials next', async () => {
     const { manager, sent } = managed((attempt) => (attempt === 0
       ? { status: 400, body: { error: 'invalid_grant' } }

@@ -62,6 +62,12 @@ class OAuthApi {
       throw new ApiTypeError('opts of createAccessToken must be an object');
     }
     opts = opts || {};
+    const accepted = ['vCClientCorrelationId'];
+    for (const key of Object.keys(opts)) {
+      if (!accepted.includes(key)) {
+        throw new ApiTypeError(`createAccessToken has no option '${key}'; its opts are ${accepted.length ? accepted.join(', ') : 'none'}`);
+      }
+    }
     return {
       createAccessTokenRequest: createAccessTokenRequest,
       vCClientCorrelationId: opts['vCClientCorrelationId'],
