@@ -186,3 +186,34 @@ def test_a_basic_client_secret_is_redacted(httpserver: HTTPServer) -> None:
     assert error.error_description == "password [redacted] is wrong"
     # The secret went out form-encoded inside Basic (RFC 6749 2.3.1), as the server echoed it.
     assert quote_plus(CLIENT_SECRET) in (error.unredacted_body or "")
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
+def test_secrets_echoed_in_headers_are_redacted(scenario: Scenario, httpserver: HTTPServer) -> None:
+    package = PACKAGES[scenario.provider]
+
+    def answer(request: Request) -> Response:
+        form = dict(parse_qsl(request.get_data(as_text=True)))
+        if scenario.auth == "token_manager" and form.get("client_secret") == "manager-secret":
+            body = json.dumps({"access_token": ISSUED_ACCESS, "token_type": "Bearer",
+                               "expires_in": 3600})
+            return Response(body, status=200, content_type="application/json")
+        headers = [("X-Echo", echo_of(request)), ("X-Echo", "second " + echo_of(request)),
+                   ("X-Request-Id", "req-1")]
+        return Response(json.dumps({"error": "invalid_client"}), status=401,
+                        content_type="application/json", headers=headers)
+
+    httpserver.expect_request(TOKEN_PATHS[scenario.provider], method="POST").respond_with_handler(
+        answer
+    )
+    host = f"http://{httpserver.host}:{httpserver.port}"
+    client = package.ApiClient(configuration(package, host, scenario.auth))
+    with client, pytest.raises(package.UnauthorizedException) as caught:
+        token_call(scenario.provider, client)
+    headers = caught.value.headers
+    echoed = headers.getlist("X-Echo")
+    assert len(echoed) == 2 and all("[redacted]" in value for value in echoed)
+    assert headers["X-Request-Id"] == "req-1" and headers["Content-Type"] == "application/json"
+    for secret in scenario.secrets:
+        for value in echoed:
+            assert secret not in value and quote_plus(secret) not in value

@@ -249,18 +249,21 @@ describe('faults of the CyberSource Node package', () => {
 
     answer = (request) => ({
       status: 503,
-      headers: JSON_UTF8,
+      headers: { ...JSON_UTF8, 'X-Echo': `secret ${SECRET}, refresh ${REFRESH}` },
       body: JSON.stringify({ error: 'invalid_client', error_description: `bad secret ${SECRET}, code ${CODE}: ${request.body}` }),
     });
     const messages = [];
     const { api } = client(server.url, { logger: { info: (message) => messages.push(message) } });
     const error = await failure(api.createAccessToken({ ...fields('authorization_code'), refresh_token: REFRESH }));
     const shown = [error.message, error.body, error.error_description, util.inspect(error, { depth: 4 }), String(error.stack),
-      JSON.stringify(error), JSON.stringify(error.data), error.response.text, JSON.stringify(error.response.body)].join('\n');
+      JSON.stringify(error), JSON.stringify(error.data), error.response.text, JSON.stringify(error.response.body),
+      JSON.stringify(error.headers), JSON.stringify(error.response.headers)].join('\n');
     for (const secret of [SECRET, CODE, REFRESH]) {
       assert.ok(!shown.includes(secret), `${secret} in\n${shown}`);
     }
     assert.match(error.error_description, /bad secret \[redacted\], code \[redacted\]/);
+    assert.equal(error.headers['x-echo'], 'secret [redacted], refresh [redacted]');
+    assert.ok(error.headers['content-type'].startsWith('application/json'));
     assert.ok(error.rawBody.includes(SECRET), 'the answer as it came, under its explicit name');
 
     const refused = client(`http://${HOST}:${await freePort()}`, { logger: { info: (message) => messages.push(message) } });

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Optional
 from urllib.parse import quote, quote_plus
 
+from urllib3 import HTTPHeaderDict
+
 from ._retry import retry_after_seconds
 
 __all__ = [
@@ -84,7 +86,7 @@ class ApiException(OpenApiException):
         super().__init__(status, reason)
 
     def redact(self, secrets: Iterable[str]) -> None:
-        """Replace every secret in the body and the error fields with ``[redacted]``.
+        """Replace every secret in the body, the error fields and the headers with ``[redacted]``.
 
         A secret counts as shown in any of the forms a server may echo it in: as
         is, JSON-escaped (non-ASCII as is or as ``\\uXXXX``, ``/`` as is or as ``\\/``
@@ -99,7 +101,10 @@ class ApiException(OpenApiException):
                 ):
                     shown.update((escaped, escaped.replace("/", "\\/")))
                 shown.update((secret, quote(secret, safe=""), quote_plus(secret)))
-        for secret in sorted(shown, key=len, reverse=True):
+        ordered = sorted(shown, key=len, reverse=True)
+        if self.headers:
+            self.headers = _redacted_headers(self.headers, ordered)
+        for secret in ordered:
             for name in ("body", "reason", "error", "error_description", "error_uri"):
                 value = getattr(self, name)
                 if isinstance(value, str) and secret in value:
@@ -121,6 +126,23 @@ class ApiException(OpenApiException):
         if self.error_description:
             text += f"; error_description: {self.error_description}"
         return " ".join(text.split())  # one line, whatever the server sent
+
+
+def _redacted_headers(headers: Mapping[str, str], secrets: list[str]) -> Mapping[str, str]:
+    """``headers``, or a copy with every secret in a value replaced by ``[redacted]``."""
+    pairs = list(headers.iteritems() if isinstance(headers, HTTPHeaderDict) else headers.items())
+    cleaned = []
+    for name, value in pairs:
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, "[redacted]")
+        cleaned.append((name, value))
+    if cleaned == pairs:
+        return headers
+    redacted = HTTPHeaderDict()
+    for name, value in cleaned:
+        redacted.add(name, value)
+    return redacted
 
 
 class BadRequestException(ApiException):

@@ -18,7 +18,7 @@ const fs = require('fs');
 const errors = require('./errors.js');
 const {
   ApiConnectionError, ApiError, ApiTypeError, ApiValueError, MalformedResponseError, UnauthorizedException,
-  errorClassFor, hidden, issuedTokens, oauthErrorFields, quote, redact, retryAfterSeconds,
+  errorClassFor, hidden, issuedTokens, oauthErrorFields, quote, redact, redactHeaders, retryAfterSeconds,
 } = errors;
 const {
   ShapeError, checkModel, checkValue, formFields, looksSecret, plainData, readAnswer, toModel, toText,
@@ -796,7 +796,7 @@ class BaseApiClient {
         {
           status,
           statusText: answer.statusText,
-          headers: answer.headers,
+          headers: redactHeaders(answer.headers, request.secrets),
           // A successful answer may hold tokens: out of sight, and cut out even when the
           // answer is not JSON (cut short, HTML around it).
           body: redact(text, ok ? [...request.secrets, ...issuedTokens(text)] : request.secrets),
@@ -825,11 +825,13 @@ class BaseApiClient {
     const clean = (/** @type {string} */ value) => redact(value, request.secrets);
     const body = clean(text);
     const statusText = clean(answer.statusText);
+    const headers = redactHeaders(answer.headers, request.secrets);
     const oauth = oauthErrorFields(body);
     const parsed = parseJson(body);
     // The response goes to the callback too: it shows the redacted answer.
     response.text = body;
     response.statusText = statusText;
+    response.headers = headers;
     response.body = parsed;
     let message = `${operation.operationId} failed: HTTP ${answer.status}${statusText ? ` ${statusText}` : ''}`;
     if (oauth.error) {
@@ -839,7 +841,7 @@ class BaseApiClient {
     const error = new ErrorClass(message.replace(/\s+/g, ' '), {
       status: answer.status,
       statusText,
-      headers: answer.headers,
+      headers,
       body,
       data: typeof type === 'function' && parsed !== undefined ? type.constructFromObject(parsed) : parsed,
       response,
