@@ -199,7 +199,8 @@ def test_secrets_echoed_in_headers_are_redacted(scenario: Scenario, httpserver: 
                                "expires_in": 3600})
             return Response(body, status=200, content_type="application/json")
         headers = [("X-Echo", echo_of(request)), ("X-Echo", "second " + echo_of(request)),
-                   ("X-Request-Id", "req-1")]
+                   ("X-Request-Id", "req-1"),
+                   ("WWW-Authenticate", f'Bearer error="{echo_of(request)}"')]
         return Response(json.dumps({"error": "invalid_client"}), status=401,
                         content_type="application/json", headers=headers)
 
@@ -214,6 +215,8 @@ def test_secrets_echoed_in_headers_are_redacted(scenario: Scenario, httpserver: 
     echoed = headers.getlist("X-Echo")
     assert len(echoed) == 2 and all("[redacted]" in value for value in echoed)
     assert headers["X-Request-Id"] == "req-1" and headers["Content-Type"] == "application/json"
+    typed = caught.value.header_values  # what the spec declares (Zuora: WWW-Authenticate)
+    assert ("WWW-Authenticate" in typed) == (scenario.provider == "zuora")
     for secret in scenario.secrets:
-        for value in echoed:
+        for value in [*echoed, headers["WWW-Authenticate"], *map(str, typed.values())]:
             assert secret not in value and quote_plus(secret) not in value

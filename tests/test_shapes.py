@@ -118,3 +118,12 @@ def test_an_operation_that_lifts_security_sends_no_credentials(
     with pytest.raises(probe.ApiValueError, match="`level`"):
         api(probe, httpserver).get_public(level=4)
     assert len(httpserver.log) == 1
+
+
+def test_an_undeclared_success_is_read_as_the_success_not_the_default(
+    probe: ModuleType, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/v1/things/8", method="PUT").respond_with_json(THING, status=201)
+    answer = api(probe, httpserver).put_thing_with_http_info(8, probe.Thing(name="lamp"))
+    assert answer.status_code == 201
+    assert isinstance(answer.data, probe.Thing) and answer.data.name == "lamp"

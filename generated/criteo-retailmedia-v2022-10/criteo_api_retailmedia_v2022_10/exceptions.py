@@ -104,6 +104,10 @@ class ApiException(OpenApiException):
         ordered = sorted(shown, key=len, reverse=True)
         if self.headers:
             self.headers = _redacted_headers(self.headers, ordered)
+        if self.header_values:
+            self.header_values = {
+                name: _redacted_value(value, ordered) for name, value in self.header_values.items()
+            }
         for secret in ordered:
             for name in ("body", "reason", "error", "error_description", "error_uri"):
                 value = getattr(self, name)
@@ -126,6 +130,16 @@ class ApiException(OpenApiException):
         if self.error_description:
             text += f"; error_description: {self.error_description}"
         return " ".join(text.split())  # one line, whatever the server sent
+
+
+def _redacted_value(value: Any, secrets: list[str]) -> Any:
+    """A typed header value (text, or a list of them) with every secret cut out."""
+    if isinstance(value, list):
+        return [_redacted_value(item, secrets) for item in value]
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, "[redacted]")
+    return value
 
 
 def _redacted_headers(headers: Mapping[str, str], secrets: list[str]) -> Mapping[str, str]:

@@ -69,10 +69,6 @@ class Response(NamedTuple):
     media: Optional[str] = None
 
 
-#: The form fields of a token request whose value the server uses up: an authorization
-#: code (RFC 6749 section 4.1.2) and a refresh token, which a server may rotate (section 10.4).
-SINGLE_USE_FIELDS = ("code", "refresh_token")
-
 #: What each grant needs besides grant_type, and the section of RFC 6749 that says so.
 GRANT_NEEDS = {"authorization_code": ("code", "4.1.3"), "refresh_token": ("refresh_token", "6")}
 
@@ -130,8 +126,9 @@ class Operation(Generic[T]):
         self.token = token
         self._by_code = {int(code): r for code, r in self.responses.items() if code.isdigit()}
         success = [r for code, r in self.responses.items() if code.startswith("2")]
-        #: What an undeclared 2xx status is read as: the first declared success.
-        self.success = success[0] if success else Response()
+        #: What an undeclared 2xx status is read as: the first declared success, else
+        #: ``default``, else no body.
+        self.success = success[0] if success else self.responses.get("default", Response())
 
     def build(self, arguments: Mapping[str, Any]) -> Request:
         """Check the arguments and lay them out as this operation's request; sends nothing.
@@ -164,27 +161,28 @@ class Operation(Generic[T]):
         return wire
 
     def response_for(self, status: int) -> Optional[Response]:
-        """What the spec declares for a status: exact code, then range, then default."""
+        """What the spec declares for a status: exact code, then range, then (for a
+        success) the first declared success, then default."""
         exact = self._by_code.get(status)
         if exact is not None:
             return exact
-        code = str(status)
-        for key in (code, code[0] + "XX", "default"):
-            if key in self.responses:
-                return self.responses[key]
-        return None
+        declared = self.responses.get(f"{str(status)[0]}XX")
+        if declared is None and 200 <= status < 300:
+            return self.success  # an undeclared 2xx still owes the success type
+        return declared if declared is not None else self.responses.get("default")
 
     def is_single_use(self, request: Request) -> bool:
         """Whether the request carries a credential the server uses up.
 
-        A token request that carries a ``code`` or a ``refresh_token`` does, whatever
-        its grant_type (which a server may default when it is left out).
+        A token request that carries a ``code`` (RFC 6749 section 4.1.2) or a
+        ``refresh_token`` (which a server may rotate, section 10.4) does, whatever its
+        grant_type (which a server may default when it is left out).
         """
         fields = request.fields
-        if (self.token or self.single_use) and any(fields.get(f) for f in SINGLE_USE_FIELDS):
+        if (self.token or self.single_use) and (fields.get("code") or fields.get("refresh_token")):
             return True
         for field, values in self.single_use.items():
-            if request.fields.get(field) in values:
+            if fields.get(field) in values:
                 return True
         return False
 

@@ -961,7 +961,8 @@ function isBlank(text) {
 }
 
 /**
- * The type the spec declares for a status: the exact code, then its range, then default.
+ * The type the spec declares for a status: the exact code, then its range, then (for a
+ * success, when the spec declares one) the success type, then default.
  * @param {Operation} operation
  * @param {number} status
  * @returns {any}
@@ -975,6 +976,9 @@ function responseType(operation, status) {
   const range = `${code[0]}XX`;
   if (hasOwn(responses, range)) {
     return responses[range];
+  }
+  if (code[0] === '2' && Object.keys(responses).some((key) => key[0] === '2')) {
+    return operation.returnType || null; // an undeclared 2xx still owes the success type
   }
   return hasOwn(responses, 'default') ? responses.default : null;
 }

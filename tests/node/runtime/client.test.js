@@ -211,6 +211,14 @@ describe('answers', () => {
     assert.ok(created.data instanceof TokenAnswer);
     const error = await malformed({ status: 204 });
     assert.match(error.message, /^createToken: the HTTP 204 answer is malformed: an empty answer/);
+    // A default answer (the spec's error type) does not take the place of the success.
+    const withDefault = Object.freeze({ ...TOKEN_OPERATION, responses: { 200: TokenAnswer, default: OAuthError } });
+    const scripted = scriptedClient(() => ({ status: 201, body: TOKEN }));
+    const answer = await new Promise((resolve) => {
+      scripted.client.callApi(withDefault, { tokenRequest: clientCredentials }, (failure, data) => resolve({ failure, data }));
+    });
+    assert.equal(answer.failure, null);
+    assert.ok(answer.data instanceof TokenAnswer);
   });
 
   test('an answer that is not HTTP at all is malformed, not a connection failure', async () => {
