@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -63,6 +64,8 @@ class EchoHandler(BaseHTTPRequestHandler):
         track_id = self.headers.get("Zuora-Track-Id", "")
         with self.stats.lock:
             self.stats.track_ids.append(track_id)
+        if track_id.startswith("slow-"):  # holds its connection a while
+            time.sleep(float(track_id.split("-")[1]))
         body = json.dumps(
             {"access_token": track_id, "expires_in": 3600, "jti": track_id, "token_type": "bearer"}
         ).encode()
@@ -156,3 +159,66 @@ def test_shared_client_under_16_threads(server: Server) -> None:
             lambda: server.stats.open_connections == 0, timeout=10.0
         )
     assert all_closed, f"{server.stats.open_connections} connections still open"
+
+
+def token_in_thread(client: Any, track_id: str, results: dict[str, Any]) -> threading.Thread:
+    def run() -> None:
+        try:
+            api = zuora_client.OAuthApi(client)
+            results[track_id] = api.create_token(
+                ZUORA_CLIENT_ID, "secret", "client_credentials", zuora_track_id=track_id
+            ).access_token
+        except zuora_client.ApiException as error:  # the test looks at it
+            results[track_id] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def wait_for(server: Server, track_id: str) -> None:
+    deadline = time.monotonic() + 10
+    while track_id not in server.stats.track_ids:
+        assert time.monotonic() < deadline, f"{track_id} never reached the server"
+        time.sleep(0.01)
+
+
+@pytest.mark.timeout(60)
+def test_a_call_waiting_for_a_connection_gets_one_after_close(server: Server) -> None:
+    configuration = zuora_client.Configuration(
+        host=server.url, connection_pool_maxsize=1, timeout=(1.0, 5.0)
+    )
+    client = zuora_client.ApiClient(configuration)
+    results: dict[str, Any] = {}
+    first = token_in_thread(client, "slow-0.8", results)
+    wait_for(server, "slow-0.8")
+    second = token_in_thread(client, "waiting", results)  # no free connection: it waits
+    time.sleep(0.2)
+    client.close()  # drops the pool the second call waits on
+    first.join(15)
+    second.join(15)
+    assert not first.is_alive() and not second.is_alive()
+    assert results == {"slow-0.8": "slow-0.8", "waiting": "waiting"}
+    client.close()
+
+
+@pytest.mark.timeout(60)
+def test_waiting_for_a_connection_is_bounded_by_the_connect_timeout(server: Server) -> None:
+    configuration = zuora_client.Configuration(
+        host=server.url, connection_pool_maxsize=1, timeout=(0.3, 5.0), retries=0
+    )
+    with zuora_client.ApiClient(configuration) as client:
+        results: dict[str, Any] = {}
+        first = token_in_thread(client, "slow-1.5", results)
+        wait_for(server, "slow-1.5")
+        started = time.monotonic()
+        second = token_in_thread(client, "waiting", results)
+        second.join(15)
+        waited = time.monotonic() - started
+        first.join(15)
+    error = results["waiting"]
+    assert isinstance(error, zuora_client.ApiConnectionError) and error.connected is False
+    assert "no free connection" in str(error)
+    assert 0.25 < waited < 1.4  # gave up after the connect timeout, before the slow call ended
+    assert results["slow-1.5"] == "slow-1.5"
+    assert "waiting" not in server.stats.track_ids  # nothing was sent

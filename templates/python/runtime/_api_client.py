@@ -349,11 +349,11 @@ class ApiClient:
         single_use: bool,
     ) -> ApiResponse[T]:
         """Send, retrying only what the retry policy says the server did not process."""
-        transport = self._transport()
         attempt = 0
         while True:
             try:
-                response = transport.request(operation.method, url, headers, body, timeout)
+                # Asked again on every attempt: a retry goes over a rebuilt transport.
+                response = self._transport().request(operation.method, url, headers, body, timeout)
             except ApiConnectionError as error:
                 policy = self.configuration.retry_policy
                 if error.connected or attempt >= policy.retries:

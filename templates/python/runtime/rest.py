@@ -66,7 +66,9 @@ class RESTClient:
     which requests go to straight: a ``PoolManager`` would look the pool up
     again on every request, about a tenth of a token call's CPU time. A pool
     holds at most ``connection_pool_maxsize`` connections; threads beyond that
-    wait for a free one. Safe to share between threads.
+    wait for a free one, up to the connect timeout (then ApiConnectionError with
+    ``connected=False``, which the retry policy may retry). Safe to share
+    between threads.
     Requests go through ``configuration.proxy`` when set, else (with
     ``trust_env``) through the proxy the environment names for the URL's scheme,
     unless ``NO_PROXY`` lists its host.
@@ -185,6 +187,8 @@ class RESTClient:
                 body=body,
                 headers=headers,
                 timeout=limits,
+                # Waiting for a free connection counts as connecting: bounded, never forever.
+                pool_timeout=timeout[0] if isinstance(timeout, tuple) else timeout,
                 retries=_NO_RETRIES,
                 redirect=False,
                 preload_content=False,
@@ -241,6 +245,16 @@ class RESTClient:
                 raise exception_class_for(status)(status, refusal.group(2).strip()) from error
             raise ApiConnectionError(
                 f"the proxy failed for {_where(method, url)}: {_root_cause(error)}", connected=False
+            ) from error
+        except urllib3.exceptions.EmptyPoolError as error:
+            raise ApiConnectionError(
+                f"no free connection for {_where(method, url)} within the connect timeout"
+                " (all connection_pool_maxsize connections are busy)",
+                connected=False,
+            ) from error
+        except urllib3.exceptions.ClosedPoolError as error:
+            raise ApiConnectionError(
+                f"the connection pool closed before {_where(method, url)} was sent", connected=False
             ) from error
         except urllib3.exceptions.HTTPError as error:
             not_http = _not_http(error)
