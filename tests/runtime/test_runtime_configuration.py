@@ -113,11 +113,29 @@ def test_the_host_variable_as_a_server_name(monkeypatch: pytest.MonkeyPatch) -> 
     assert Config().host == "https://api.example.com"  # blank: not set
 
 
+#: A value other than the default, for each transport setting.
+CHANGED = {
+    "cert_file": "/tmp/client.pem",
+    "key_file": "/tmp/client.key",
+    "ssl_ca_cert": "/tmp/ca.pem",
+    "connection_pool_maxsize": 3,
+    "max_response_bytes": 1000,
+    "proxy": "http://proxy.example.com:3128",
+    "proxy_headers": {"X-Proxy-Note": "1"},
+    "trust_env": False,
+    "verify_ssl": False,
+}
+
+
 @pytest.mark.parametrize("setting", sorted(TRANSPORT_SETTINGS))
-def test_a_transport_setting_bumps_the_version(setting: str) -> None:
+def test_a_transport_setting_changed_bumps_the_version(setting: str) -> None:
     configuration = Config()
     before = configuration.transport_version
-    setattr(configuration, setting, getattr(configuration, setting))
+    setattr(configuration, setting, getattr(configuration, setting))  # the same value
+    # A dict is taken as new: the old one may have been changed in place.
+    assert configuration.transport_version == before + (setting == "proxy_headers")
+    before = configuration.transport_version
+    setattr(configuration, setting, CHANGED[setting])
     assert configuration.transport_version == before + 1
 
 

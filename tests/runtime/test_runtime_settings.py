@@ -90,6 +90,10 @@ BAD = [
     ("proxy", "http://proxy.example.com:3128?x=1", ApiValueError),
     ("proxy", 3128, ApiTypeError),
     ("proxy_headers", {"X-Proxy": 1}, ApiTypeError),
+    ("proxy_headers", {"X-Proxy": "Basic c2VjcmV0\r\nX-Injected: 1"}, ApiValueError),
+    ("proxy_headers", {"X Proxy": "1"}, ApiValueError),
+    ("proxy_headers", {"X-Proxy:": "1"}, ApiValueError),
+    ("proxy", "http://user:p%E2%82%ACss@proxy.example.com:3128", ApiValueError),  # not Latin-1
     ("verify_ssl", "false", ApiTypeError),
     ("trust_env", 0, ApiTypeError),
     ("ssl_ca_cert", 5, ApiTypeError),
@@ -134,6 +138,7 @@ def test_a_bad_setting_is_refused_when_assigned(setting: str, value: Any, error:
         ("proxy", "proxy.example.com:3128", "proxy.example.com:3128"),
         ("proxy", "http://user:pass@proxy.example.com:3128/", "http://user:pass@proxy.example.com:3128/"),
         ("proxy", "https://proxy.example.com", "https://proxy.example.com"),
+        ("proxy", "http://user:p%C3%A9ss@proxy.example.com", "http://user:p%C3%A9ss@proxy.example.com"),
         ("proxy", None, None),
         ("api_key", None, {}),
         ("proxy_headers", {"X-Proxy": "1"}, {"X-Proxy": "1"}),
@@ -254,3 +259,13 @@ def test_a_key_changed_in_place_to_a_non_string_is_refused_before_sending(
 def test_an_access_token_that_is_not_a_string_is_never_sent() -> None:
     with pytest.raises(ApiTypeError, match="`access_token`"):
         Config(access_token=5)  # type: ignore[arg-type]
+
+
+def test_assigning_the_same_transport_setting_does_not_rebuild_the_pools() -> None:
+    configuration = Config(verify_ssl=True, connection_pool_maxsize=4)
+    version = configuration.transport_version
+    configuration.verify_ssl = True
+    configuration.connection_pool_maxsize = 4
+    assert configuration.transport_version == version
+    configuration.connection_pool_maxsize = 5
+    assert configuration.transport_version == version + 1

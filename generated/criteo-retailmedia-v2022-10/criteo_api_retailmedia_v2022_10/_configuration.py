@@ -12,9 +12,10 @@ import os
 import threading
 from collections.abc import Mapping
 from typing import Any, Callable, ClassVar, NamedTuple, Optional, Protocol, Union
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from ._model import mask
+from ._request import header_value
 from ._retry import RetryPolicy
 from .exceptions import ApiTypeError, ApiValueError
 
@@ -238,11 +239,27 @@ def _check_proxy(value: Any) -> Optional[str]:
     problem = _url_problem(url)
     if problem is None and urlsplit(url).path not in ("", "/"):
         problem = "a proxy URL has no path"
+    if problem is None:
+        parts = urlsplit(url)
+        try:  # Proxy-Authorization carries them as Latin-1, as http.client sends headers
+            unquote(f"{parts.username or ''}:{parts.password or ''}").encode("latin-1")
+        except UnicodeEncodeError:
+            problem = "its user name and password must be Latin-1 text"
     if problem is not None:
         raise ApiValueError(
             f"Invalid value for `proxy`: {problem}; e.g. http://proxy.example.com:3128"
         )
     return value
+
+
+def _check_proxy_headers(value: Any) -> dict[str, str]:
+    """More headers for the proxy: each a header name and a header value."""
+    headers = _texts("proxy_headers")(value)
+    for name, item in headers.items():
+        if not name or not name.isascii() or not name.isprintable() or ":" in name or " " in name:
+            raise ApiValueError("Invalid value for a key of `proxy_headers`: not a header name")
+        header_value(item, f"proxy_headers[{name!r}]")
+    return headers
 
 
 def _check_token_manager(value: Any) -> Optional[TokenSource]:
@@ -252,6 +269,9 @@ def _check_token_manager(value: Any) -> Optional[TokenSource]:
             f" invalidate), got {type(value).__name__}"
         )
     return value  # type: ignore[no-any-return]
+
+
+_UNSET = object()
 
 
 def without_userinfo(url: str) -> str:
@@ -287,7 +307,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "cert_file": _text("cert_file"),
     "key_file": _text("key_file"),
     "proxy": _check_proxy,
-    "proxy_headers": _texts("proxy_headers"),
+    "proxy_headers": _check_proxy_headers,
     "trust_env": _flag("trust_env"),
     "connection_pool_maxsize": _count("connection_pool_maxsize", 1),
     "max_response_bytes": _count("max_response_bytes", 0),
@@ -412,7 +432,9 @@ class Configuration:
         check = _CHECKS.get(name)
         if check is not None:
             value = check(value)
-        if name in TRANSPORT_SETTINGS:
+        if name in TRANSPORT_SETTINGS and (
+            isinstance(value, dict) or getattr(self, name, _UNSET) != value
+        ):  # a dict may equal the old one only because that one was changed in place
             # ApiClient compares versions on every call and rebuilds its pool on a change.
             object.__setattr__(self, "transport_version", self.transport_version + 1)
         object.__setattr__(self, name, value)

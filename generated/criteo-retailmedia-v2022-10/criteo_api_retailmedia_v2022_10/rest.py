@@ -348,7 +348,7 @@ def _proxy_for(origin: str, proxies: Mapping[str, str]) -> Optional[str]:
     import urllib.request
 
     host = urlsplit(origin).netloc.rsplit("@", 1)[-1]
-    if urllib.request.proxy_bypass(host):  # reads NO_PROXY
+    if urllib.request.proxy_bypass_environment(host, dict(proxies)):  # NO_PROXY, as read
         return None
     return proxy
 

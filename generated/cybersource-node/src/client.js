@@ -796,9 +796,9 @@ class BaseApiClient {
         {
           status,
           statusText: answer.statusText,
-          headers: redactHeaders(answer.headers, request.secrets),
           // A successful answer may hold tokens: out of sight, and cut out even when the
           // answer is not JSON (cut short, HTML around it).
+          headers: redactHeaders(answer.headers, ok ? [...request.secrets, ...issuedTokens(text)] : request.secrets),
           body: redact(text, ok ? [...request.secrets, ...issuedTokens(text)] : request.secrets),
           hideBody: ok,
           response,

@@ -11,7 +11,7 @@
 
 const { basicAuthorization, formEncode } = require('./client.js');
 const {
-  ApiError, ApiTypeError, ApiValueError, MalformedResponseError, issuedTokens, redact,
+  ApiError, ApiTypeError, ApiValueError, MalformedResponseError, issuedTokens, redact, redactHeaders,
 } = require('./errors.js');
 
 /**
@@ -221,7 +221,7 @@ class BaseTokenManager {
           {
             status: response.status,
             statusText: response.statusText,
-            headers: response.headers,
+            headers: redactHeaders(response.headers, issuedTokens(response.text)),
             body: redact(response.text, issuedTokens(response.text)),
             hideBody: true,
             response,
