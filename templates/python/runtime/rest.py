@@ -178,6 +178,9 @@ class RESTClient:
         debug = logger.isEnabledFor(logging.DEBUG)
         started = time.monotonic() if debug else 0.0
         status = 0
+        # Waiting for a free connection counts as connecting: bounded, never forever
+        # (urllib3 takes a float, though its type hint says int).
+        pool_wait: Any = timeout[0] if isinstance(timeout, tuple) else timeout
         try:
             origin = _origin(url)
             route = self._route(origin)
@@ -187,8 +190,7 @@ class RESTClient:
                 body=body,
                 headers=headers,
                 timeout=limits,
-                # Waiting for a free connection counts as connecting: bounded, never forever.
-                pool_timeout=timeout[0] if isinstance(timeout, tuple) else timeout,
+                pool_timeout=pool_wait,
                 retries=_NO_RETRIES,
                 redirect=False,
                 preload_content=False,
@@ -348,7 +350,8 @@ def _proxy_for(origin: str, proxies: Mapping[str, str]) -> Optional[str]:
     import urllib.request
 
     host = urlsplit(origin).netloc.rsplit("@", 1)[-1]
-    if urllib.request.proxy_bypass_environment(host, dict(proxies)):  # NO_PROXY, as read
+    # NO_PROXY as read with the proxies (typeshed does not list proxy_bypass_environment)
+    if urllib.request.proxy_bypass_environment(host, dict(proxies)):  # type: ignore[attr-defined]
         return None
     return proxy
 
