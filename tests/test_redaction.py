@@ -84,6 +84,15 @@ def configuration(package: ModuleType, host: str, auth: str) -> Any:
     return package.Configuration(host=host)
 
 
+def manager_token(scenario: Scenario, request: Request) -> Response | None:
+    """The token answer to a TokenManager's own request, in the token_manager scenarios."""
+    form = dict(parse_qsl(request.get_data(as_text=True)))
+    if scenario.auth != "token_manager" or form.get("client_secret") != "manager-secret":
+        return None
+    body = json.dumps({"access_token": ISSUED_ACCESS, "token_type": "Bearer", "expires_in": 3600})
+    return Response(body, status=200, content_type="application/json")
+
+
 def echo_of(request: Request) -> str:
     """Everything secret the request carried: the form as sent and decoded, Authorization."""
     raw = request.get_data(as_text=True)
@@ -117,11 +126,9 @@ def test_echoed_secrets_are_redacted(scenario: Scenario, echo: str, httpserver: 
     path = TOKEN_PATHS[scenario.provider]
 
     def answer(request: Request) -> Response:
-        form = dict(parse_qsl(request.get_data(as_text=True)))
-        if scenario.auth == "token_manager" and form.get("client_secret") == "manager-secret":
-            body = json.dumps({"access_token": ISSUED_ACCESS, "token_type": "Bearer",
-                               "expires_in": 3600})
-            return Response(body, status=200, content_type="application/json")
+        issued = manager_token(scenario, request)
+        if issued is not None:
+            return issued
         status, content_type, body = ECHOES[echo](request)
         return Response(body, status=status, content_type=content_type)
 
@@ -193,11 +200,9 @@ def test_secrets_echoed_in_headers_are_redacted(scenario: Scenario, httpserver: 
     package = PACKAGES[scenario.provider]
 
     def answer(request: Request) -> Response:
-        form = dict(parse_qsl(request.get_data(as_text=True)))
-        if scenario.auth == "token_manager" and form.get("client_secret") == "manager-secret":
-            body = json.dumps({"access_token": ISSUED_ACCESS, "token_type": "Bearer",
-                               "expires_in": 3600})
-            return Response(body, status=200, content_type="application/json")
+        issued = manager_token(scenario, request)
+        if issued is not None:
+            return issued
         headers = [("X-Echo", echo_of(request)), ("X-Echo", "second " + echo_of(request)),
                    ("X-Request-Id", "req-1"),
                    ("WWW-Authenticate", f'Bearer error="{echo_of(request)}"')]

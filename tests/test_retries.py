@@ -12,7 +12,7 @@ import logging
 import random
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import criteo_api_retailmedia_v2022_10 as criteo
@@ -336,19 +336,30 @@ def test_refused_retry_is_logged_with_reason(
 # --- single-use grants: never sent again once the server may have spent them -------------
 
 
+def assert_sent_once(
+    provider: str,
+    status: int,
+    send: Callable[[str, Any], Any],
+    httpserver: HTTPServer,
+    waits: list[float],
+) -> None:
+    """``send`` meets ``status`` once: the error comes back, nothing is sent again."""
+    httpserver.expect_request(TOKEN_PATHS[provider]).respond_with_response(answer(status))
+    with client_for(provider, host_of(httpserver)) as client, pytest.raises(
+        PACKAGES[provider].ApiException
+    ) as caught:
+        send(provider, client)
+    assert caught.value.status == status
+    assert len(httpserver.log) == 1
+    assert waits == []
+
+
 @pytest.mark.parametrize("status", [503, 429])
 @pytest.mark.parametrize("provider", SINGLE_USE)
 def test_single_use_grant_is_not_resent_without_retry_after(
     provider: str, status: int, httpserver: HTTPServer, waits: list[float]
 ) -> None:
-    httpserver.expect_request(TOKEN_PATHS[provider]).respond_with_response(answer(status))
-    with client_for(provider, host_of(httpserver)) as client, pytest.raises(
-        PACKAGES[provider].ApiException
-    ) as caught:
-        call(provider, client)
-    assert caught.value.status == status
-    assert len(httpserver.log) == 1
-    assert waits == []
+    assert_sent_once(provider, status, call, httpserver, waits)
 
 
 def carrying_a_single_use_credential(provider: str, client: Any) -> Any:
@@ -371,14 +382,7 @@ def carrying_a_single_use_credential(provider: str, client: Any) -> Any:
 def test_a_code_or_refresh_token_is_single_use_whatever_the_grant_type(
     provider: str, status: int, httpserver: HTTPServer, waits: list[float]
 ) -> None:
-    httpserver.expect_request(TOKEN_PATHS[provider]).respond_with_response(answer(status))
-    with client_for(provider, host_of(httpserver)) as client, pytest.raises(
-        PACKAGES[provider].ApiException
-    ) as caught:
-        carrying_a_single_use_credential(provider, client)
-    assert caught.value.status == status
-    assert len(httpserver.log) == 1
-    assert waits == []
+    assert_sent_once(provider, status, carrying_a_single_use_credential, httpserver, waits)
 
 
 @pytest.mark.parametrize("provider", SINGLE_USE)
