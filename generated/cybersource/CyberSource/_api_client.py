@@ -161,8 +161,8 @@ class Operation(Generic[T]):
         return wire
 
     def response_for(self, status: int) -> Optional[Response]:
-        """What the spec declares for a status: exact code, then range, then (for a
-        success) the first declared success, then default."""
+        """What the spec declares for a status: exact code, then range; then for a 2xx
+        ``success`` (never None), for any other status ``default`` (or None)."""
         exact = self._by_code.get(status)
         if exact is not None:
             return exact
@@ -440,8 +440,7 @@ class ApiClient:
         status = response.status
         declared = operation.response_for(status)
         if 200 <= status < 300:
-            if declared is None:
-                declared = operation.success
+            assert declared is not None  # response_for answers every 2xx (at least: no body)
             try:
                 data = read_body(declared.schema, response, declared.media)
                 if operation.token:

@@ -237,14 +237,15 @@ def _check_proxy(value: Any) -> Optional[str]:
         )
     url = value if "://" in value else "http://" + value  # host:port is an http proxy
     problem = _url_problem(url)
-    if problem is None and urlsplit(url).path not in ("", "/"):
-        problem = "a proxy URL has no path"
     if problem is None:
         parts = urlsplit(url)
-        try:  # Proxy-Authorization carries them as Latin-1, as http.client sends headers
-            unquote(f"{parts.username or ''}:{parts.password or ''}").encode("latin-1")
-        except UnicodeEncodeError:
-            problem = "its user name and password must be Latin-1 text"
+        if parts.path not in ("", "/"):
+            problem = "a proxy URL has no path"
+        else:
+            try:  # Proxy-Authorization carries them as Latin-1, as http.client sends headers
+                unquote(f"{parts.username or ''}:{parts.password or ''}").encode("latin-1")
+            except UnicodeEncodeError:
+                problem = "its user name and password must be Latin-1 text"
     if problem is not None:
         raise ApiValueError(
             f"Invalid value for `proxy`: {problem}; e.g. http://proxy.example.com:3128"

@@ -306,8 +306,8 @@ function hidden(target, key, value) {
 }
 
 /**
- * `headers` (Node's answer headers: lower-case names, a string or an array of strings
- * each), or a copy with every secret cut out of the values as {@link redact} does.
+ * A copy of `headers` (Node's answer headers: lower-case names, a string or an array of
+ * strings each) with every secret cut out of the values as {@link redact} does.
  * @param {Object<string, string|string[]|undefined>} headers
  * @param {string[]} secrets
  * @returns {Object<string, string|string[]|undefined>}
@@ -315,15 +315,11 @@ function hidden(target, key, value) {
 function redactHeaders(headers, secrets) {
   /** @type {Object<string, string|string[]|undefined>} */
   const copy = {};
-  let changed = false;
-  for (const name of Object.keys(headers || {})) {
-    const value = headers[name];
-    const cleaned = Array.isArray(value) ? value.map((item) => redact(item, secrets))
+  for (const [name, value] of Object.entries(headers || {})) {
+    copy[name] = Array.isArray(value) ? value.map((item) => redact(item, secrets))
       : typeof value === 'string' ? redact(value, secrets) : value;
-    changed = changed || (Array.isArray(value) ? value.some((item, i) => item !== /** @type {string[]} */ (cleaned)[i]) : cleaned !== value);
-    copy[name] = cleaned;
   }
-  return changed ? copy : headers;
+  return copy;
 }
 
 module.exports = {
