@@ -286,7 +286,8 @@ class ApiClient:
         """Check the arguments, send the operation's request and parse the answer.
 
         Adds the default headers and the credentials (``credentials`` replaces
-        the configured headers for this call), and raises ApiException when the
+        the configured credentials and any default ``Authorization`` header for this
+        call: a TokenManager passes its client's, even none), and raises ApiException when the
         call fails. When the Configuration has a token manager and it supplied
         the bearer token, a 401 answer makes it fetch a new token and the
         request is sent once more.
@@ -296,7 +297,9 @@ class ApiClient:
         headers.update(request.headers)
         query = request.query
         managed = None
-        if credentials is not None:
+        if credentials is not None:  # the only credentials: not even a default Authorization
+            for name in [name for name in headers if name.lower() == "authorization"]:
+                del headers[name]
             headers.update(credentials)
         elif operation.security:
             query = list(query)

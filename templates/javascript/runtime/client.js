@@ -271,7 +271,7 @@ class BaseApiClient {
    * @param {Object<string, unknown>} args The operation's arguments by parameter name.
    * @param {Callback} [callback] `callback(error, data, response)`.
    * @param {CallOptions} [options] `credentials`: headers sent instead of the configured
-   *   credentials; `useTokenManager: false`: no token from tokenManager (a TokenManager's
+   *   credentials and any default Authorization header; `useTokenManager: false`: no token from tokenManager (a TokenManager's
    *   own requests).
    * @returns {Promise<{data: any, response: Response}>|undefined} Without a callback, a
    *   Promise of `{data, response}`.
@@ -438,7 +438,10 @@ class BaseApiClient {
       requestHeaders['Content-Length'] = String(payload.length);
     }
     let managed = null;
-    if (call && call.credentials) {
+    if (call && call.credentials) { // the only credentials: not even a default Authorization
+      for (const name of Object.keys(requestHeaders).filter((key) => key.toLowerCase() === 'authorization')) {
+        delete requestHeaders[name];
+      }
       for (const name in call.credentials) {
         requestHeaders[name] = headerValue(call.credentials[name], `the credentials header ${name}`);
       }

@@ -186,8 +186,10 @@ class BaseTokenManager {
   async fetch(grant) {
     const credentials = /** @type {any} */ (this).credentials;
     let fields = grant;
-    /** @type {Object<string, string>|undefined} */
-    let headers;
+    // Only the client credentials authenticate the client (RFC 6749 section 2.3.1): never
+    // also the API key or token the client holds for the rest of the API.
+    /** @type {Object<string, string>} */
+    let headers = {};
     if (/** @type {any} */ (this.constructor).clientAuth === 'basic') {
       // RFC 6749 section 2.3.1: the id and secret are form-encoded before Basic encoding.
       headers = { Authorization: basicAuthorization(formEncode(credentials.clientId), formEncode(credentials.clientSecret)) };
