@@ -155,7 +155,7 @@ class Str(Schema):
                     and value not in self.enum
                     and len(value) <= SHOWN_VALUE_LENGTH
                     and not any(char.isdigit() for char in value)
-                    and not (self.secret or looks_secret(name))
+                    and not (self.secret or looks_secret(field_of(name)))
                 )
                 shown = f"{value!r} " if named else ""
                 raise ApiValueError(f"Invalid value for `{name}`: {shown}{problem}")
@@ -580,6 +580,15 @@ def looks_secret(name: str) -> bool:
     """Whether a parameter's name says its value is a secret (never shown in messages)."""
     lowered = name.lower()
     return any(word in lowered for word in SECRET_WORDS)
+
+
+_INDEXES = re.compile(r"(?:\[[^\]]*\])+\Z")
+
+
+def field_of(name: str) -> str:
+    """The field an argument path ends in, whose name says whether it is secret:
+    ``create_access_token_request.grant_type`` is ``grant_type``, ``scopes[0]`` ``scopes``."""
+    return _INDEXES.sub("", name).rpartition(".")[2]
 
 
 def resolve(schema: Schema) -> Schema:
