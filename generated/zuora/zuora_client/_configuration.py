@@ -337,9 +337,10 @@ class Configuration:
     :param token_manager: a TokenManager (or any TokenSource) that supplies the
         bearer token of every request whose security needs one; a 401 answer makes
         it fetch a new token and the request is sent again once.
-    :param timeout: default timeout of every call: a positive number of seconds for the
-        whole call, or a ``(connect, read)`` pair of them (a two-item list is taken as
-        one); ``_request_timeout=`` on an operation takes the same forms.
+    :param timeout: default timeout of every call: a ``(connect, read)`` pair of positive
+        seconds (to connect, and to wait for each read of the answer), or one number for
+        both (a two-item list is taken as a pair); ``_request_timeout=`` on an operation
+        takes the same forms.
     :param retries: how many times (an int, 0 or more) a call is retried when the server
         certainly did not process it (see ``RetryPolicy``); 0 disables retries.
     :param retry_after_cap: the longest ``Retry-After`` wait honoured, in seconds (0 or more);
