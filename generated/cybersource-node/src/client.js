@@ -74,6 +74,7 @@ const OPTIONS = Object.freeze({
   rejectUnauthorized: true,
   defaultHeaders: undefined,
   logger: undefined,
+  strictResponses: false,
   transport: undefined,
   sleep: undefined,
   random: undefined,
@@ -120,7 +121,8 @@ class BaseApiClient {
    *   invalidate(token)}); proxy (http://user:password@host:port), proxyHeaders, trustEnv
    *   (without proxy, use HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY; default true); agent,
    *   certFile, keyFile, caFile, passphrase, rejectUnauthorized, defaultHeaders, logger
-   *   ({info(message)}); for tests, transport, sleep(seconds) -> Promise, random() and
+   *   ({info(message)}, and warn(message) if it has one); strictResponses (refuse an
+   *   answer that breaks only a facet of the spec; default false); for tests, transport, sleep(seconds) -> Promise, random() and
    *   now() (ms since the epoch).
    */
   constructor(options) {
@@ -192,6 +194,13 @@ class BaseApiClient {
     this.rejectUnauthorized = option('rejectUnauthorized') !== false;
     /** @type {{info: (message: string) => void}|undefined} */
     this.logger = option('logger');
+    /** @type {boolean} Refuse answers that break only a facet of the spec (enum, pattern...). */
+    this.strictResponses = option('strictResponses');
+    if (typeof this.strictResponses !== 'boolean') {
+      throw new ApiTypeError('strictResponses must be true or false');
+    }
+    // The (operation, field) pairs whose broken facets were told: each is told once.
+    Object.defineProperty(this, 'warned', { value: new Set() });
     /** @type {(request: TransportRequest, callback: (error: any, answer?: TransportAnswer) => void) => void} */
     this.transport = option('transport') || transport.send;
     /** @type {(seconds: number) => Promise<void>} */
@@ -789,7 +798,12 @@ class BaseApiClient {
       if (answer.tooLarge) {
         throw new ShapeError(`it is larger than maxResponseBytes (${this.maxResponseBytes})`);
       }
-      return { error: null, data: readData(operation, text, contentType, type, response), response };
+      const breaks = this.strictResponses ? null : [];
+      const data = readData(operation, text, contentType, type, response, breaks);
+      if (breaks !== null && breaks.length) {
+        this.warnBreaks(operation, status, breaks);
+      }
+      return { error: null, data, response };
     } catch (problem) {
       if (!(problem instanceof ShapeError)) {
         throw problem;
@@ -811,6 +825,34 @@ class BaseApiClient {
       // The answer as it came, tokens included: only under this explicit name.
       hidden(error, 'rawBody', text);
       return { error, data: null, response };
+    }
+  }
+
+  /**
+   * Tells, once per operation and field, of a field accepted though it breaks a facet of
+   * the spec: its path and the facet, never its value. To the logger's warn(message) if
+   * it has one, else as a process warning (ResponseWarning).
+   * @param {Operation} operation
+   * @param {number} status
+   * @param {import('./model_base').Break[]} breaks
+   */
+  warnBreaks(operation, status, breaks) {
+    const warned = /** @type {Set<string>} */ (/** @type {any} */ (this).warned);
+    for (const { path, problem } of breaks) {
+      const key = `${operation.operationId} ${path.replace(/\[\d+\]/g, '[]')}`;
+      if (warned.has(key)) {
+        continue;
+      }
+      if (warned.size < 1000) {
+        warned.add(key);
+      }
+      const message = `${operation.operationId}: the HTTP ${status} answer's field \`${path}\` breaks the spec (${problem}); accepted (strictResponses: true refuses it)`;
+      const logger = /** @type {any} */ (this.logger);
+      if (logger && typeof logger.warn === 'function') {
+        logger.warn(message);
+      } else {
+        process.emitWarning(message, 'ResponseWarning');
+      }
     }
   }
 
@@ -904,9 +946,11 @@ function fieldWhere(operation, field) {
  * @param {string} contentType
  * @param {any} type
  * @param {Response} response
+ * @param {import('./model_base').Break[]|null} breaks Where to note facets the answer
+ *   breaks; null: refuse them (strictResponses).
  * @returns {any}
  */
-function readData(operation, text, contentType, type, response) {
+function readData(operation, text, contentType, type, response, breaks) {
   if (!type) {
     response.body = parseJson(text);
     return response.body === undefined ? null : response.body;
@@ -921,7 +965,7 @@ function readData(operation, text, contentType, type, response) {
     throw new ShapeError(`an answer that is not JSON (Content-Type: ${contentType || 'none'})`);
   }
   response.body = parsed;
-  const data = typeof type === 'function' ? readAnswer(type, parsed) : parsed;
+  const data = typeof type === 'function' ? readAnswer(type, parsed, undefined, breaks) : parsed;
   if (operation.tokenGrants && (typeof data.access_token !== 'string' || data.access_token === '')) {
     // RFC 6749 section 5.1: a token answer carries an access_token.
     throw new ShapeError('the token answer has no access_token, which OAuth 2.0 requires');

@@ -36,6 +36,7 @@ from ._schema import (
     ModelSchema,
     Schema,
     Str,
+    Tolerated,
     header_values,
     looks_secret,
     resolve,
@@ -238,6 +239,8 @@ class ApiClient:
         self.default_headers: dict[str, str] = {"User-Agent": self.user_agent}
         self._sleep = sleep
         self._transport_lock = threading.Lock()
+        #: (operation, field) pairs whose broken facets were logged: each is logged once.
+        self._warned: set[tuple[str, str]] = set()
 
     def __enter__(self: _Client) -> _Client:
         return self
@@ -439,13 +442,34 @@ class ApiClient:
                 found.append(value)
         return found
 
+    def _tolerate(self, operation: Operation[Any], status: int, tolerated: Tolerated) -> None:
+        """Log, once per operation and field, a field accepted though it breaks a facet."""
+        for broken in tolerated.breaks:
+            where = broken.where or "(the whole answer)"
+            key = (operation.name, re.sub(r"\[\d+\]", "[]", where))
+            if key in self._warned:
+                continue
+            if len(self._warned) < 1000:
+                self._warned.add(key)
+            logger.warning(
+                "%s: the HTTP %d answer's field `%s` breaks the spec (%s); accepted"
+                " (Configuration(strict_responses=True) refuses it)",
+                operation.name, status, where, broken.reason,
+            )  # fmt: skip
+
     def _read(self, operation: Operation[T], response: RESTResponse) -> ApiResponse[T]:
         status = response.status
         declared = operation.response_for(status)
+        tolerate = None
+        if not self.configuration.strict_responses:
+
+            def tolerate(tolerated: Tolerated) -> None:
+                self._tolerate(operation, status, tolerated)
+
         if 200 <= status < 300:
             assert declared is not None  # response_for answers every 2xx (at least: no body)
             try:
-                data = read_body(declared.schema, response, declared.media)
+                data = read_body(declared.schema, response, declared.media, tolerate)
                 if operation.token:
                     _check_token(data, response)
             except MalformedResponseError as malformed:
@@ -456,7 +480,7 @@ class ApiClient:
         error_model = None
         if declared is not None and declared.schema is not None and response.data:
             try:
-                error_model = read_body(declared.schema, response, declared.media)
+                error_model = read_body(declared.schema, response, declared.media, tolerate)
             except MalformedResponseError:
                 error_model = None
         error = exception_class_for(status)(
@@ -467,8 +491,16 @@ class ApiClient:
         raise error
 
 
-def read_body(schema: Optional[Schema], response: RESTResponse, media: Optional[str] = None) -> Any:
+def read_body(
+    schema: Optional[Schema],
+    response: RESTResponse,
+    media: Optional[str] = None,
+    tolerate: Optional[Callable[[Tolerated], None]] = None,
+) -> Any:
     """An answer's body as the spec says, or MalformedResponseError naming what is wrong.
+
+    A body that breaks the spec only in facets (``Tolerated``) is given to ``tolerate``
+    and returned all the same; without ``tolerate`` (strict) it is malformed too.
 
     The declared media type decides: JSON (``media`` None) is parsed and checked against
     the schema; ``text/*`` gives a str checked against it; a wildcard (``*/*``) goes by the
@@ -488,7 +520,7 @@ def read_body(schema: Optional[Schema], response: RESTResponse, media: Optional[
             if kind not in ("json", "text"):
                 kind = "bytes" if schema is ANY else "text"  # a string schema: text
         if kind == "text":
-            return _read_text(schema, response)
+            return _read_text(schema, response, tolerate)
         if kind != "json":
             return data
     content_type = (
@@ -504,7 +536,7 @@ def read_body(schema: Optional[Schema], response: RESTResponse, media: Optional[
             "",
         )
     if isinstance(schema, Str) and media_kind(content_type) == "text":
-        return _read_text(schema, response)
+        return _read_text(schema, response, tolerate)
     try:
         parsed = _JSON.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
@@ -513,19 +545,31 @@ def read_body(schema: Optional[Schema], response: RESTResponse, media: Optional[
         raise _malformed(response, f"{problem} (Content-Type: {content_type or None})") from None
     try:
         return schema.decode(parsed)
+    except Tolerated as tolerated:
+        if tolerate is None:
+            raise _malformed(response, f"the answer breaks the spec: {tolerated}") from None
+        tolerate(tolerated)
+        return tolerated.value
     except Invalid as error:
         raise _malformed(response, f"the answer breaks the spec: {error}") from None
     except RecursionError:
         raise _malformed(response, "an answer nested too deeply") from None
 
 
-def _read_text(schema: Schema, response: RESTResponse) -> Any:
+def _read_text(
+    schema: Schema, response: RESTResponse, tolerate: Optional[Callable[[Tolerated], None]]
+) -> Any:
     """A text body in the charset of its Content-Type (UTF-8 by default), checked."""
     charset = _charset(response.headers.get("Content-Type", ""))
     try:
         return schema.decode(response.data.decode(charset))
     except (UnicodeDecodeError, LookupError):
         raise _malformed(response, "an answer that is not text in its charset") from None
+    except Tolerated as tolerated:
+        if tolerate is None:
+            raise _malformed(response, f"the answer: {tolerated}") from None
+        tolerate(tolerated)
+        return tolerated.value
     except Invalid as error:
         raise _malformed(response, f"the answer: {error}") from None
 
