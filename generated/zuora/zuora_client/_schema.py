@@ -89,9 +89,12 @@ def facet(value: Any, problem: str) -> Tolerated:
 
 
 def gather(breaks: Optional[list[Invalid]], tolerated: Tolerated, key: str) -> list[Invalid]:
-    """``breaks`` (None: none yet) with those of an item at ``key`` added."""
+    """``breaks`` (None: none yet) with those of an item at ``key`` added (in place)."""
     tolerated.at(key)
-    return tolerated.breaks if breaks is None else breaks + tolerated.breaks
+    if breaks is None:
+        return tolerated.breaks  # the item is done with its list: it becomes the container's
+    breaks.extend(tolerated.breaks)
+    return breaks
 
 
 def json_type(value: Any) -> str:
