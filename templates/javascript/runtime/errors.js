@@ -302,7 +302,6 @@ function redactHeaders(headers, secrets) {
 
 module.exports = {
   ...ERRORS,
-  REDACTED,
   errorClassFor,
   hidden,
   issuedTokens,

@@ -297,4 +297,4 @@ function tunnelled(route, target, options, answer, finish) {
   finish(null, secure);
 }
 
-module.exports = { TunnelAgent, bypassed, environmentProxies, environmentProxyFor, parseProxy, proxyRoute };
+module.exports = { environmentProxies, environmentProxyFor, parseProxy, proxyRoute };

@@ -364,4 +364,4 @@ function readSetting(file, name) {
   }
 }
 
-module.exports = { readSetting, routeFor, send, tlsOptions };
+module.exports = { routeFor, send, tlsOptions };
