@@ -62,14 +62,9 @@ const OPTIONS = Object.freeze({
 });
 
 /**
- * What the client's settings are, checked: the options given (or their defaults), the
- * spec's servers for the host, and the caches of what is derived from them.
- * @typedef {ReturnType<typeof readSettings>} ClientSettings
- */
-
-/**
  * The settings of a new ApiClient from its options, each checked, in the order they are
- * checked (the first bad one throws).
+ * checked (the first bad one throws), and the caches of what is derived from them; the
+ * client copies them onto itself in this order (the order util.inspect shows).
  * @param {string|object|undefined} options The base URL, or the options.
  * @param {Settings} settings What the spec says: servers, user agent, host variable, schemes.
  */
