@@ -516,6 +516,10 @@ def test_a_record_other_users_can_read_is_refused(tmp_path: Path) -> None:
     with pytest.raises(TokenStoreError):
         manager.get_token()
     assert not transport.sent
+    warning, _ = shared(store, token("at-2"))
+    assert warning.get_token() == "at-2"  # fetched by itself, and the record left alone
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert json.loads(path.read_text())["access_token"] == "at-1"
 
 
 def test_a_folder_other_users_can_write_to_is_refused(tmp_path: Path) -> None:
@@ -580,26 +584,44 @@ def test_an_unreadable_lock_ages_from_its_modification_time(tmp_path: Path) -> N
     assert store.acquire(KEY, "a", 30)
 
 
-def test_threads_race_for_a_file_lease_and_one_wins(tmp_path: Path) -> None:
+def test_threads_race_for_a_file_lease_that_ran_out_and_one_wins(tmp_path: Path) -> None:
     store = FileTokenStore(tmp_path)
-    store.read(KEY)
-    assert store.acquire(KEY, "dead", 0.05)
-    time.sleep(0.1)
-    barrier = threading.Barrier(8)
-    won: list[str] = []
+    for attempt in range(20):
+        assert store.acquire(KEY, f"dead-{attempt}", 0.01)
+        time.sleep(0.02)
+        barrier = threading.Barrier(8)
+        won: list[str] = []
 
-    def race(name: str) -> None:
-        barrier.wait()
-        if store.acquire(KEY, name, 30):
-            won.append(name)
+        def race(name: str, barrier: threading.Barrier, won: list[str]) -> None:
+            barrier.wait()
+            if store.acquire(KEY, name, 30):
+                won.append(name)
 
-    threads = [threading.Thread(target=race, args=(f"t{i}",)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(won) == 1
-    assert json.loads((tmp_path / f"{KEY}.lock").read_text())["owner"] == won[0]
+        threads = [threading.Thread(target=race, args=(f"t{i}", barrier, won)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(won) <= 1, f"attempt {attempt}: {won} all hold the lease"
+        if won:
+            assert json.loads((tmp_path / f"{KEY}.lock").read_text())["owner"] == won[0]
+            store.release(KEY, won[0])
+        else:  # every racer found the breaker taken: the lock is still the dead one's
+            store.release(KEY, f"dead-{attempt}")
+        assert not (tmp_path / f"{KEY}.lock").exists()
+
+
+def test_a_breaker_left_by_a_dead_process_is_removed(tmp_path: Path) -> None:
+    store = FileTokenStore(tmp_path)
+    assert store.acquire(KEY, "dead", 0.01)
+    breaker = tmp_path / f"{KEY}.lock.break"
+    breaker.write_text("")
+    time.sleep(0.02)
+    assert not store.acquire(KEY, "alive", 30)  # a fresh breaker: someone is at it
+    old = time.time() - 60
+    os.utime(breaker, (old, old))
+    assert store.acquire(KEY, "alive", 30)
+    assert not breaker.exists()
 
 
 def test_store_reprs_name_the_store_and_nothing_secret(tmp_path: Path) -> None:

@@ -270,7 +270,7 @@ class TokenManager(Generic[T]):
                     f" {time.monotonic() - waited_since:.1f} s for the process renewing it"
                 )
             time.sleep(pause)
-            pause = min(pause * 2, 0.05)
+            pause = min(pause * 2, 0.02)
 
     def _renew_alone(self) -> T:
         """One renewal; a refresh token rejected with invalid_grant is dropped."""
