@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 from mock_servers import spec_path
-from providers import PROVIDERS, Provider
+from providers import PROVIDERS, REPO_ROOT, Provider
 from test_token_manager import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -479,3 +480,37 @@ def test_importing_the_package_loads_neither_the_cli_nor_argparse(cli: Cli) -> N
     )
 
     assert result.stdout == "[]\n"
+
+
+# --- the docs -----------------------------------------------------------------------------
+
+
+def _shell_section(readme: Path) -> str:
+    text = readme.read_text(encoding="utf-8")
+    return text.split("## From the shell", 1)[1].split("\n## ", 1)[0]
+
+
+def test_each_readme_shows_its_own_command_with_options_it_takes(cli: Cli) -> None:
+    section = _shell_section(cli.provider.generated / "README.md")
+    help_text = cli.run("token", "--help").stdout
+
+    assert f"python -m {cli.provider.package} token" in section
+    assert f"$({cli.command} token)" in section
+    shown = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", section))
+    assert shown and shown <= set(re.findall(r"--[a-z][a-z-]*", help_text)) | {"--version"}
+    for name in ("CLIENT_ID", "CLIENT_SECRET"):
+        assert cli.env_name(name) in section
+    assert (cli.env_name("REFRESH_TOKEN") in section) == ("refresh_token" in cli.grants)
+    assert ("--code" in section) == ("authorization_code" in cli.grants)
+
+
+def test_the_repository_readme_shows_options_the_commands_take(zuora: Cli) -> None:
+    section = _shell_section(REPO_ROOT / "README.md")
+    options: set[str] = set()
+    for provider in PROVIDERS:
+        options |= set(
+            re.findall(r"--[a-z][a-z-]*", Cli(provider, zuora.home).run("token", "--help").stdout)
+        )
+
+    shown = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", section))
+    assert shown and shown <= options | {"--help", "--version"}
