@@ -136,16 +136,16 @@ def main(
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        return OK if _quiet_broken_pipe() else NO_ANSWER
+        return OK if _quiet_broken_pipe() else 1
     except OpenApiException as error:
         code, what = classify(error)
         if verbose:
-            traceback.print_exc()
+            _print_traceback(secrets)
         _fail(name, f"{what}: {_scrub(str(error), secrets)}")
         return code
     except Exception as error:  # noqa: BLE001 - one line, not a traceback, unless --verbose
         if verbose:
-            traceback.print_exc()
+            _print_traceback(secrets)
         detail = _scrub(f"{type(error).__name__}: {error}", secrets)
         _fail(name, f"unexpected error: {detail} (--verbose shows where)")
         return 1
@@ -466,13 +466,23 @@ def _no_refresh_token(pkg: Package) -> str:
     return f"no refresh token: {how}"
 
 
-def _scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` on one line, without the secrets or control characters."""
+def _redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret replaced by ``[redacted]``, longest first."""
     for secret in sorted(secrets, key=len, reverse=True):
         if secret:
             text = text.replace(secret, "[redacted]")
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    return text
+
+
+def _scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` on one line, without the secrets or control characters."""
+    text = "".join(ch if ch.isprintable() else " " for ch in _redact(text, secrets))
     return " ".join(text.split())
+
+
+def _print_traceback(secrets: Iterable[str]) -> None:
+    """The traceback of the exception being handled, for --verbose, secrets redacted."""
+    sys.stderr.write(_redact(traceback.format_exc(), secrets))
 
 
 def _fail(prog: str, message: str, stream: Optional[TextIO] = None) -> None:
