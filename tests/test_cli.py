@@ -13,6 +13,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from test_token_manager import (
     Reply,
     TokenServer,
     access,
+    refresh,
 )
 
 BIN = Path(sys.executable).parent
@@ -447,6 +449,8 @@ def test_help_names_the_variables_grants_and_examples(cli: Cli) -> None:
     assert (cli.env_name("REFRESH_TOKEN") in text) == ("refresh_token" in cli.grants)
     assert ("--refresh-token-stdin" in text) == ("refresh_token" in cli.grants)
     assert ("--code CODE" in text) == ("authorization_code" in cli.grants)
+    assert ("--store-key" in text) == ("refresh_token" in cli.grants)
+    assert "--store DIR" in text and "--no-store" in text and "TOKENWORKS_CACHE_DIR" in text
     assert f"$({cli.command} token)" in text  # the curl example
     examples = text.split("examples:", 1)[1]
     assert examples.count(cli.command) >= 3
@@ -514,3 +518,101 @@ def test_the_repository_readme_shows_options_the_commands_take(zuora: Cli) -> No
 
     shown = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", section))
     assert shown and shown <= options | {"--help", "--version"}
+
+
+# --- the token store ----------------------------------------------------------------------
+
+
+def test_a_hundred_runs_make_one_token_request(zuora: Cli, server: TokenServer) -> None:
+    outputs = {zuora.token(server).stdout for _ in range(100)}
+
+    assert outputs == {access(1) + "\n"}
+    assert server.count == 1
+    assert any((zuora.home / "cache").iterdir())  # the default store: $TOKENWORKS_CACHE_DIR
+
+
+def test_a_rotated_refresh_token_is_carried_to_the_next_run(
+    pandadoc: Cli, server: TokenServer
+) -> None:
+    server.rotate = True
+    server.expires_in = 1  # renewed after half a second: each run below asks again
+    for run in range(1, 4):
+        result = pandadoc.token(server)
+        assert (result.returncode, result.stdout) == (0, access(run) + "\n"), result.stderr
+        time.sleep(0.6)
+
+    sent = [seen.form["refresh_token"] for seen in server.seen]
+    # The first run starts from the environment's; each next one from the last rotated.
+    assert sent == [STORED_REFRESH, refresh(1), refresh(2)]
+
+
+def test_a_refresh_token_from_a_code_is_kept_for_the_next_run(
+    pandadoc: Cli, server: TokenServer
+) -> None:
+    server.rotate = True
+    server.expires_in = 1
+    first = pandadoc.token(server, "--code", CODE, env={pandadoc.env_name("REFRESH_TOKEN"): None})
+    assert first.returncode == 0, first.stderr
+    time.sleep(0.6)
+    second = pandadoc.token(server, env={pandadoc.env_name("REFRESH_TOKEN"): None})
+
+    assert (second.returncode, second.stdout) == (0, access(2) + "\n"), second.stderr
+    assert server.seen[1].form["refresh_token"] == refresh(1)
+
+
+def test_store_chooses_the_folder(zuora: Cli, server: TokenServer) -> None:
+    folder = zuora.home / "chosen"
+    runs = [zuora.token(server, "--store", str(folder)) for _ in range(2)]
+
+    assert [run.stdout for run in runs] == [access(1) + "\n"] * 2
+    assert server.count == 1
+    assert not (zuora.home / "cache").exists()
+    files = list(folder.iterdir())
+    assert files and folder.stat().st_mode & 0o777 == 0o700
+    for path in files:
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert CLIENT_SECRET not in path.read_text(encoding="utf-8")
+
+
+def test_no_store_fetches_every_time_and_keeps_nothing(zuora: Cli, server: TokenServer) -> None:
+    runs = [zuora.token(server, "--no-store") for _ in range(2)]
+
+    assert [run.stdout for run in runs] == [access(1) + "\n", access(2) + "\n"]
+    assert server.count == 2
+    assert not (zuora.home / "cache").exists()
+
+
+def test_json_of_a_stored_token_is_the_whole_answer(zuora: Cli, server: TokenServer) -> None:
+    first = zuora.token(server, "--json")
+    second = zuora.token(server, "--json")
+
+    assert json.loads(first.stdout) == json.loads(second.stdout) == server.token_body(1)
+    assert server.count == 1
+
+
+def test_store_key_keeps_two_authorizations_apart(pandadoc: Cli, server: TokenServer) -> None:
+    def run(refresh_token: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return pandadoc.token(
+            server, *args, env={pandadoc.env_name("REFRESH_TOKEN"): refresh_token}
+        )
+
+    # One client id, two merchants' refresh tokens: without a key they share one record.
+    assert run("rtok-merchant-a", "--store-key", "a").stdout == access(1) + "\n"
+    assert run("rtok-merchant-b", "--store-key", "b").stdout == access(2) + "\n"
+    assert run("rtok-merchant-a", "--store-key", "a").stdout == access(1) + "\n"
+
+    sent = [seen.form["refresh_token"] for seen in server.seen]
+    assert sent == ["rtok-merchant-a", "rtok-merchant-b"]
+
+
+def test_a_store_that_fails_warns_in_one_line_and_the_token_is_printed(
+    zuora: Cli, server: TokenServer
+) -> None:
+    not_a_folder = zuora.home / "a-file"
+    not_a_folder.write_text("", encoding="utf-8")
+    result = zuora.token(server, "--store", str(not_a_folder))
+
+    assert (result.returncode, result.stdout) == (0, access(1) + "\n")
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"python -m {zuora.provider.package}: FileTokenStore(")
+    assert CLIENT_SECRET not in line and "Traceback" not in line

@@ -17,6 +17,7 @@ import argparse
 import getpass
 import importlib
 import json
+import logging
 import os
 import sys
 import textwrap
@@ -32,6 +33,7 @@ from .exceptions import (
     ApiValueError,
     MalformedResponseError,
     OpenApiException,
+    TokenStoreError,
 )
 
 OK, USAGE, REFUSED, NO_ANSWER, BAD_ANSWER = 0, 2, 3, 4, 5
@@ -129,7 +131,7 @@ def main(
         if options.version:
             print(f"{command} {pkg.version} ({package})")
             return OK
-        return _token(pkg, options, secrets)
+        return _token(pkg, options, secrets, name)
     except UsageError as error:
         _fail(name, str(error))
         return USAGE
@@ -155,6 +157,8 @@ def classify(error: OpenApiException) -> tuple[int, str]:
     """The exit code for a failure, and what to call it on stderr."""
     if isinstance(error, (ApiTypeError, ApiValueError)):
         return USAGE, "not sent"
+    if isinstance(error, TokenStoreError):
+        return USAGE, "the token store failed (--store DIR chooses another, --no-store none)"
     if not isinstance(error, ApiException):
         return USAGE, "error"
     if isinstance(error, MalformedResponseError):
@@ -248,6 +252,26 @@ def build_parser(pkg: Package, prog: str) -> argparse.ArgumentParser:
         help="give up on the token request after this long (default: 10 s to connect, 30 s"
         " to read)",
     )
+    kept = token.add_argument_group(
+        "token store (a token is reused while it lasts, a rotated refresh token kept)"
+    )
+    store = kept.add_mutually_exclusive_group()
+    store.add_argument(
+        "--store",
+        metavar="DIR",
+        help="keep tokens in this folder (default: $TOKENWORKS_CACHE_DIR, else"
+        " ~/.cache/tokenworks or the platform's cache folder; made 0700, files 0600)",
+    )
+    store.add_argument(
+        "--no-store", action="store_true", help="keep nothing: every run asks the token endpoint"
+    )
+    if "refresh_token" in grants:
+        kept.add_argument(
+            "--store-key",
+            metavar="NAME",
+            help="names one authorization when a client holds several (e.g. one per"
+            " merchant), so that their refresh tokens are kept apart",
+        )
     output = token.add_argument_group("output")
     output.add_argument(
         "--json", action="store_true", help="print the whole token answer as JSON instead"
@@ -283,16 +307,24 @@ def _token_description(pkg: Package) -> str:
     if "refresh_token" in grants:
         lines.append(f"  {pkg.env('REFRESH_TOKEN')}  a refresh token (or --refresh-token-stdin)")
     lines.append(f"  {pkg.env('HOST')}           the host, a URL or a server name (or --host)")
+    lines.append("  TOKENWORKS_CACHE_DIR  the token store's folder (or --store)")
     lines += [
         "",
         "A secret is never taken as an argument: other users can read the process list.",
+        "",
+        "A token is kept in the token store and printed again, with no request, while it",
+        "lasts, so a script may run this as often as it likes.",
         "",
         "Grants: " + ", ".join(sorted(grants)) + ".",
     ]
     if "client_credentials" in grants:
         lines.append("Without a refresh token the client id and secret get the token.")
     if "refresh_token" in grants:
-        lines.append("With a refresh token the token is renewed with it.")
+        lines.append(
+            "With a refresh token the token is renewed with it. A refresh token the server\n"
+            "rotates is kept in the store for the next run, and one kept there wins over the\n"
+            "environment's, which the server may have spent."
+        )
     if "authorization_code" in grants:
         lines.append("--code exchanges the code of an authorization redirect.")
     lines += [
@@ -421,19 +453,25 @@ def _configuration(pkg: Package, options: argparse.Namespace) -> Any:
         raise UsageError(str(error)) from None
 
 
-def _token(pkg: Package, options: argparse.Namespace, secrets: list[str]) -> int:
+def _token(pkg: Package, options: argparse.Namespace, secrets: list[str], prog: str) -> int:
     if options.command != "token":
         raise UsageError("choose a command: token")
     credentials = _Credentials(pkg, options)
     secrets.extend(credentials.secrets())
     configuration = _configuration(pkg, options)
+    _log_to_stderr(pkg.name, prog, options.verbose, secrets)
     api_client = pkg.module.ApiClient(configuration)
     try:
+        sharing: dict[str, Any] = {}
+        if not options.no_store:
+            sharing["store"] = pkg.module.FileTokenStore(options.store)
+            sharing["store_key"] = getattr(options, "store_key", None)
         manager = pkg.token_manager(
             credentials.client_id,
             credentials.client_secret,
             refresh_token=credentials.refresh_token,
             api_client=api_client,
+            **sharing,
         )
         try:
             if credentials.code is not None:
@@ -457,6 +495,33 @@ def _token(pkg: Package, options: argparse.Namespace, secrets: list[str]) -> int
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
     return OK
+
+
+class _Redact(logging.Filter):
+    """Cuts the secrets the command read out of every record of the package's logger."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _redact(message, self.secrets)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def _log_to_stderr(package: str, prog: str, verbose: bool, secrets: list[str]) -> None:
+    """Warnings (a token store that fails, say) as one line each on stderr, after the
+    command's name; with --verbose, Configuration(debug=True) logs everything instead."""
+    logger = logging.getLogger(package)
+    logger.addFilter(_Redact(secrets))
+    if not verbose:
+        handler = logging.StreamHandler()
+        handler.setLevel(logging.WARNING)
+        handler.setFormatter(logging.Formatter(f"{prog}: %(message)s"))
+        logger.addHandler(handler)
 
 
 def _no_refresh_token(pkg: Package) -> str:
