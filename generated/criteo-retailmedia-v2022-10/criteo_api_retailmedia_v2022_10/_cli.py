@@ -8,7 +8,9 @@ and examples from its ``TokenManager.grants`` and ``Configuration.servers``.
 
 Exit codes: 0 the token was printed; 2 a usage error (nothing was sent); 3 the server
 refused the request (a 4xx answer other than 429); 4 no answer (no connection, a
-timeout, a 5xx or a 429 after the retries); 5 an answer that breaks the spec.
+timeout, a 5xx or a 429 after the retries); 5 an answer that breaks the spec; 1 a bug
+(an exception of no kind above). By default tokens are kept in the package's
+FileTokenStore, so that many runs share one token and a rotated refresh token.
 """
 
 from __future__ import annotations
@@ -532,9 +534,11 @@ def _no_refresh_token(pkg: Package) -> str:
 
 
 def _redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret replaced by ``[redacted]``, longest first."""
+    """``text`` with every secret replaced by ``[redacted]``, longest first; as in
+    ``ApiException.redact``, one shorter than four characters is no secret worth cutting
+    (it would cut that letter out of every word)."""
     for secret in sorted(secrets, key=len, reverse=True):
-        if secret:
+        if len(secret) >= 4:
             text = text.replace(secret, "[redacted]")
     return text
 
