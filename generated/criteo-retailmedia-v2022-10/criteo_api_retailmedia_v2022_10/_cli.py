@@ -341,17 +341,18 @@ def _token_description(pkg: Package) -> str:
 def _examples(pkg: Package) -> str:
     grants = pkg.grants
     cmd = pkg.command
+    curl = f'  curl -H "Authorization: Bearer $({cmd} token)" https://...   # as often as you like'
     lines = ["examples:", f"  export {pkg.env('CLIENT_ID')}=... {pkg.env('CLIENT_SECRET')}=..."]
     if "client_credentials" in grants:
-        lines.append(f'  curl -H "Authorization: Bearer $({cmd} token)" https://...')
+        lines.append(curl)
     if "authorization_code" in grants:
-        lines.append(f"  {cmd} token --code CODE" + "   # the code of your authorization redirect")
+        kept = "; its refresh token is kept" if "refresh_token" in grants else ""
+        lines.append(f"  {cmd} token --code CODE >/dev/null   # once: your redirect's code{kept}")
     if "refresh_token" in grants:
         if "client_credentials" not in grants:
-            lines.append(f"  export {pkg.env('REFRESH_TOKEN')}=...   # or a refresh token you hold")
-            lines.append(f'  curl -H "Authorization: Bearer $({cmd} token)" https://...')
+            lines.append(curl)
         lines.append(
-            f"  pass show refresh-token | {cmd} token --refresh-token-stdin   # from a secret store"
+            f"  pass show refresh-token | {cmd} token --refresh-token-stdin   # one you hold"
         )
     else:
         lines.append(f"  pass show client-secret | {cmd} token --client-secret-stdin")
