@@ -265,7 +265,14 @@ def build_parser(pkg: Package, prog: str) -> argparse.ArgumentParser:
         " ~/.cache/tokenworks or the platform's cache folder; made 0700, files 0600)",
     )
     store.add_argument(
-        "--no-store", action="store_true", help="keep nothing: every run asks the token endpoint"
+        "--no-store",
+        action="store_true",
+        help="keep nothing: every run asks the token endpoint"
+        + (
+            " (a refresh token the server rotates is then yours to keep: --json shows it)"
+            if "refresh_token" in grants
+            else ""
+        ),
     )
     if "refresh_token" in grants:
         kept.add_argument(
