@@ -296,6 +296,16 @@ def test_refused_credentials_exit_3_with_the_oauth_error(cli: Cli, server: Token
     assert "(401)" in line
 
 
+def test_rate_limiting_after_the_retries_exits_3_as_every_4xx(
+    zuora: Cli, server: TokenServer
+) -> None:
+    server.then(*[Reply(429, {"error": "too_many_requests"})] * 3)
+    line = assert_one_line_error(zuora.token(server), 3, zuora)
+
+    assert server.count == 3  # the first request and both retries
+    assert "rate limited" in line and "too_many_requests" in line
+
+
 def test_a_refused_refresh_token_exits_3(pandadoc: Cli, server: TokenServer) -> None:
     server.then(Reply(400, {"error": "invalid_grant", "error_description": "expired"}))
     line = assert_one_line_error(pandadoc.token(server), 3, pandadoc)
@@ -304,7 +314,7 @@ def test_a_refused_refresh_token_exits_3(pandadoc: Cli, server: TokenServer) -> 
 
 
 @pytest.mark.parametrize(
-    "failure", ["connection refused", "500", "503 after retries", "429 after retries", "timeout"]
+    "failure", ["connection refused", "500", "503 after retries", "timeout"]
 )
 def test_no_answer_exits_4(zuora: Cli, server: TokenServer, failure: str) -> None:
     host, args = server.url, []

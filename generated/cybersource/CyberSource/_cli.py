@@ -7,8 +7,8 @@ environment prefix from ``__main__`` (rendered from the generator config), the o
 and examples from its ``TokenManager.grants`` and ``Configuration.servers``.
 
 Exit codes: 0 the token was printed; 2 a usage error (nothing was sent); 3 the server
-refused the request (a 4xx answer other than 429); 4 no answer (no connection, a
-timeout, a 5xx or a 429 after the retries); 5 an answer that breaks the spec; 1 a bug
+refused the request (a 4xx answer, a 429 after the retries too); 4 no answer (no
+connection, a timeout, a 5xx after the retries); 5 an answer that breaks the spec; 1 a bug
 (an exception of no kind above). By default tokens are kept in the package's
 FileTokenStore, so that many runs share one token and a rotated refresh token.
 """
@@ -168,8 +168,10 @@ def classify(error: OpenApiException) -> tuple[int, str]:
     status = error.status
     if status == 0:
         return NO_ANSWER, "no answer from the token endpoint"
-    if status >= 500 or status == 429:
+    if status >= 500:
         return NO_ANSWER, "no token from the token endpoint, try again later"
+    if status == 429:
+        return REFUSED, "the token endpoint refused the request for now (rate limited)"
     if 400 <= status < 500:
         return REFUSED, "the token endpoint refused the request"
     return BAD_ANSWER, "the token answer breaks the spec"
@@ -339,8 +341,8 @@ def _token_description(pkg: Package) -> str:
     lines += [
         "",
         "Exit codes: 0 the token was printed; 2 usage error, nothing was sent; 3 the server",
-        "refused the request (4xx); 4 no answer (connection, timeout, 5xx or 429 after",
-        "retries); 5 the answer breaks the spec.",
+        "refused the request (4xx, a 429 after retries too); 4 no answer (connection,",
+        "timeout, 5xx after retries); 5 the answer breaks the spec.",
     ]
     return "\n".join(lines)
 
