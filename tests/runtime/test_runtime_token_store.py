@@ -570,6 +570,20 @@ def test_a_folder_that_cannot_be_made_is_a_store_error(tmp_path: Path) -> None:
     assert "cannot make the folder" in str(caught.value)
 
 
+def test_a_folder_removed_under_the_store_is_made_again(tmp_path: Path) -> None:
+    folder = tmp_path / "tokens"
+    store = FileTokenStore(folder)
+    put(store, "at-1", "rt-1")
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+    with pytest.raises(TokenStoreError, match="cannot write"):
+        put(store, "at-2", "rt-2")
+    put(store, "at-2", "rt-2")
+    assert json.loads(store.read(KEY) or "")["access_token"] == "at-2"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
 def test_the_default_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TOKENWORKS_CACHE_DIR", str(tmp_path / "chosen"))
     assert FileTokenStore().directory == tmp_path / "chosen"

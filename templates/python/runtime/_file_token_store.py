@@ -245,6 +245,8 @@ class FileTokenStore(TokenStore):
             os.close(descriptor)
 
     def _error(self, what: str, path: Path, error: BaseException) -> TokenStoreError:
+        if isinstance(error, FileNotFoundError):
+            self._ready = False  # the folder went away: the next call makes it again
         reason = (
             error.strerror
             if isinstance(error, OSError) and error.strerror
