@@ -312,6 +312,9 @@ class FileTokenStore extends TokenStore {
     if (error instanceof TokenStoreError) {
       return error;
     }
+    if (codeOf(error) === 'ENOENT') {
+      this.ready = false; // the folder went away: the next call makes it again
+    }
     const reason = codeOf(error) || (error instanceof Error ? error.name : String(error));
     return new TokenStoreError(`${this}: ${what} ${path.basename(file)}: ${reason}`);
   }

@@ -366,6 +366,17 @@ describe('FileTokenStore', () => {
     await assert.rejects(new FileTokenStore(path.join(blocked, 'tokens')).read(KEY), /cannot make the folder tokens: (ENOTDIR|EEXIST)/);
   });
 
+  test('a folder removed under the store is made again on the next call', async () => {
+    const dir = path.join(folder(), 'tokens');
+    const store = new FileTokenStore(dir);
+    await put(store, 'at-1', 'rt-1');
+    fs.rmSync(dir, { recursive: true });
+    await assert.rejects(put(store, 'at-2', 'rt-2'), /cannot write/);
+    await put(store, 'at-2', 'rt-2');
+    assert.equal((await record(store)).access_token, 'at-2');
+    assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+  });
+
   test('the default folder: $TOKENWORKS_CACHE_DIR, else XDG_CACHE_HOME or ~/.cache', () => {
     const saved = { ...process.env };
     try {
