@@ -20,10 +20,7 @@ const {
 const { formEncode } = require('./request.js');
 const { ShapeError, readAnswer } = require('./schema.js');
 const { basicAuthorization } = require('./security.js');
-const { SharedToken } = require('./token_sharing.js');
-
-/** How far (seconds) a token answer's Date may be from this machine's clock to set the stored expiry. */
-const DATE_TRUST = 600;
+const { SharedToken, jitter, serverTime } = require('./token_sharing.js');
 
 /**
  * @typedef {import('./request').Operation} Operation
@@ -44,7 +41,14 @@ class BaseTokenManager {
    *   before expires_in runs out that a token counts as expired (60, but never more than
    *   half its lifetime); onToken(token), called with every new token answer (a Promise
    *   it returns is awaited; if it throws, the call that fetched the token fails with
-   *   it), also with one refused for a bad expires_in that rotates the refresh token; clock(), a monotonic clock in seconds (tests pass a fake one).
+   *   it), also with one refused for a bad expires_in that rotates the refresh token (with a
+   *   store, only in the process that fetched); clock(), a monotonic clock in seconds (tests
+   *   pass a fake one); store, a TokenStore to share the token through with other managers
+   *   and processes, Python ones too (a refresh token it holds wins over refreshToken);
+   *   storeKey, the name of one authorization when a client holds several; lease, the
+   *   seconds one renewal may hold the store's lease (30); onStoreError, 'warn' (one
+   *   warning, then this process fetches for itself) or 'raise' (reject with
+   *   TokenStoreError, sending nothing).
    * @param {string} [clientSecret] With the client id as the first argument.
    * @param {Omit<Options, 'clientId'|'clientSecret'>} [more] The other options, then.
    */
@@ -545,28 +549,6 @@ class BaseTokenManager {
  */
 function isSeconds(value) {
   return typeof value === 'number' && Number.isFinite(value) && value > 0;
-}
-
-/**
- * A random part of a tenth of the margin, so a fleet does not renew in the same second.
- * @param {number} margin
- * @returns {number}
- */
-function jitter(margin) {
-  return Math.random() * (margin / 10);
-}
-
-/**
- * Now by the server's clock (its Date header), else by this machine's: a Date more than
- * DATE_TRUST seconds off this machine's clock is taken for a wrong header, not a skewed clock.
- * @param {Object<string, string|string[]|undefined>} headers Lower-case names.
- * @param {number} now Unix seconds.
- * @returns {number}
- */
-function serverTime(headers, now) {
-  const value = headers ? headers.date : undefined;
-  const server = Date.parse(Array.isArray(value) ? value[0] : String(value)) / 1000;
-  return Number.isFinite(server) && Math.abs(server - now) <= DATE_TRUST ? server : now;
 }
 
 /**

@@ -4,8 +4,8 @@
 //
 // SharedToken is the manager's side of one store: it turns the store's text into records,
 // makes a new lease owner id for every lease, and applies onStoreError (one warning, then
-// the manager fetches for itself; or throw). The renewal rules that use it are in
-// token_manager.js.
+// the manager fetches for itself; or throw); jitter() and serverTime() give the times of a
+// shared token. The renewal rules that use them are in token_manager.js.
 
 const crypto = require('node:crypto');
 
@@ -14,6 +14,8 @@ const { TokenStore, decodeRecord, encodeRecord, storeKey } = require('./token_st
 
 /** What onStoreError accepts. */
 const STORE_ERROR_POLICIES = ['warn', 'raise'];
+/** How far (seconds) a token answer's Date may be from this machine's clock to set the stored expiry. */
+const DATE_TRUST = 600;
 
 /**
  * @typedef {import('./token_store').StoredToken} StoredToken
@@ -150,4 +152,26 @@ class SharedToken {
   }
 }
 
-module.exports = { SharedToken };
+/**
+ * A random part of a tenth of the margin, so a fleet does not renew in the same second.
+ * @param {number} margin
+ * @returns {number}
+ */
+function jitter(margin) {
+  return Math.random() * (margin / 10);
+}
+
+/**
+ * Now by the server's clock (its Date header), else by this machine's: a Date more than
+ * DATE_TRUST seconds off this machine's clock is taken for a wrong header, not a skewed clock.
+ * @param {Object<string, string|string[]|undefined>} headers Lower-case names.
+ * @param {number} now Unix seconds.
+ * @returns {number}
+ */
+function serverTime(headers, now) {
+  const value = headers ? headers.date : undefined;
+  const server = Date.parse(Array.isArray(value) ? value[0] : String(value)) / 1000;
+  return Number.isFinite(server) && Math.abs(server - now) <= DATE_TRUST ? server : now;
+}
+
+module.exports = { SharedToken, jitter, serverTime };
