@@ -149,14 +149,22 @@ def test_node_and_python_take_turns_on_one_rotating_refresh_token(
         no_secret_in(err)
 
 
-def test_a_killed_node_lease_holder_blocks_python_and_node_for_at_most_its_lease(
-    token_server: RotatingTokenServer, store: tuple[str, list[str]]
+@pytest.mark.parametrize("killed", ["node", "python"])
+def test_a_killed_lease_holder_blocks_python_and_node_for_at_most_its_lease(
+    token_server: RotatingTokenServer, store: tuple[str, list[str]], killed: str
 ) -> None:
+    """A Node.js holder SIGKILLed mid-fetch (a Python and a Node waiter); a Python one, whose
+    lease a Node waiter takes over (the Python-only case is tests/test_token_store_fleet.py)."""
     where, extra = store
     lease, timeout = 2.0, 5.0
     common = ("--refresh-token", START, "--lease", str(lease), "--timeout", str(timeout))
-    holder = node(token_server, where, extra, *common)
-    waiters = [python(token_server, where, *common), node(token_server, where, extra, *common)]
+    if killed == "node":
+        holder = node(token_server, where, extra, *common)
+    else:
+        holder = python(token_server, where, *common)
+    waiters = [node(token_server, where, extra, *common)]
+    if killed == "node":
+        waiters.insert(0, python(token_server, where, *common))
     token_server.hold = held = threading.Event()
     holder.go()
     assert token_server.arrived.wait(30)  # the holder took the lease; its request is in flight
