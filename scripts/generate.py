@@ -5,7 +5,8 @@
 
 Steps: remove each config's outputDir, normalise the specs that need it (see
 ``normalise_spec``: the generator reads a normalised copy, Prism and people the real spec),
-run openapi-generator's ``batch`` on the configs (one JVM), copy the runtime (``templates/python/runtime/*.py``,
+run openapi-generator's ``batch`` on the configs (one JVM; a Python package also gets its
+``__main__.py`` from ``__main__.mustache``, see ``main_module``), copy the runtime (``templates/python/runtime/*.py``,
 ``templates/javascript/runtime/*.js``: ``<templateDir>/runtime``) into each package unchanged, then let
 ruff drop unused imports, sort imports and ``__all__`` and format the Python code
 (mustache cannot).
@@ -223,9 +224,20 @@ def _generator_configs(
             "specPath": spec_path,
             **repo_folder(path, config),
         }
+        if config.get("generatorName") == "python":
+            written["files"] = {**main_module(properties), **dict(config.get("files") or {})}
         given.append(folder / f"{path.stem}.json")
         given[-1].write_text(json.dumps(written, indent=1), encoding="utf-8")
     return given
+
+
+def main_module(properties: dict[str, object]) -> dict[str, object]:
+    """Every Python package's ``__main__.py`` (``python -m <package> token``), rendered from
+    ``__main__.mustache`` into the package folder, whose name only the config knows."""
+    destination = f"{properties['packageName']}/__main__.py"
+    return {
+        "__main__.mustache": {"templateType": "SupportingFiles", "destinationFilename": destination}
+    }
 
 
 def repo_folder(path: Path, config: dict[str, object]) -> dict[str, str]:
