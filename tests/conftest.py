@@ -1,4 +1,5 @@
-"""Shared fixtures: one Prism mock per spec for the whole session."""
+"""Shared fixtures: one Prism mock per spec for the whole session; for the token store fleets
+(Python and Node.js processes), a real redis-server per module and a rotating token server."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mock_servers import PrismServer, start_all, stop_all
+from oauth_server import RotatingTokenServer
+from redis_server import RedisServer
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +24,22 @@ def prism() -> Iterator[dict[str, PrismServer]]:
         yield servers
     finally:
         stop_all(servers)
+
+
+@pytest.fixture(scope="module")
+def redis() -> Iterator[RedisServer]:
+    """A redis-server of the module's own, on a free port."""
+    server = RedisServer()
+    if server.binary is None:
+        pytest.skip("redis-server is not installed (make test installs it)")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def token_server() -> Iterator[RotatingTokenServer]:
+    """The strict token server, whose one valid refresh token is rtok-0-Start."""
+    server = RotatingTokenServer(refresh_token="rtok-0-Start")
+    yield server
+    server.close()
