@@ -64,7 +64,8 @@ FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 def normalise_spec(spec: dict[str, object]) -> dict[str, object]:
     """The spec as the generator should read it; ``spec`` itself is left as it is.
 
-    Answers: see ``_normalise_answers``.
+    Answers: see ``_normalise_answers``. Token operations (``x-token-manager``): see
+    ``_token_operations``, which computes what their TokenManager prints.
 
     An operation with ``x-form-model`` takes its form body as ONE model argument. The
     generator would flatten a form body into one parameter per property, so its request
@@ -78,6 +79,7 @@ def normalise_spec(spec: dict[str, object]) -> dict[str, object]:
     assert isinstance(paths, dict)
     _normalise_answers(normalised)
     _fill_token_examples(normalised)
+    _token_operations(normalised)
     for path, item in paths.items():
         for method, operation in item.items():
             if not isinstance(operation, dict) or "x-form-model" not in operation:
@@ -213,6 +215,68 @@ def _fill_token_examples(spec: dict[str, object]) -> None:
                     manager[f"example_{name}"] = (
                         value if isinstance(value, str) else _placeholder(name, schema)
                     )
+
+
+#: The grants a TokenManager may use, in the order the generated code lists them.
+GRANTS = ("client_credentials", "refresh_token", "authorization_code")
+
+#: The grants a server may spend as it sees them (an authorization code is used up, a
+#: refresh token may be rotated): a request with one is not retried once it may have arrived.
+SINGLE_USE_GRANTS = ("authorization_code", "refresh_token")
+
+
+def _token_operations(spec: dict[str, object]) -> None:
+    """Compute, once, what the templates print for each token operation (``x-token-manager``),
+    in place, so that no template decides it:
+
+    - ``x-grants``: the grants it lists (``GRANTS`` order), e.g. ``[refresh_token,
+      authorization_code]``;
+    - ``x-single-use``: ``{grant_type: [...]}``, its single-use grants (``SINGLE_USE_GRANTS``
+      order), absent when it has none;
+    - ``x-client-auth``: how the client authenticates its token requests: ``client_auth``
+      as ``x-token-manager`` gives it, else ``basic`` (client_secret_basic) when the
+      operation's security (or the spec's global one) names an HTTP Basic scheme; absent
+      when neither (form fields, client_secret_post).
+    """
+    components = spec.get("components") or {}
+    schemes = components.get("securitySchemes") if isinstance(components, dict) else None
+    schemes = schemes if isinstance(schemes, dict) else {}
+    for item in (spec.get("paths") or {}).values():  # type: ignore[union-attr]
+        for method in HTTP_METHODS:
+            operation = item.get(method) if isinstance(item, dict) else None
+            if not isinstance(operation, dict):
+                continue
+            manager = operation.get("x-token-manager")
+            if not isinstance(manager, dict):
+                continue
+            operation["x-grants"] = [grant for grant in GRANTS if manager.get(grant)]
+            single_use = [grant for grant in SINGLE_USE_GRANTS if manager.get(grant)]
+            if single_use:
+                operation["x-single-use"] = {"grant_type": single_use}
+            client_auth = manager.get("client_auth")
+            if client_auth is None and _basic_security(operation, spec, schemes):
+                client_auth = "basic"
+            if client_auth is not None:
+                operation["x-client-auth"] = str(client_auth)
+
+
+def _basic_security(
+    operation: dict[str, Any], spec: dict[str, object], schemes: dict[str, Any]
+) -> bool:
+    """Whether an operation's security (else the spec's) names an HTTP Basic scheme."""
+    security = operation.get("security", spec.get("security")) or []
+    for requirement in security if isinstance(security, list) else ():
+        for name in requirement if isinstance(requirement, dict) else ():
+            scheme = schemes.get(name)
+            if isinstance(scheme, dict) and scheme.get("$ref"):
+                scheme = _local_ref(spec, str(scheme["$ref"]))
+            if (
+                isinstance(scheme, dict)
+                and scheme.get("type") == "http"
+                and str(scheme.get("scheme", "")).lower() == "basic"
+            ):
+                return True
+    return False
 
 
 def _token_fields(
