@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,7 @@ FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 def normalise_spec(spec: dict[str, object]) -> dict[str, object]:
     """The spec as the generator should read it; ``spec`` itself is left as it is.
 
-    Answers: see ``_normalise_answers``. Token operations (``x-token-manager``): see
+    Answers: see ``_normalise_answers``. Request bodies: see ``_content_types``. Token operations (``x-token-manager``): see
     ``_token_operations``, which computes what their TokenManager prints.
 
     An operation with ``x-form-model`` takes its form body as ONE model argument. The
@@ -106,6 +106,7 @@ def normalise_spec(spec: dict[str, object]) -> dict[str, object]:
             if form_model.get("description"):
                 body["description"] = form_model["description"]
             body["content"] = {"application/json": media}
+    _content_types(normalised)
     return normalised
 
 
@@ -124,6 +125,16 @@ def _load_media_kind() -> Callable[[str], str]:
 media_kind = _load_media_kind()
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _operations(spec: dict[str, object]) -> Iterator[dict[str, Any]]:
+    """The spec's operations, path by path, in ``HTTP_METHODS`` order."""
+    paths = spec.get("paths") or {}
+    for item in paths.values() if isinstance(paths, dict) else ():
+        for method in HTTP_METHODS:
+            operation = item.get(method) if isinstance(item, dict) else None
+            if isinstance(operation, dict):
+                yield operation
 
 
 def _local_ref(spec: dict[str, object], ref: str) -> object:
@@ -241,23 +252,19 @@ def _token_operations(spec: dict[str, object]) -> None:
     components = spec.get("components") or {}
     schemes = components.get("securitySchemes") if isinstance(components, dict) else None
     schemes = schemes if isinstance(schemes, dict) else {}
-    for item in (spec.get("paths") or {}).values():  # type: ignore[union-attr]
-        for method in HTTP_METHODS:
-            operation = item.get(method) if isinstance(item, dict) else None
-            if not isinstance(operation, dict):
-                continue
-            manager = operation.get("x-token-manager")
-            if not isinstance(manager, dict):
-                continue
-            operation["x-grants"] = [grant for grant in GRANTS if manager.get(grant)]
-            single_use = [grant for grant in SINGLE_USE_GRANTS if manager.get(grant)]
-            if single_use:
-                operation["x-single-use"] = {"grant_type": single_use}
-            client_auth = manager.get("client_auth")
-            if client_auth is None and _basic_security(operation, spec, schemes):
-                client_auth = "basic"
-            if client_auth is not None:
-                operation["x-client-auth"] = str(client_auth)
+    for operation in _operations(spec):
+        manager = operation.get("x-token-manager")
+        if not isinstance(manager, dict):
+            continue
+        operation["x-grants"] = [grant for grant in GRANTS if manager.get(grant)]
+        single_use = [grant for grant in SINGLE_USE_GRANTS if manager.get(grant)]
+        if single_use:
+            operation["x-single-use"] = {"grant_type": single_use}
+        client_auth = manager.get("client_auth")
+        if client_auth is None and _basic_security(operation, spec, schemes):
+            client_auth = "basic"
+        if client_auth is not None:
+            operation["x-client-auth"] = str(client_auth)
 
 
 def _basic_security(
@@ -277,6 +284,22 @@ def _basic_security(
             ):
                 return True
     return False
+
+
+def _content_types(spec: dict[str, object]) -> None:
+    """Give every operation with a request body ``x-content-type``, in place: the media type
+    its body is sent as, which the templates print (the Python ``Operation``, the Node
+    ``operations`` table, both API docs). It is ``x-form-body`` where ``x-form-model`` made
+    the body a model (see ``normalise_spec``; call this after), else the body's first media
+    type, as the generator lists them in ``consumes``.
+    """
+    for operation in _operations(spec):
+        body = operation.get("requestBody")
+        if isinstance(body, dict) and isinstance(body.get("$ref"), str):
+            body = _local_ref(spec, body["$ref"])
+        content = body.get("content") if isinstance(body, dict) else None
+        if isinstance(content, dict) and content:
+            operation["x-content-type"] = operation.get("x-form-body", next(iter(content)))
 
 
 def _token_fields(
@@ -319,11 +342,8 @@ def _normalise_answers(spec: dict[str, object]) -> None:
     says). Structured schemas (models, lists, numbers...) are JSON under any media type.
     """
     answers: list[object] = []
-    for item in (spec.get("paths") or {}).values():
-        for method in HTTP_METHODS:
-            operation = item.get(method) if isinstance(item, dict) else None
-            if isinstance(operation, dict):
-                answers.extend((operation.get("responses") or {}).values())
+    for operation in _operations(spec):
+        answers.extend((operation.get("responses") or {}).values())
     components = spec.get("components") or {}
     assert isinstance(components, dict)
     answers.extend((components.get("responses") or {}).values())

@@ -734,6 +734,7 @@ def test_the_generator_reads_a_token_operations_grants_and_client_auth_computed(
     assert code["x-grants"] == ["refresh_token", "authorization_code"]
     assert code["x-single-use"] == {"grant_type": ["authorization_code", "refresh_token"]}
     assert code["x-client-auth"] == "basic"
+    assert code["x-content-type"] == "application/x-www-form-urlencoded"
     given = paths["/token2"]["post"]  # the global security is basic, but the extension says
     assert given["x-grants"] == ["client_credentials"]
     assert "x-single-use" not in given
