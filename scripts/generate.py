@@ -206,6 +206,7 @@ def _generator_configs(
             normalised = rename_schemas(normalised, renames)
         written = dict(config)
         if config.get("generatorName") == "python":
+            written["files"] = {**aio_files(config), **dict(config.get("files") or {})}
             names = property_name_mappings(normalised, model_attributes(runtime))
             given_names = config.get("nameMappings") or {}
             assert isinstance(given_names, dict)
@@ -226,6 +227,20 @@ def _generator_configs(
         given.append(folder / f"{path.stem}.json")
         given[-1].write_text(json.dumps(written, indent=1), encoding="utf-8")
     return given
+
+
+def aio_files(config: dict[str, object]) -> dict[str, dict[str, str]]:
+    """The asyncio subpackage every Python package has, ``<packageName>/aio``: its
+    ``__init__.py`` (names imported on first use) and ``api.py`` (the aio ApiClient, API
+    classes and TokenManager), rendered once per package from all its APIs, so no
+    config has to list them."""
+    properties = config.get("additionalProperties") or {}
+    assert isinstance(properties, dict)
+    package = str(properties["packageName"])
+    return {
+        template: {"templateType": "SupportingFiles", "destinationFilename": f"{package}/aio/{name}"}
+        for template, name in (("aio_init.mustache", "__init__.py"), ("aio_api.mustache", "api.py"))
+    }
 
 
 def repo_folder(path: Path, config: dict[str, object]) -> dict[str, str]:
