@@ -5,8 +5,9 @@ the blocking client's request loop (``_api_client.ApiClient.exchange``), a gener
 steps, and only performs the steps differently:
 
 - ``Send``: the blocking urllib3 transport sends it in a worker thread of a pool this
-  client owns, as large as its connection pool (``connection_pool_maxsize``), so a worker
-  never waits for a connection another worker holds and the event loop never blocks;
+  client owns (``Workers``), as large as its connection pool (``connection_pool_maxsize``),
+  so a worker never waits for a connection another worker holds and the event loop never
+  blocks;
 - ``Wait`` (before a retry): ``await asyncio.sleep``;
 - ``NeedToken``: an ``aio.TokenManager`` (any source whose ``get_token`` is a coroutine)
   is awaited; a blocking one is asked in a worker thread.
@@ -21,9 +22,10 @@ Threads using the blocking manager share the same single fetch.
 
 from __future__ import annotations
 
+import _thread
 import asyncio
-import concurrent.futures
 import inspect
+import queue
 import threading
 import time
 from collections.abc import Awaitable, Mapping
@@ -74,8 +76,7 @@ class ApiClient:
         self.configuration = self.blocking.configuration
         self.default_headers = self.blocking.default_headers
         self._sleep = sleep
-        self._workers: Optional[concurrent.futures.ThreadPoolExecutor] = None
-        self._workers_size = 0
+        self._workers: Optional[Workers] = None
         self._workers_lock = threading.Lock()
 
     async def __aenter__(self: _Client) -> _Client:
@@ -89,7 +90,7 @@ class ApiClient:
         with self._workers_lock:
             workers, self._workers = self._workers, None
         if workers is not None:
-            workers.shutdown(wait=False)
+            workers.close()
         self.blocking.close()
 
     @property
@@ -112,6 +113,11 @@ class ApiClient:
         """Make ``client`` the default one (None: a new default on next use)."""
         with cls._default_lock:
             cls._default = client
+
+    @staticmethod
+    async def sleep(seconds: float) -> None:
+        """Wait between retries; ``ApiClient(sleep=...)`` replaces it."""
+        await asyncio.sleep(seconds)
 
     def set_default_header(self, name: str, value: str) -> None:
         """Send a header with every request of this client."""
@@ -141,7 +147,7 @@ class ApiClient:
                 if type(step) is Send:
                     run.outcome = await self.submit(self.blocking.perform, step)
                 elif type(step) is Wait:
-                    await (self._sleep or asyncio.sleep)(step.seconds)
+                    await (self._sleep or self.sleep)(step.seconds)
                 else:
                     assert type(step) is NeedToken
                     run.outcome = await self._token(step)
@@ -152,22 +158,20 @@ class ApiClient:
     def submit(self, function: Callable[..., R], *args: Any) -> asyncio.Future[R]:
         """Run a blocking function in one of this client's worker threads; await the future.
 
-        The pool has ``connection_pool_maxsize`` threads (rebuilt when that setting
-        changes): one per connection, so no worker waits for a connection a worker holds.
+        There are at most ``connection_pool_maxsize`` workers (a new pool when that
+        setting changes): one per connection, so no worker waits for a connection a
+        worker holds.
         """
         size = self.configuration.connection_pool_maxsize
         workers = self._workers
-        if workers is None or self._workers_size != size:
+        if workers is None or workers.size != size:
             with self._workers_lock:
                 old, workers = self._workers, self._workers
-                if workers is None or self._workers_size != size:
-                    workers = concurrent.futures.ThreadPoolExecutor(
-                        size, thread_name_prefix=f"{__package__}.aio"
-                    )
-                    self._workers, self._workers_size = workers, size
+                if workers is None or workers.size != size:
+                    workers = self._workers = Workers(size, f"{__package__}.aio")
                     if old is not None:
-                        old.shutdown(wait=False)
-        return asyncio.get_running_loop().run_in_executor(workers, function, *args)
+                        old.close()
+        return workers.submit(function, *args)
 
     async def _token(self, step: NeedToken) -> str:
         manager = step.manager
@@ -177,6 +181,92 @@ class ApiClient:
                 await source.invalidate(step.stale)
             return await source.get_token()
         return await self.submit(blocking_token, step)  # a blocking TokenSource
+
+
+class Workers:
+    """At most ``size`` threads that run blocking calls for an event loop.
+
+    Not ``concurrent.futures.ThreadPoolExecutor``, for the event loop's sake: that one
+    starts its threads inside ``submit``, on the loop, waiting each time until the new
+    thread runs; and when many calls start at once, all their threads then contend for
+    the GIL together, the loop's thread among them, which stalls the loop for tens of
+    milliseconds on a busy machine. Here threads start one after another: the loop
+    starts at most one (``_thread.start_new_thread``, which does not wait), and each new
+    worker, once it has a job, starts the next while jobs are waiting. So at any moment
+    few threads do Python work besides the loop, and calls still all get under way
+    within milliseconds. Workers are daemon threads; ``close()`` ends them once idle.
+    """
+
+    def __init__(self, size: int, name: str) -> None:
+        self.size = size
+        self.name = name
+        self._jobs: queue.SimpleQueue[Optional[_Job]] = queue.SimpleQueue()
+        self._idle = threading.Semaphore(0)  # released by each worker that waits for a job
+        self._lock = threading.Lock()
+        self._started = 0
+        self._starting = False  # a started worker has not taken its first job yet
+
+    def submit(self, function: Callable[..., R], *args: Any) -> asyncio.Future[R]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[R] = loop.create_future()
+        self._jobs.put((loop, future, function, args))
+        if not self._idle.acquire(blocking=False):  # no worker is free: maybe one more
+            self._start_one(waiting=True)
+        return future
+
+    def close(self) -> None:
+        """End every worker once it is idle; a call under way finishes first."""
+        with self._lock:
+            started, self._started = self._started, self.size  # no new ones
+        for _ in range(started):
+            self._jobs.put(None)
+
+    def _start_one(self, waiting: bool) -> None:
+        """Start a worker if jobs are ``waiting``, none is starting and fewer than ``size`` run."""
+        with self._lock:
+            start = waiting and not self._starting and self._started < self.size
+            if start:
+                self._started += 1
+                self._starting = True
+        if start:
+            _thread.start_new_thread(self._work, ())
+
+    def _work(self) -> None:
+        first = True
+        while True:
+            job = self._jobs.get()
+            if first:  # the next worker starts while this one works
+                first = False
+                with self._lock:
+                    self._starting = False
+                self._start_one(waiting=not self._jobs.empty())
+            if job is None:
+                return
+            loop, future, function, args = job
+            del job
+            if not future.cancelled():  # a hint only: a call cancelled before it starts is not made
+                try:
+                    outcome: tuple[bool, Any] = (True, function(*args))
+                except BaseException as error:  # noqa: BLE001 - handed to the awaiting task
+                    outcome = (False, error)
+                try:
+                    loop.call_soon_threadsafe(_settle, future, *outcome)
+                except RuntimeError:  # the loop is closed: nobody waits any more
+                    pass
+                del future, outcome
+            self._idle.release()
+
+
+#: A blocking call for a worker: the loop and future of its caller, the function, its arguments.
+_Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...]]
+
+
+def _settle(future: asyncio.Future[Any], succeeded: bool, outcome: Any) -> None:
+    if not future.cancelled():
+        if succeeded:
+            future.set_result(outcome)
+        else:
+            future.set_exception(outcome)
 
 
 class TokenManager(Generic[M]):
