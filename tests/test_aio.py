@@ -209,3 +209,16 @@ def test_every_package_has_the_aio_names_with_the_same_signatures(name: str) -> 
                 assert inspect.signature(ours[method]) == inspect.signature(function)
             if public in api_classes or method in ("get_token", "exchange_code", "call_api"):
                 assert inspect.iscoroutinefunction(ours[method]), f"{public}.{method}"
+
+
+def test_the_user_script_runs(errors_seen: list[str]) -> None:
+    """tests/typing_check_aio.py (mypy-checked by test_static.py) against a real server."""
+    import typing_check_aio
+
+    server = SlowServer(delay=0.0)
+    try:
+        run_loop(lambda: typing_check_aio.main(server.url), errors_seen)
+    finally:
+        server.close()
+    assert server.count == 8
+    assert errors_seen == []
