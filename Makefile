@@ -28,7 +28,7 @@ $(STAMPS)/venv: requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
 		echo "the pinned development tools need Python 3.11+; $(PYTHON) is $$($(PYTHON) -V 2>&1)"; \
 		echo "(make PYTHON=python3.11 ...); the packages themselves run on Python 3.9+"; exit 1; }
-	@scripts/ensure-java
+	@scripts/ensure-command java default-jre-headless
 	@echo "setting up $(VENV) with requirements-dev.txt"
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --upgrade pip
@@ -40,7 +40,12 @@ $(STAMPS)/npm: package.json package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error
 	@mkdir -p $(STAMPS) && touch $@
 
-setup: $(STAMPS)/venv $(STAMPS)/npm
+# The token store tests run a real redis-server (the Debian package).
+$(STAMPS)/redis:
+	@scripts/ensure-command redis-server redis-server
+	@mkdir -p $(STAMPS) && touch $@
+
+setup: $(STAMPS)/venv $(STAMPS)/npm $(STAMPS)/redis
 
 # All packages in one JVM; remade only when a spec, config or template changed.
 $(GENERATED) &: $(SPECS) $(CONFIGS) openapi/python-common.yaml $(TEMPLATES) scripts/generate.py Makefile | $(STAMPS)/venv
@@ -73,7 +78,7 @@ install: $(STAMPS)/install
 demo: install $(STAMPS)/npm
 	@$(BIN)/python scripts/demo.py
 
-test: install $(STAMPS)/npm
+test: install $(STAMPS)/npm $(STAMPS)/redis
 	$(BIN)/python -m pytest
 	node --test tests/node/
 

@@ -1,22 +1,21 @@
 """_token_manager: a TokenManager bound to a small token Operation built here, with an
-injected clock and an ApiClient over a fake transport."""
+injected clock and an ApiClient over a fake transport (token_operation.py)."""
 
 from __future__ import annotations
 
 import base64
 import json
 import threading
-from typing import Any, Optional
-from urllib.parse import parse_qsl
+from typing import Any
 
 import pytest
-from doubles import FakeClock, FakeTransport, answer
+from doubles import FakeTransport, answer
 from runtime_under_test._api_client import ApiClient, Operation, Response
 from runtime_under_test._configuration import Configuration, SecurityScheme
 from runtime_under_test._model import Model, Prop
 from runtime_under_test._request import Param
-from runtime_under_test._schema import ANY, MapOf, ModelSchema, Number, Str
-from runtime_under_test._token_manager import CodeExchange, TokenManager
+from runtime_under_test._schema import ANY, MapOf, ModelSchema, Str
+from runtime_under_test._token_manager import TokenManager
 from runtime_under_test.exceptions import (
     ApiValueError,
     BadRequestException,
@@ -24,84 +23,20 @@ from runtime_under_test.exceptions import (
     ServiceException,
     UnauthorizedException,
 )
-
-JSON = {"Content-Type": "application/json"}
-CLIENT_ID = "client-id"
-CLIENT_SECRET = "client-secret-0123456789"
-
-
-class Token(Model):
-    _props = (
-        Prop("access_token", "access_token", Str(), required=True, secret=True),
-        Prop("token_type", "token_type", Str()),
-        Prop("expires_in", "expires_in", Number(integer=True)),
-        Prop("refresh_token", "refresh_token", Str(), secret=True),
-    )
-
-
-FORM = "form"
-TOKEN: Operation[Token] = Operation(
-    "get_token",
-    "POST",
-    "/oauth/token",
-    (
-        Param("grant_type", "grant_type", FORM, Str(), required=True),
-        Param("code", "code", FORM, Str()),
-        Param("refresh_token", "refresh_token", FORM, Str(), secret=True),
-        Param("client_id", "client_id", FORM, Str()),
-        Param("client_secret", "client_secret", FORM, Str(), secret=True),
-    ),
-    responses={"200": Response(ModelSchema(Token)), "400": Response(MapOf(ANY))},
-    content_type="application/x-www-form-urlencoded",
-    accept="application/json",
-    single_use={"grant_type": ("authorization_code", "refresh_token")},
-    token=True,
+from token_operation import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    JSON,
+    BasicManager,
+    Manager,
+    RefreshOnly,
+    Token,
+    api,
+    form,
+    manager,
+    oauth_error,
+    token,
 )
-
-
-class Manager(TokenManager[Token]):
-    operation = TOKEN
-    grants = frozenset({"client_credentials", "refresh_token"})
-
-
-class BasicManager(Manager):
-    client_auth = "basic"
-
-
-class RefreshOnly(CodeExchange[Token]):
-    operation = TOKEN
-    grants = frozenset({"refresh_token", "authorization_code"})
-
-
-def token(access: str = "at-1", expires_in: Optional[int] = 3600, **more: Any) -> Any:
-    data = {"access_token": access, "token_type": "Bearer", **more}
-    if expires_in is not None:
-        data["expires_in"] = expires_in
-    return answer(200, json.dumps(data), JSON)
-
-
-def oauth_error(error: str, status: int = 400) -> Any:
-    return answer(status, json.dumps({"error": error}), JSON, "Bad Request")
-
-
-def api(*answers: Any, **settings: Any) -> tuple[ApiClient, FakeTransport]:
-    transport = FakeTransport(*answers)
-    configuration = Configuration(host="https://auth.example.com", **settings)
-    return ApiClient(configuration, transport=transport, sleep=lambda seconds: None), transport
-
-
-def form(sent: Any) -> dict[str, str]:
-    return dict(parse_qsl(sent.body.decode("ascii"), keep_blank_values=True))
-
-
-def manager(
-    *answers: Any, cls: type[TokenManager[Token]] = Manager, **options: Any
-) -> tuple[TokenManager[Token], FakeTransport, FakeClock]:
-    client, transport = api(*answers)
-    clock = FakeClock()
-    made = cls(CLIENT_ID, CLIENT_SECRET, api_client=client, clock=clock, **options)
-    return made, transport, clock
-
 
 # --- requests -----------------------------------------------------------------------------
 
@@ -332,9 +267,7 @@ def test_a_broken_token_answer_raises_without_its_tokens(
 
 
 @pytest.mark.parametrize("expires_in", [0, -5, "900", None])
-def test_a_refused_answer_that_rotates_the_refresh_token_keeps_the_new_one(
-    expires_in: Any,
-) -> None:
+def test_a_refused_answer_that_rotates_the_refresh_token_keeps_the_new_one(expires_in: Any) -> None:
     # The server may have spent rt-1 when it answered: sending it again would fail.
     seen: list[Token] = []
     body = {"access_token": "at-secret-0123", "refresh_token": "rt-2-secret"}

@@ -2,7 +2,7 @@
 
 """Criteo Retail Media OAuth, API version 2022-10: a client for Criteo's OAuth token endpoint.
 
-API classes, models and the TokenManager are imported on first use.
+API classes, models, the TokenManager and the token stores are imported on first use.
 """
 
 from __future__ import annotations
@@ -26,12 +26,19 @@ from criteo_api_retailmedia_v2022_10.exceptions import (
     NotFoundException,
     OpenApiException,
     ServiceException,
+    TokenStoreError,
     TooManyRequestsException,
     UnauthorizedException,
     UnprocessableEntityException,
 )
 
 if TYPE_CHECKING:
+    from criteo_api_retailmedia_v2022_10._file_token_store import FileTokenStore as FileTokenStore
+    from criteo_api_retailmedia_v2022_10._redis_token_store import (
+        RedisTokenStore as RedisTokenStore,
+    )
+    from criteo_api_retailmedia_v2022_10._token_store import MemoryTokenStore as MemoryTokenStore
+    from criteo_api_retailmedia_v2022_10._token_store import TokenStore as TokenStore
     from criteo_api_retailmedia_v2022_10.api.o_auth_api import OAuthApi as OAuthApi
     from criteo_api_retailmedia_v2022_10.api.o_auth_api import TokenManager as TokenManager
     from criteo_api_retailmedia_v2022_10.model.access_token_model import (
@@ -45,6 +52,10 @@ __version__ = "1.0.0"
 
 #: Name -> the submodule that defines it, imported on first use.
 _LAZY = {
+    "FileTokenStore": "_file_token_store",
+    "MemoryTokenStore": "_token_store",
+    "RedisTokenStore": "_redis_token_store",
+    "TokenStore": "_token_store",
     "OAuthApi": "api.o_auth_api",
     "TokenManager": "api.o_auth_api",
     "AccessTokenModel": "model.access_token_model",
@@ -65,14 +76,19 @@ __all__ = [
     "BadRequestException",
     "Configuration",
     "ConflictException",
+    "FileTokenStore",
     "ForbiddenException",
     "MalformedResponseError",
+    "MemoryTokenStore",
     "NotFoundException",
     "OAuthApi",
     "OAuthErrorModel",
     "OpenApiException",
+    "RedisTokenStore",
     "ServiceException",
     "TokenManager",
+    "TokenStore",
+    "TokenStoreError",
     "TooManyRequestsException",
     "UnauthorizedException",
     "UnprocessableEntityException",

@@ -3,26 +3,39 @@
 One token request at a time, however many threads ask; the token is reused
 until ``expires_in`` minus a leeway (at most half the lifetime, so short tokens
 are renewed halfway); a rotated refresh token is kept and handed to
-``on_token`` so it can be stored. Each package's API module binds it to the
-spec's token operation (``x-token-manager``).
+``on_token`` so it can be stored. With a ``store``, managers in many processes
+share one token: one of them renews it, under the store's lease (see
+``_token_sharing`` and ``_token_store``). Each package's API module binds it to
+the spec's token operation (``x-token-manager``).
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import math
+import random
 import threading
 import time
 from collections.abc import Mapping
 from typing import Any, Callable, ClassVar, Generic, Optional, TypeVar
 from urllib.parse import quote_plus
 
-from ._api_client import ApiClient, Operation, basic_authorization, issued_tokens
+from ._api_client import ApiClient, Operation, basic_authorization, issued_tokens, read_body
 from ._model import Model
 from ._schema import ModelSchema, resolve
+from ._token_sharing import SharedToken
+from ._token_store import StoredToken, TokenStore
 from .api_response import ApiResponse
-from .exceptions import ApiException, ApiValueError, MalformedResponseError
+from .exceptions import (
+    ApiException,
+    ApiTypeError,
+    ApiValueError,
+    MalformedResponseError,
+    TokenStoreError,
+)
+from .rest import RESTResponse
 
 logger = logging.getLogger(__package__)
 
@@ -51,7 +64,8 @@ class TokenManager(Generic[T]):
 
     :param client_id: the OAuth client id.
     :param client_secret: the OAuth client secret.
-    :param refresh_token: a stored refresh token to start from.
+    :param refresh_token: a stored refresh token to start from (one the ``store``
+        holds for this authorization wins: another process may have spent this one).
     :param api_client: the client that sends token requests (default: a new one,
         closed by ``close()`` or leaving a ``with`` block).
     :param leeway: seconds before ``expires_in`` runs out that a token counts as expired.
@@ -59,8 +73,19 @@ class TokenManager(Generic[T]):
         refresh token (also with an answer refused for a bad ``expires_in`` that
         rotates one: the manager keeps it, as it keeps one from an answer it cannot
         read at all, see ``refresh_token``); if it raises, the call that fetched the
-        token raises it.
+        token raises it. With a store, only the process that fetched calls it.
     :param clock: the monotonic clock, in seconds (tests pass a fake one).
+    :param store: where to share the token with other managers and processes
+        (``MemoryTokenStore``, ``FileTokenStore``, ``RedisTokenStore``); None keeps
+        it in this manager only.
+    :param store_key: names one authorization when a client holds several (a
+        merchant id, say); the record's key is a hash of the token URL, the client
+        id and this name.
+    :param lease: seconds one renewal may hold the store's lease; a process that dies
+        while renewing blocks the others for at most this long.
+    :param on_store_error: ``"warn"`` (default): when the store fails, log one
+        warning and fetch the token in this process; ``"raise"``: raise
+        ``TokenStoreError``, sending nothing.
     """
 
     #: The spec's token operation.
@@ -72,6 +97,8 @@ class TokenManager(Generic[T]):
     client_auth: ClassVar[str] = "form"
     #: The ApiClient class of the package.
     api_client_class: ClassVar[type[ApiClient]] = ApiClient
+    #: The wall clock (Unix time) that stored expiry times are read with.
+    wall_clock: Callable[[], float] = staticmethod(time.time)
 
     def __init__(
         self,
@@ -83,6 +110,10 @@ class TokenManager(Generic[T]):
         leeway: float = 60.0,
         on_token: Optional[Callable[[T], object]] = None,
         clock: Callable[[], float] = time.monotonic,
+        store: Optional[TokenStore] = None,
+        store_key: Optional[str] = None,
+        lease: float = 30.0,
+        on_store_error: str = "warn",
     ) -> None:
         if not self.operation.token:
             raise TypeError(
@@ -90,6 +121,11 @@ class TokenManager(Generic[T]):
             )
         if refresh_token is not None and "refresh_token" not in self.grants:
             raise TypeError("refresh_token: this token endpoint has no refresh_token grant")
+        if store is None and store_key is not None:
+            raise ApiTypeError("store_key names a record in a store: pass store= too")
+        self._sharing = (
+            None if store is None else SharedToken(store, store_key, lease, on_store_error)
+        )
         self._client_id = client_id
         self._client_secret = client_secret
         self._refresh_token = refresh_token
@@ -102,6 +138,8 @@ class TokenManager(Generic[T]):
         self._flight: Optional[_Flight] = None
         # (token response, monotonic expiry or None), replaced whole under the lock.
         self._state: tuple[Optional[T], Optional[float]] = (None, None)
+        # The access token last invalidated: a store still holding it is not trusted.
+        self._rejected: Optional[str] = None
 
     def __enter__(self: _Manager) -> _Manager:
         return self
@@ -124,6 +162,11 @@ class TokenManager(Generic[T]):
         """The refresh token the next renewal sends, if any."""
         return self._refresh_token
 
+    @property
+    def store(self) -> Optional[TokenStore]:
+        """The store this manager shares its token through, or None."""
+        return None if self._sharing is None else self._sharing.store
+
     def get_token(self) -> str:
         """A valid access token: the cached one, or a new one fetched once for all threads."""
         token = self._fresh_token()
@@ -136,14 +179,21 @@ class TokenManager(Generic[T]):
         """Forget the access token (not the refresh token): the next get_token fetches.
 
         With ``token``, forget it only if it is still the current one, so that
-        many requests refused with the same token cause a single refresh.
+        many requests refused with the same token cause a single refresh. With a
+        store, its record forgets the token too, only if it still holds it.
         """
         with self._lock:
-            current = self._state[0]
-            if token is None or (
-                current is not None and getattr(current, "access_token", None) == token
-            ):
+            current = getattr(self._state[0], "access_token", None)
+            if token is None or current == token:
                 self._state = (None, None)
+            rejected = current if token is None else token
+            if rejected is not None:
+                self._rejected = rejected
+        if self._sharing is not None and rejected is not None:
+            try:
+                self._unshare(rejected)
+            except TokenStoreError as error:
+                self._sharing.failed(error)
 
     def _fresh_token(self) -> Optional[T]:
         token, expires_at = self._state
@@ -190,6 +240,39 @@ class TokenManager(Generic[T]):
         return renewed
 
     def _renew(self) -> T:
+        """One renewal: from the store when another process renewed, else fetched."""
+        if self._sharing is None:
+            return self._renew_alone()
+        try:
+            return self._renew_shared(self._sharing)
+        except TokenStoreError as error:
+            self._sharing.failed(error)
+            return self._renew_alone()
+
+    def _renew_shared(self, sharing: SharedToken) -> T:
+        """Take the store's token, or the lease to renew it; wait while another process renews."""
+        key = self._store_key(sharing)
+        waited_since = time.monotonic()
+        deadline = waited_since + sharing.lease + self._request_budget()
+        pause = 0.002
+        while True:
+            token = self._adopt(sharing.read(key))
+            if token is not None:
+                return token
+            with sharing.leased(key) as held:
+                if held:
+                    # Read again under the lease: the holder before may have just renewed.
+                    token = self._adopt(sharing.read(key))
+                    return token if token is not None else self._renew_alone()
+            if time.monotonic() >= deadline:
+                raise TokenStoreError(
+                    f"{sharing.store!r}: no token after waiting"
+                    f" {time.monotonic() - waited_since:.1f} s for the process renewing it"
+                )
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+    def _renew_alone(self) -> T:
         """One renewal; a refresh token rejected with invalid_grant is dropped."""
         grant = self._next_grant()
         try:
@@ -197,8 +280,12 @@ class TokenManager(Generic[T]):
         except ApiException as error:
             if grant["grant_type"] != "refresh_token" or error.error != "invalid_grant":
                 raise
+            spent = grant["refresh_token"]
+            token = self._after_spent(spent)
+            if token is not None:
+                return token
             with self._lock:
-                if self._refresh_token == grant["refresh_token"]:
+                if self._refresh_token == spent:
                     self._refresh_token = None
             if "client_credentials" in self.grants:
                 logger.info(
@@ -210,6 +297,89 @@ class TokenManager(Generic[T]):
                 " a new authorization is needed (exchange_code, or refresh_token=)"
             )
             raise
+
+    def _after_spent(self, spent: Optional[str]) -> Optional[T]:
+        """After ``invalid_grant``: the store's token when another process rotated the refresh token.
+
+        Otherwise the store forgets ``spent`` (if it still holds it) and None is returned.
+        """
+        sharing = self._sharing
+        if sharing is None:
+            return None
+        try:
+            key = self._store_key(sharing)
+            record = sharing.read(key)
+            if record is not None and record.refresh_token not in (None, spent):
+                token = self._adopt(record)
+                return token if token is not None else self._fetch(self._next_grant())
+            if record is not None and record.refresh_token == spent:
+                sharing.write(key, StoredToken(None, None, None, None))
+        except TokenStoreError as error:
+            sharing.failed(error)
+        return None
+
+    def _adopt(self, record: Optional[StoredToken]) -> Optional[T]:
+        """Take the refresh token of a stored record, and its access token while fresh."""
+        if record is None:
+            return None
+        if record.refresh_token is not None:
+            with self._lock:
+                self._refresh_token = record.refresh_token
+        if record.access_token is None or record.access_token == self._rejected:
+            return None
+        lifetime = (record.response or {}).get("expires_in")
+        margin = self._margin(lifetime if _seconds(lifetime) else None)
+        expires_at = None
+        if record.expires_at is not None:
+            remaining = record.expires_at - self.wall_clock()
+            if remaining <= margin:
+                return None
+            expires_at = self._clock() + remaining - margin - self._jitter(margin)
+        token = self._stored_answer(record)
+        with self._lock:
+            self._state = (token, expires_at)
+        return token
+
+    def _stored_answer(self, record: StoredToken) -> T:
+        """The token answer of a record, read as the spec says an answer is read."""
+        body = dict(record.response or {})
+        body["access_token"] = record.access_token
+        declared = self.operation.response_for(200)
+        assert declared is not None  # response_for answers every 2xx
+        answer = RESTResponse(
+            200, "OK", {"Content-Type": "application/json"}, json.dumps(body).encode("utf-8")
+        )
+        try:
+            token: T = read_body(declared.schema, answer, declared.media)
+        except MalformedResponseError:
+            raise TokenStoreError(
+                f"{self.store!r}: the stored token answer is not one this token operation gives"
+            ) from None
+        return token
+
+    def _unshare(self, rejected: str) -> None:
+        """Make the store forget ``rejected`` if it still holds it (not its refresh token)."""
+        sharing = self._sharing
+        assert sharing is not None
+        key = self._store_key(sharing)
+        record = sharing.read(key)
+        if record is None or record.access_token != rejected:
+            return
+        with sharing.leased(key) as held:
+            record = sharing.read(key) if held else None
+            if record is not None and record.access_token == rejected:
+                sharing.write(key, StoredToken(None, record.refresh_token, None, None))
+
+    def _store_key(self, sharing: SharedToken) -> str:
+        token_url = self.api_client.configuration.host.rstrip("/") + self.operation.path
+        return sharing.key(token_url, self._client_id)
+
+    def _request_budget(self) -> float:
+        """How long one token request may take, with its retries, in seconds."""
+        configuration = self.api_client.configuration
+        timeout = configuration.timeout
+        once = float(sum(timeout)) if isinstance(timeout, tuple) else float(timeout)
+        return once * (configuration.retry_policy.retries + 1)
 
     def _fetch(self, grant: Mapping[str, Optional[str]]) -> T:
         fields: dict[str, Optional[str]] = dict(grant)
@@ -239,7 +409,7 @@ class TokenManager(Generic[T]):
         if not isinstance(rotated, str) or not rotated:
             rotated = None
         try:
-            expires_at = self._expiry(response, token)
+            lifetime = self._lifetime(response, token)
         except MalformedResponseError:
             # Refused, but the server may have rotated the refresh token and spent the old
             # one: keep the new one, and hand the answer to on_token to store it.
@@ -248,14 +418,33 @@ class TokenManager(Generic[T]):
                 if self.on_token is not None:
                     self.on_token(token)
             raise
-        with self._lock:
-            self._state = (token, expires_at)
-            if rotated is not None:
-                self._refresh_token = rotated
+        self._remember(response, lifetime, rotated)
         logger.debug("token fetched with grant %s", grant["grant_type"])
         if self.on_token is not None:
             self.on_token(token)
         return token
+
+    def _remember(
+        self, response: ApiResponse[T], lifetime: Optional[float], rotated: Optional[str]
+    ) -> None:
+        """Keep a fetched token, here and in the store (before the lease is given back)."""
+        expires_at = None
+        if lifetime is not None:
+            margin = self._margin(lifetime)
+            jitter = self._jitter(margin) if self._sharing is not None else 0.0
+            expires_at = self._clock() + lifetime - margin - jitter
+        with self._lock:
+            self._state = (response.data, expires_at)
+            if rotated is not None:
+                self._refresh_token = rotated
+            refresh_token = self._refresh_token
+        if self._sharing is None:
+            return
+        answer = _json_object(response.raw_data)
+        access_token = getattr(response.data, "access_token", None)
+        # Absolute, and by the server's clock: every host reading the record agrees on it.
+        expires_at_unix = None if lifetime is None else _server_time(response.headers) + lifetime
+        self._share(StoredToken(access_token, refresh_token, expires_at_unix, answer))
 
     def _keep_rotated(self, rotated: Optional[str]) -> None:
         """Keep a refresh token the server rotated in an answer that is refused."""
@@ -263,23 +452,37 @@ class TokenManager(Generic[T]):
             with self._lock:
                 self._refresh_token = rotated
             logger.info("the token answer was refused; the refresh token it rotated is kept")
+            if self._sharing is not None:
+                self._share(StoredToken(None, rotated, None, None))
 
-    def _expiry(self, response: ApiResponse[T], token: T) -> Optional[float]:
-        """When to renew: ``leeway`` before expiry, but never sooner than half the lifetime."""
+    def _share(self, record: StoredToken) -> None:
+        """Write ``record`` to the store; a failure is reported, the token is kept here."""
+        sharing = self._sharing
+        assert sharing is not None
+        try:
+            sharing.write(self._store_key(sharing), record)
+        except TokenStoreError as error:
+            sharing.failed(error)
+
+    def _lifetime(self, response: ApiResponse[T], token: T) -> Optional[float]:
+        """The token's ``expires_in``, or MalformedResponseError when it is not usable."""
         expires_in = getattr(token, "expires_in", None)
         if expires_in is None:
             return None
-        if (
-            isinstance(expires_in, bool)
-            or not isinstance(expires_in, (int, float))
-            or not math.isfinite(expires_in)
-            or expires_in <= 0
-        ):
+        if not _seconds(expires_in):
             raise _malformed(
                 response, "the token answer's expires_in is not a positive number of seconds"
             )
-        lifetime = float(expires_in)
-        return self._clock() + lifetime - min(self.leeway, lifetime / 2)
+        return float(expires_in)
+
+    def _margin(self, lifetime: Optional[float]) -> float:
+        """How long before expiry a token is renewed: ``leeway``, at most half the lifetime."""
+        return self.leeway if lifetime is None else min(self.leeway, lifetime / 2)
+
+    @staticmethod
+    def _jitter(margin: float) -> float:
+        """A random part of a tenth of the margin, so a fleet does not renew in the same second."""
+        return random.uniform(0.0, margin / 10)
 
     def _arguments(self, fields: Mapping[str, Optional[str]]) -> dict[str, Any]:
         """The token operation's arguments for OAuth 2.0 form fields given by wire name."""
@@ -301,6 +504,35 @@ class TokenManager(Generic[T]):
         if unsent:
             raise ApiValueError(f"The token endpoint takes no {', '.join(unsent)}")
         return arguments
+
+
+def _seconds(value: Any) -> bool:
+    """Whether ``value`` is a positive, finite number of seconds (not a bool)."""
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
+def _server_time(headers: Mapping[str, str]) -> float:
+    """Now by the server's clock (its ``Date`` header), else by this machine's."""
+    for name, value in headers.items():
+        if name.lower() == "date":
+            try:
+                return email.utils.parsedate_to_datetime(value).timestamp()
+            except (TypeError, ValueError, IndexError, OverflowError):
+                break
+    return time.time()
+
+
+def _json_object(body: bytes) -> Optional[dict[str, Any]]:
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def _malformed(response: ApiResponse[Any], problem: str) -> MalformedResponseError:

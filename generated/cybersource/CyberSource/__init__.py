@@ -2,7 +2,7 @@
 
 """CyberSource OAuth: a client for CyberSource's OAuth token endpoint for technology partners.
 
-API classes, models and the TokenManager are imported on first use.
+API classes, models, the TokenManager and the token stores are imported on first use.
 """
 
 from __future__ import annotations
@@ -26,12 +26,17 @@ from CyberSource.exceptions import (
     NotFoundException,
     OpenApiException,
     ServiceException,
+    TokenStoreError,
     TooManyRequestsException,
     UnauthorizedException,
     UnprocessableEntityException,
 )
 
 if TYPE_CHECKING:
+    from CyberSource._file_token_store import FileTokenStore as FileTokenStore
+    from CyberSource._redis_token_store import RedisTokenStore as RedisTokenStore
+    from CyberSource._token_store import MemoryTokenStore as MemoryTokenStore
+    from CyberSource._token_store import TokenStore as TokenStore
     from CyberSource.api.o_auth_api import OAuthApi as OAuthApi
     from CyberSource.api.o_auth_api import TokenManager as TokenManager
     from CyberSource.model.access_token_response import AccessTokenResponse as AccessTokenResponse
@@ -50,6 +55,10 @@ __version__ = "1.0.0"
 
 #: Name -> the submodule that defines it, imported on first use.
 _LAZY = {
+    "FileTokenStore": "_file_token_store",
+    "MemoryTokenStore": "_token_store",
+    "RedisTokenStore": "_redis_token_store",
+    "TokenStore": "_token_store",
     "OAuthApi": "api.o_auth_api",
     "TokenManager": "api.o_auth_api",
     "AccessTokenResponse": "model.access_token_response",
@@ -75,14 +84,19 @@ __all__ = [
     "Configuration",
     "ConflictException",
     "CreateAccessTokenRequest",
+    "FileTokenStore",
     "ForbiddenException",
     "MalformedResponseError",
+    "MemoryTokenStore",
     "NotFoundException",
     "OAuthApi",
     "OpenApiException",
+    "RedisTokenStore",
     "ResourceNotFoundError",
     "ServiceException",
     "TokenManager",
+    "TokenStore",
+    "TokenStoreError",
     "TooManyRequestsException",
     "UnauthorizedClientError",
     "UnauthorizedException",

@@ -2,7 +2,7 @@
 
 """PandaDoc OAuth 2.0: a client for PandaDoc's OAuth 2.0 token endpoint.
 
-API classes, models and the TokenManager are imported on first use.
+API classes, models, the TokenManager and the token stores are imported on first use.
 """
 
 from __future__ import annotations
@@ -26,12 +26,17 @@ from pandadoc_client.exceptions import (
     NotFoundException,
     OpenApiException,
     ServiceException,
+    TokenStoreError,
     TooManyRequestsException,
     UnauthorizedException,
     UnprocessableEntityException,
 )
 
 if TYPE_CHECKING:
+    from pandadoc_client._file_token_store import FileTokenStore as FileTokenStore
+    from pandadoc_client._redis_token_store import RedisTokenStore as RedisTokenStore
+    from pandadoc_client._token_store import MemoryTokenStore as MemoryTokenStore
+    from pandadoc_client._token_store import TokenStore as TokenStore
     from pandadoc_client.api.o_auth_2_0_authentication_api import (
         OAuth20AuthenticationApi as OAuth20AuthenticationApi,
     )
@@ -47,6 +52,10 @@ __version__ = "1.0.0"
 
 #: Name -> the submodule that defines it, imported on first use.
 _LAZY = {
+    "FileTokenStore": "_file_token_store",
+    "MemoryTokenStore": "_token_store",
+    "RedisTokenStore": "_redis_token_store",
+    "TokenStore": "_token_store",
     "OAuth20AuthenticationApi": "api.o_auth_2_0_authentication_api",
     "TokenManager": "api.o_auth_2_0_authentication_api",
     "OAuth2AccessTokenResponse": "model.o_auth2_access_token_response",
@@ -66,15 +75,20 @@ __all__ = [
     "BadRequestException",
     "Configuration",
     "ConflictException",
+    "FileTokenStore",
     "ForbiddenException",
     "MalformedResponseError",
+    "MemoryTokenStore",
     "NotFoundException",
     "OAuth2AccessTokenResponse",
     "OAuth2ErrorResponse",
     "OAuth20AuthenticationApi",
     "OpenApiException",
+    "RedisTokenStore",
     "ServiceException",
     "TokenManager",
+    "TokenStore",
+    "TokenStoreError",
     "TooManyRequestsException",
     "UnauthorizedException",
     "UnprocessableEntityException",

@@ -2,7 +2,7 @@
 
 """Zuora OAuth: a client for Zuora's OAuth token endpoint.
 
-API classes, models and the TokenManager are imported on first use.
+API classes, models, the TokenManager and the token stores are imported on first use.
 """
 
 from __future__ import annotations
@@ -26,12 +26,17 @@ from zuora_client.exceptions import (
     NotFoundException,
     OpenApiException,
     ServiceException,
+    TokenStoreError,
     TooManyRequestsException,
     UnauthorizedException,
     UnprocessableEntityException,
 )
 
 if TYPE_CHECKING:
+    from zuora_client._file_token_store import FileTokenStore as FileTokenStore
+    from zuora_client._redis_token_store import RedisTokenStore as RedisTokenStore
+    from zuora_client._token_store import MemoryTokenStore as MemoryTokenStore
+    from zuora_client._token_store import TokenStore as TokenStore
     from zuora_client.api.o_auth_api import OAuthApi as OAuthApi
     from zuora_client.api.o_auth_api import TokenManager as TokenManager
     from zuora_client.model.token_response import TokenResponse as TokenResponse
@@ -40,6 +45,10 @@ __version__ = "1.0.0"
 
 #: Name -> the submodule that defines it, imported on first use.
 _LAZY = {
+    "FileTokenStore": "_file_token_store",
+    "MemoryTokenStore": "_token_store",
+    "RedisTokenStore": "_redis_token_store",
+    "TokenStore": "_token_store",
     "OAuthApi": "api.o_auth_api",
     "TokenManager": "api.o_auth_api",
     "TokenResponse": "model.token_response",
@@ -58,14 +67,19 @@ __all__ = [
     "BadRequestException",
     "Configuration",
     "ConflictException",
+    "FileTokenStore",
     "ForbiddenException",
     "MalformedResponseError",
+    "MemoryTokenStore",
     "NotFoundException",
     "OAuthApi",
     "OpenApiException",
+    "RedisTokenStore",
     "ServiceException",
     "TokenManager",
     "TokenResponse",
+    "TokenStore",
+    "TokenStoreError",
     "TooManyRequestsException",
     "UnauthorizedException",
     "UnprocessableEntityException",

@@ -29,6 +29,7 @@ __all__ = [
     "NotFoundException",
     "OpenApiException",
     "ServiceException",
+    "TokenStoreError",
     "TooManyRequestsException",
     "UnauthorizedException",
     "UnprocessableEntityException",
@@ -46,6 +47,15 @@ class ApiTypeError(OpenApiException, TypeError):
 
 class ApiValueError(OpenApiException, ValueError):
     """An argument breaks a constraint of the spec; nothing was sent."""
+
+
+class TokenStoreError(OpenApiException):
+    """A token store could not be read or written, or refused a record.
+
+    Raised by a TokenManager built with ``on_store_error="raise"``; by default the
+    manager logs one warning and fetches its token itself. The text names the store
+    and what failed, never a token.
+    """
 
 
 class ApiException(OpenApiException):

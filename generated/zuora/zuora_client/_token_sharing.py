@@ -1,0 +1,99 @@
+"""How a TokenManager uses its store: records decoded, leases held, failures reported.
+
+``SharedToken`` is the manager's side of one store: it turns the store's text into
+``StoredToken`` records, owns this manager's lease id, and applies ``on_store_error``
+(one WARNING, then the manager fetches for itself; or raise). The renewal rules that
+use it are in ``_token_manager``.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Optional
+
+from ._token_store import StoredToken, TokenStore, store_key
+from .exceptions import ApiTypeError, ApiValueError, TokenStoreError
+
+logger = logging.getLogger(__package__)
+
+#: What ``on_store_error`` accepts.
+STORE_ERROR_POLICIES = ("warn", "raise")
+
+
+class SharedToken:
+    """One manager's view of a store: the record of its identity, and its lease."""
+
+    def __init__(self, store: Any, name: Optional[str], lease: Any, on_store_error: Any) -> None:
+        if not isinstance(store, TokenStore):
+            raise ApiTypeError(
+                "store must be a TokenStore (MemoryTokenStore, FileTokenStore, RedisTokenStore"
+                f" or a subclass), got {type(store).__name__}"
+            )
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ApiValueError("store_key must be a non-empty str (it names one authorization)")
+        if (
+            isinstance(lease, bool)
+            or not isinstance(lease, (int, float))
+            or not 0 < lease < float("inf")
+        ):
+            raise ApiValueError(f"lease must be a positive number of seconds, got {lease!r}")
+        if on_store_error not in STORE_ERROR_POLICIES:
+            raise ApiValueError(f"on_store_error must be 'warn' or 'raise', got {on_store_error!r}")
+        self.store: TokenStore = store
+        self.name = name
+        self.lease = float(lease)
+        self.raises = on_store_error == "raise"
+        #: This manager's lease id: random, so two managers of one process are two owners.
+        self.owner = secrets.token_hex(16)
+        self._failing = False
+        self._lock = threading.Lock()
+
+    def key(self, token_url: str, client_id: str) -> str:
+        return store_key(token_url, client_id, self.name)
+
+    def read(self, key: str) -> Optional[StoredToken]:
+        text = self.store.read(key)
+        self.answered()
+        return None if text is None else StoredToken.decode(text, repr(self.store))
+
+    def write(self, key: str, record: StoredToken) -> None:
+        self.store.write(key, record.encode(time.time()))
+        self.answered()
+
+    @contextmanager
+    def leased(self, key: str) -> Iterator[bool]:
+        """Try the lease once; the body runs holding it when it yields True, and it is given back."""
+        taken = self.store.acquire(key, self.owner, self.lease)
+        self.answered()
+        try:
+            yield taken
+        finally:
+            if taken:
+                try:
+                    self.store.release(key, self.owner)
+                except TokenStoreError as error:  # the lease runs out by itself
+                    logger.warning("%s; its lease runs out by itself", error)
+
+    def failed(self, error: TokenStoreError) -> None:
+        """Raise (``on_store_error="raise"``), or log the first failure of an outage."""
+        if self.raises:
+            raise error
+        with self._lock:
+            first, self._failing = not self._failing, True
+        if first:
+            logger.warning("%s; this process fetches its own token meanwhile", error)
+        else:
+            logger.debug("%s", error)
+
+    def answered(self) -> None:
+        """The store answered: an outage, if there was one, is over."""
+        if self._failing:
+            with self._lock:
+                back, self._failing = self._failing, False
+            if back:
+                logger.info("%r answers again; the token is shared again", self.store)
