@@ -18,6 +18,7 @@ import statistics
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import criteo_api_retailmedia_v2022_10 as criteo
@@ -221,4 +222,69 @@ def test_the_user_script_runs(errors_seen: list[str]) -> None:
     finally:
         server.close()
     assert server.count == 8
+    assert errors_seen == []
+
+
+class WatchedFileStore(zuora_client.FileTokenStore):
+    """A FileTokenStore that records the thread of every one of its calls."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.threads: list[threading.Thread] = []
+
+    def read(self, key: str) -> Any:
+        self.threads.append(threading.current_thread())
+        return super().read(key)
+
+    def write(self, key: str, record: str) -> None:
+        self.threads.append(threading.current_thread())
+        super().write(key, record)
+
+    def acquire(self, key: str, owner: str, lease: float) -> bool:
+        self.threads.append(threading.current_thread())
+        return super().acquire(key, owner, lease)
+
+    def release(self, key: str, owner: str) -> None:
+        self.threads.append(threading.current_thread())
+        super().release(key, owner)
+
+
+def test_an_aio_and_a_blocking_manager_share_a_token_through_a_file_store(
+    tmp_path: Path, slow_server: SlowServer, errors_seen: list[str]
+) -> None:
+    slow_server.delay = 0.0
+    configuration = zuora_client.Configuration(host=slow_server.url)
+    aio_store, blocking_store = WatchedFileStore(tmp_path), WatchedFileStore(tmp_path)
+    blocking = zuora_client.TokenManager(
+        ZUORA_CLIENT_ID,
+        "secret",
+        api_client=zuora_client.ApiClient(configuration),
+        store=blocking_store,
+        store_key="shop-1",
+    )
+
+    async def main() -> tuple[str, str, str, threading.Thread]:
+        async with zuora_aio.TokenManager(
+            ZUORA_CLIENT_ID,
+            "secret",
+            api_client=zuora_aio.ApiClient(configuration),
+            store=aio_store,
+            store_key="shop-1",
+            lease=5.0,
+        ) as manager:
+            assert manager.store is aio_store
+            fetched = await manager.get_token()  # fetched, and written to the store
+            shared = await asyncio.to_thread(blocking.get_token)  # read from the store
+            await manager.invalidate(fetched)  # the store forgets it too
+            renewed = await manager.get_token()
+            await manager.api_client.close()
+        return fetched, shared, renewed, threading.current_thread()
+
+    fetched, shared, renewed, loop_thread = run_loop(main, errors_seen)
+    blocking.close()
+
+    assert fetched == shared == "token-1"
+    assert renewed == "token-2"
+    assert slow_server.count == 2  # the blocking manager sent nothing
+    assert aio_store.threads and loop_thread not in aio_store.threads  # never on the loop
     assert errors_seen == []

@@ -37,6 +37,7 @@ from ._configuration import AsyncTokenSource, Configuration, Timeout
 from ._model import Model
 from ._token_manager import CodeExchange as BlockingCodeExchange
 from ._token_manager import TokenManager as BlockingTokenManager
+from ._token_store import TokenStore
 from .api_response import ApiResponse
 from .rest import Transport
 
@@ -277,7 +278,8 @@ class TokenManager(Generic[M]):
     ApiClient's worker threads. ``get_token`` answers from memory while the token is
     fresh; else every task that asks awaits one shared renewal, which a task cancelled
     while it waits does not cancel (the token and any rotated refresh token it fetches
-    are kept). ``on_token`` is called in the worker thread that fetched.
+    are kept). ``on_token`` is called in the worker thread that fetched; a ``store``'s
+    I/O (its lease, reads and writes) happens in worker threads too, never on the loop.
     """
 
     #: The blocking TokenManager class of the package.
@@ -295,6 +297,10 @@ class TokenManager(Generic[M]):
         leeway: float = 60.0,
         on_token: Optional[Callable[[M], object]] = None,
         clock: Callable[[], float] = time.monotonic,
+        store: Optional[TokenStore] = None,
+        store_key: Optional[str] = None,
+        lease: float = 30.0,
+        on_store_error: str = "warn",
     ) -> None:
         self._own_client = api_client is None
         self.api_client = api_client if api_client is not None else self.api_client_class()
@@ -307,6 +313,10 @@ class TokenManager(Generic[M]):
             leeway=leeway,
             on_token=on_token,
             clock=clock,
+            store=store,
+            store_key=store_key,
+            lease=lease,
+            on_store_error=on_store_error,
         )
         self._flight: Optional[asyncio.Future[str]] = None
 
@@ -331,6 +341,11 @@ class TokenManager(Generic[M]):
         """The refresh token the next renewal sends, if any."""
         return self.blocking.refresh_token
 
+    @property
+    def store(self) -> Optional[TokenStore]:
+        """The store this manager shares its token through, or None."""
+        return self.blocking.store
+
     async def get_token(self) -> str:
         """A valid access token: the cached one, or a new one fetched once for all tasks."""
         fresh = self.blocking._fresh_token()
@@ -348,9 +363,13 @@ class TokenManager(Generic[M]):
     async def invalidate(self, token: Optional[str] = None) -> None:
         """Forget the access token (not the refresh token): the next get_token fetches.
 
-        With ``token``, forget it only if it is still the current one.
+        With ``token``, forget it only if it is still the current one. With a store, its
+        record forgets the token too (in a worker thread; not undone by a cancellation).
         """
-        self.blocking.invalidate(token)
+        if self.blocking.store is None:
+            self.blocking.invalidate(token)  # memory only
+        else:
+            await asyncio.shield(self.api_client.submit(self.blocking.invalidate, token))
 
     def _landed(self, flight: asyncio.Future[str]) -> None:
         if self._flight is flight:
