@@ -224,6 +224,10 @@ def _generator_configs(
             "specPath": spec_path,
             **repo_folder(path, config),
         }
+        if config.get("generatorName") == "python":
+            # The docs' examples call with `{{await}}api_instance...`: inside
+            # `{{#aioExample}}` that is an awaited call, elsewhere a plain one.
+            written["additionalProperties"]["aioExample"] = {"await": "await "}
         given.append(folder / f"{path.stem}.json")
         given[-1].write_text(json.dumps(written, indent=1), encoding="utf-8")
     return given
