@@ -4,13 +4,16 @@ An asyncio server on its own event loop in a daemon thread: it reads each reques
 (head and ``Content-Length`` body), waits ``delay`` seconds without holding a thread,
 then answers a token (``access_token`` ``token-<n>`` for the n-th request, and a rotated
 ``refresh_token`` ``refresh-<n>``) on a keep-alive connection. Light on purpose: the
-tests measure the client's event loop, which shares the interpreter with it.
+tests measure the client's event loop, which shares the interpreter with it. The loop-lag
+test runs it in a process of its own instead (``python tests/slow_server.py DELAY``, which
+prints ``PORT <n>``), so that it takes no share of the client's GIL at all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import threading
 from typing import Optional
 
@@ -86,3 +89,10 @@ class SlowServer:
         asyncio.run_coroutine_threadsafe(stop(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+
+if __name__ == "__main__":
+    server = SlowServer(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0)
+    print(f"PORT {server.port}", flush=True)
+    sys.stdin.read()  # until the test closes our stdin
+    server.close()

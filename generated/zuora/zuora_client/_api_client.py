@@ -245,28 +245,6 @@ Step = Union[Send, Wait, NeedToken]
 Exchange = Generator[Step, Any, ApiResponse[T]]
 
 
-class Run(Generic[T]):
-    """One ``exchange`` being driven: ``next()`` hands it the last step's ``outcome`` (or
-    throws its ``error`` in) and gives the next step, or None once ``result`` is there."""
-
-    __slots__ = ("error", "outcome", "result", "steps")
-
-    def __init__(self, steps: Exchange[T]) -> None:
-        self.steps = steps
-        self.outcome: Any = None
-        self.error: Optional[Exception] = None
-        self.result: ApiResponse[T]
-
-    def next(self) -> Optional[Step]:
-        error, self.error = self.error, None
-        outcome, self.outcome = self.outcome, None
-        try:
-            return self.steps.send(outcome) if error is None else self.steps.throw(error)
-        except StopIteration as done:
-            self.result = done.value
-            return None
-
-
 class ApiClient:
     """Sends operations to the API; use it as a context manager to close its connections.
 
@@ -362,20 +340,27 @@ class ApiClient:
             use_token_manager=use_token_manager,
             credentials=credentials,
         )
-        # The blocking driver: perform each step, hand back its outcome or its error.
-        run = Run(steps)
-        while (step := run.next()) is not None:
-            try:
-                if type(step) is Send:
-                    run.outcome = self.perform(step)
-                elif type(step) is Wait:
-                    (self._sleep or self.sleep)(step.seconds)
-                else:
-                    assert type(step) is NeedToken
-                    run.outcome = blocking_token(step)
-            except Exception as error:  # noqa: BLE001 - thrown into the loop, which decides
-                run.error = error
-        return run.result
+        # The blocking driver: perform each step, then send its outcome back into the loop,
+        # or throw in the exception it raised (the loop decides what that means); the loop
+        # returns the answer. aio.ApiClient.call_api is this with awaits.
+        try:
+            step = next(steps)
+            while True:
+                thrown: Optional[Exception] = None
+                try:
+                    if type(step) is Send:
+                        outcome: Any = self.perform(step)
+                    elif type(step) is Wait:
+                        outcome = (self._sleep or self.sleep)(step.seconds)
+                    else:
+                        assert type(step) is NeedToken
+                        outcome = blocking_token(step)
+                except Exception as error:  # noqa: BLE001 - thrown into the loop, which decides
+                    thrown = error
+                step = steps.send(outcome) if thrown is None else steps.throw(thrown)
+        except StopIteration as done:
+            result: ApiResponse[T] = done.value
+            return result
 
     def perform(self, send: Send) -> RESTResponse:
         """Send one request over the transport (blocking); ``aio`` runs it in a thread."""

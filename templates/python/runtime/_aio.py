@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Mapping
 from typing import Any, Callable, ClassVar, Generic, Optional, TypeVar
 
 from ._api_client import ApiClient as BlockingApiClient
-from ._api_client import NeedToken, Operation, Run, Send, Wait, blocking_token
+from ._api_client import NeedToken, Operation, Send, Wait, blocking_token
 from ._configuration import AsyncTokenSource, Configuration, Timeout
 from ._model import Model
 from ._token_manager import CodeExchange as BlockingCodeExchange
@@ -141,20 +141,25 @@ class ApiClient:
             use_token_manager=use_token_manager,
             credentials=credentials,
         )
-        # The asyncio driver: the blocking one (ApiClient.call_api), with awaits.
-        run = Run(steps)
-        while (step := run.next()) is not None:
-            try:
-                if type(step) is Send:
-                    run.outcome = await self.submit(self.blocking.perform, step)
-                elif type(step) is Wait:
-                    await (self._sleep or self.sleep)(step.seconds)
-                else:
-                    assert type(step) is NeedToken
-                    run.outcome = await self._token(step)
-            except Exception as error:  # noqa: BLE001 - thrown into the loop, which decides
-                run.error = error
-        return run.result
+        # The asyncio driver: the blocking one (ApiClient.call_api) with awaits.
+        try:
+            step = next(steps)
+            while True:
+                thrown: Optional[Exception] = None
+                try:
+                    if type(step) is Send:
+                        outcome: Any = await self.submit(self.blocking.perform, step)
+                    elif type(step) is Wait:
+                        outcome = await (self._sleep or self.sleep)(step.seconds)
+                    else:
+                        assert type(step) is NeedToken
+                        outcome = await self._token(step)
+                except Exception as error:  # noqa: BLE001 - thrown into the loop, which decides
+                    thrown = error
+                step = steps.send(outcome) if thrown is None else steps.throw(thrown)
+        except StopIteration as done:
+            result: ApiResponse[T] = done.value
+            return result
 
     def submit(self, function: Callable[..., R], *args: Any) -> asyncio.Future[R]:
         """Run a blocking function in one of this client's worker threads; await the future.
