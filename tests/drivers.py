@@ -127,7 +127,22 @@ class TokenManagerStandIn:
 
     def __init__(self, *args: Any, api_client: Optional[ApiClientStandIn] = None, **kwargs: Any):
         client = api_client.aio if api_client is not None else None
-        self.aio = type(self).aio_class(*args, api_client=client, **kwargs)
+        self.aio = self._aio_class()(*args, api_client=client, **kwargs)
+
+    @classmethod
+    def _aio_class(cls) -> Any:
+        """The aio class; for a test's subclass (``client_auth = "basic"``...), one whose
+        blocking TokenManager has the subclass's class attributes."""
+        overrides: dict[str, Any] = {}
+        for klass in cls.__mro__:
+            if "aio_class" in vars(klass):
+                break
+            overrides.update((k, v) for k, v in vars(klass).items() if not k.startswith("__"))
+        aio_class = cls.aio_class
+        if not overrides:
+            return aio_class
+        blocking = type(cls.__name__, (aio_class.blocking_class,), overrides)
+        return type(cls.__name__, (aio_class,), {"blocking_class": blocking})
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self.__dict__["aio"], name)
