@@ -65,6 +65,16 @@ def _blocking(method: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def _awaited(name: str) -> Callable[..., Any]:
+    """A method that awaits the aio object's method ``name`` on the loop thread."""
+
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return loop_thread().run(getattr(self.aio, name)(*args, **kwargs))
+
+    call.__name__ = name
+    return call
+
+
 class ApiClientStandIn:
     """The blocking ApiClient interface over ``aio_class`` (a package's aio.ApiClient)."""
 
@@ -174,7 +184,14 @@ def stand_ins(package: ModuleType) -> dict[str, type]:
                 if name == "TokenManager"
                 else ApiStandIn
             )
-            made[name] = type(name, (base,), {"aio_class": getattr(aio, name)})
+            aio_class = getattr(aio, name)
+            attributes: dict[str, Any] = {"aio_class": aio_class}
+            if base is ApiStandIn:  # its operations as methods of the class, in its module
+                attributes["__module__"] = getattr(package, name).__module__
+                for method, function in vars(aio_class).items():
+                    if not method.startswith("_") and inspect.iscoroutinefunction(function):
+                        attributes[method] = _awaited(method)
+            made[name] = type(name, (base,), attributes)
         _STAND_INS[package.__name__] = made
     return made
 
