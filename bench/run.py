@@ -59,6 +59,7 @@ from measure import (
     rss_after_import_kb,
     startup_modules,
 )
+from stores import section_stores
 from synthetic_spec import write_spec
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
@@ -605,6 +606,7 @@ def main() -> int:
         ))
         emit("6", section_get_token(host, settings, socket_results))
         emit("6b", section_node(host, args.quick))
+        emit("6c", section_stores(settings.get_token_calls, settings.rounds, args.quick))
         emit("9", aio_bench.section(host, args.quick, table))
         if not args.no_profile:
             emit("7", section_hotspots(host, settings, list(CASES)))

@@ -26,6 +26,11 @@ from typing import Any, Optional
 from urllib.parse import parse_qsl
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # a fleet connects at once: the default backlog of 5 drops some
+
+
 class RotatingTokenServer:
     """A token endpoint; ``refresh_token`` is the one valid refresh token, if any."""
 
@@ -43,8 +48,7 @@ class RotatingTokenServer:
         self._issued = 0
         self._holds: list[threading.Event] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
 

@@ -67,6 +67,25 @@ describe('the documented example against Prism', () => {
     assert.ok(manifest.dependencies.CyberSource.startsWith('file:'));
   });
 
+  test("package.json's exports: the package and its package.json resolve, its src/ files do not", async () => {
+    const file = path.join(project, 'exports.js');
+    fs.writeFileSync(file, `
+      const CyberSource = require('CyberSource');
+      console.log(typeof CyberSource.OAuthApi, require('CyberSource/package.json').name);
+      for (const internal of ['CyberSource/src/index.js', 'CyberSource/src/api_client.js', 'CyberSource/src/errors.js']) {
+        try {
+          require(internal);
+          console.log('resolved', internal);
+        } catch (error) {
+          console.log(error.code);
+        }
+      }
+    `);
+    const result = await runNode(project, file);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, `function CyberSource\n${'ERR_PACKAGE_PATH_NOT_EXPORTED\n'.repeat(3)}`);
+  });
+
   test('the README shows the same example as docs/OAuthApi.md', () => {
     const [docExample] = javascriptBlocks(DOC);
     assert.ok(javascriptBlocks(README).includes(docExample));

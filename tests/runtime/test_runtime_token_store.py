@@ -5,11 +5,13 @@ in tests/test_token_store_fleet.py."""
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import json
 import logging
 import os
 import stat
+import sys
 import threading
 import time
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Any, Optional
 import pytest
 from doubles import FakeClock, FakeTransport
 from runtime_under_test._file_token_store import FileTokenStore, default_directory
+from runtime_under_test._redis_token_store import RedisTokenStore
 from runtime_under_test._token_store import MemoryTokenStore, StoredToken, TokenStore, store_key
 from runtime_under_test.exceptions import (
     ApiTypeError,
@@ -66,6 +69,31 @@ def put(
     response = {"access_token": access, "token_type": "Bearer", "expires_in": 3600}
     record = StoredToken(access, refresh, time.time() + remaining, response if access else None)
     store.write(KEY, record.encode(time.time()))
+
+
+class FakeRedis:
+    """The three redis-py methods RedisTokenStore uses, answering bytes as redis-py does."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, bytes] = {}
+        self.down = False
+
+    def get(self, key: str) -> Optional[bytes]:
+        if self.down:
+            raise ConnectionError("refused")
+        return self.data.get(key)
+
+    def set(self, key: str, value: str, nx: bool = False, px: Optional[int] = None) -> bool:
+        if nx and key in self.data:
+            return False
+        self.data[key] = value.encode()
+        return True
+
+    def eval(self, script: str, count: int, key: str, owner: str) -> int:
+        if self.data.get(key) == owner.encode():
+            del self.data[key]
+            return 1
+        return 0
 
 
 class Broken(TokenStore):
@@ -143,23 +171,27 @@ def test_the_key_is_a_hash_of_the_identity_and_never_a_secret() -> None:
 
 def test_the_record_is_written_with_the_server_clocks_expiry() -> None:
     store = MemoryTokenStore()
-    date = "Sun, 06 Dec 2026 10:00:00 GMT"  # the server's clock, whatever this machine's says
+    server_now = int(time.time()) - 120  # the server's clock is two minutes behind this one
     answer = token("at-1", 900, refresh_token="rt-1", scope="read")
-    answer.headers["Date"] = date
+    answer.headers["date"] = email.utils.formatdate(server_now, usegmt=True)
     manager, _ = shared(store, answer)
     manager.get_token()
     stored = record(store)
     assert stored["version"] == 1
-    assert stored["expires_at"] == 1796551200.0 + 900  # 2026-12-06T10:00:00Z + expires_in
+    assert stored["expires_at"] == server_now + 900
     assert (stored["access_token"], stored["refresh_token"]) == ("at-1", "rt-1")
     assert (stored["token_type"], stored["scope"]) == ("Bearer", "read")
     assert stored["response"]["expires_in"] == 900
     assert abs(stored["updated_at"] - time.time()) < 60
 
 
-def test_without_a_date_this_machines_clock_sets_the_expiry() -> None:
+@pytest.mark.parametrize("date", [None, "yesterday", "Thu, 01 Jan 1970 00:00:00 GMT"])
+def test_without_a_believable_date_this_machines_clock_sets_the_expiry(date: Optional[str]) -> None:
     store = MemoryTokenStore()
-    manager, _ = shared(store, token("at-1", 900))
+    answer = token("at-1", 900)
+    if date is not None:
+        answer.headers["Date"] = date
+    manager, _ = shared(store, answer)
     before = time.time()
     manager.get_token()
     assert before + 900 <= record(store)["expires_at"] <= time.time() + 900
@@ -516,6 +548,10 @@ def test_a_record_other_users_can_read_is_refused(tmp_path: Path) -> None:
     with pytest.raises(TokenStoreError):
         manager.get_token()
     assert not transport.sent
+    warning, _ = shared(store, token("at-2"))
+    assert warning.get_token() == "at-2"  # fetched by itself, and the record left alone
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert json.loads(path.read_text())["access_token"] == "at-1"
 
 
 def test_a_folder_other_users_can_write_to_is_refused(tmp_path: Path) -> None:
@@ -532,6 +568,20 @@ def test_a_folder_that_cannot_be_made_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(TokenStoreError) as caught:
         FileTokenStore(blocker / "tokens").write(KEY, "{}")
     assert "cannot make the folder" in str(caught.value)
+
+
+def test_a_folder_removed_under_the_store_is_made_again(tmp_path: Path) -> None:
+    folder = tmp_path / "tokens"
+    store = FileTokenStore(folder)
+    put(store, "at-1", "rt-1")
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+    with pytest.raises(TokenStoreError, match="cannot write"):
+        put(store, "at-2", "rt-2")
+    put(store, "at-2", "rt-2")
+    assert json.loads(store.read(KEY) or "")["access_token"] == "at-2"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
 
 def test_the_default_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -580,26 +630,71 @@ def test_an_unreadable_lock_ages_from_its_modification_time(tmp_path: Path) -> N
     assert store.acquire(KEY, "a", 30)
 
 
-def test_threads_race_for_a_file_lease_and_one_wins(tmp_path: Path) -> None:
+def test_threads_race_for_a_file_lease_that_ran_out_and_one_wins(tmp_path: Path) -> None:
     store = FileTokenStore(tmp_path)
-    store.read(KEY)
-    assert store.acquire(KEY, "dead", 0.05)
-    time.sleep(0.1)
-    barrier = threading.Barrier(8)
-    won: list[str] = []
+    for attempt in range(20):
+        assert store.acquire(KEY, f"dead-{attempt}", 0.01)
+        time.sleep(0.02)
+        barrier = threading.Barrier(8)
+        won: list[str] = []
 
-    def race(name: str) -> None:
-        barrier.wait()
-        if store.acquire(KEY, name, 30):
-            won.append(name)
+        def race(name: str, barrier: threading.Barrier, won: list[str]) -> None:
+            barrier.wait()
+            if store.acquire(KEY, name, 30):
+                won.append(name)
 
-    threads = [threading.Thread(target=race, args=(f"t{i}",)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(won) == 1
-    assert json.loads((tmp_path / f"{KEY}.lock").read_text())["owner"] == won[0]
+        threads = [threading.Thread(target=race, args=(f"t{i}", barrier, won)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(won) <= 1, f"attempt {attempt}: {won} all hold the lease"
+        if won:
+            assert json.loads((tmp_path / f"{KEY}.lock").read_text())["owner"] == won[0]
+            store.release(KEY, won[0])
+        else:  # every racer found the breaker taken: the lock is still the dead one's
+            store.release(KEY, f"dead-{attempt}")
+        assert not (tmp_path / f"{KEY}.lock").exists()
+
+
+def test_a_breaker_left_by_a_dead_process_is_removed(tmp_path: Path) -> None:
+    store = FileTokenStore(tmp_path)
+    assert store.acquire(KEY, "dead", 0.01)
+    breaker = tmp_path / f"{KEY}.lock.break"
+    breaker.write_text("")
+    time.sleep(0.02)
+    assert not store.acquire(KEY, "alive", 30)  # a fresh breaker: someone is at it
+    old = time.time() - 60
+    os.utime(breaker, (old, old))
+    assert store.acquire(KEY, "alive", 30)
+    assert not breaker.exists()
+
+
+def test_redis_from_url_without_redis_py_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "redis", None)  # as when redis-py is not installed
+    with pytest.raises(ImportError) as caught:
+        RedisTokenStore.from_url("redis://127.0.0.1:6379/0")
+    assert "[redis]" in str(caught.value) and "pip install" in str(caught.value)
+
+
+def test_redis_store_takes_only_a_client_with_get_set_and_eval() -> None:
+    with pytest.raises(TypeError, match="redis-py compatible client"):
+        RedisTokenStore("redis://127.0.0.1:6379/0")
+    assert repr(RedisTokenStore(FakeRedis(), prefix="prod:")) == "RedisTokenStore(prefix='prod:')"
+
+
+def test_redis_store_keys_and_a_client_that_fails(caplog: pytest.LogCaptureFixture) -> None:
+    client = FakeRedis()
+    store = RedisTokenStore(client, prefix="t:")
+    manager, _ = shared(store, token("at-1"))
+    manager.get_token()
+    assert set(client.data) == {f"t:{KEY}"}
+    client.down = True
+    with pytest.raises(TokenStoreError) as caught:
+        store.read(KEY)
+    assert (
+        str(caught.value) == "RedisTokenStore(prefix='t:'): cannot read: ConnectionError: refused"
+    )
 
 
 def test_store_reprs_name_the_store_and_nothing_secret(tmp_path: Path) -> None:

@@ -40,6 +40,10 @@ from .rest import RESTResponse
 logger = logging.getLogger(__package__)
 
 T = TypeVar("T", bound=Model)
+
+#: How far (seconds) a token answer's ``Date`` may be from this machine's clock to set
+#: the stored expiry.
+DATE_TRUST = 600.0
 _Manager = TypeVar("_Manager", bound="TokenManager[Any]")
 
 
@@ -270,7 +274,7 @@ class TokenManager(Generic[T]):
                     f" {time.monotonic() - waited_since:.1f} s for the process renewing it"
                 )
             time.sleep(pause)
-            pause = min(pause * 2, 0.05)
+            pause = min(pause * 2, 0.02)
 
     def _renew_alone(self) -> T:
         """One renewal; a refresh token rejected with invalid_grant is dropped."""
@@ -517,14 +521,20 @@ def _seconds(value: Any) -> bool:
 
 
 def _server_time(headers: Mapping[str, str]) -> float:
-    """Now by the server's clock (its ``Date`` header), else by this machine's."""
+    """Now by the server's clock (its ``Date`` header), else by this machine's.
+
+    A ``Date`` more than ``DATE_TRUST`` seconds off this machine's clock is taken for a
+    wrong header rather than a skewed clock, and this machine's clock is used.
+    """
+    now = time.time()
     for name, value in headers.items():
         if name.lower() == "date":
             try:
-                return email.utils.parsedate_to_datetime(value).timestamp()
+                server_now = email.utils.parsedate_to_datetime(value).timestamp()
             except (TypeError, ValueError, IndexError, OverflowError):
                 break
-    return time.time()
+            return server_now if abs(server_now - now) <= DATE_TRUST else now
+    return now
 
 
 def _json_object(body: bytes) -> Optional[dict[str, Any]]:

@@ -2,11 +2,11 @@
 
 'use strict';
 
-const { BaseApiClient } = require('./client.js');
+const { BaseApiClient } = require('./api_client.js');
 
 /**
  * Sends the operations of the API classes; every API class uses
- * {@link ApiClient.instance} unless given another one. The runtime is client.js; this
+ * {@link ApiClient.instance} unless given another one. The runtime is api_client.js; this
  * class adds what the spec says.
  */
 class ApiClient extends BaseApiClient {}

@@ -247,33 +247,7 @@ class TunnelAgent extends https.Agent {
     const timer = Number.isFinite(limit) && limit > 0
       ? setTimeout(() => connect.destroy(new ApiTimeoutError(`timed out opening a tunnel to ${target} through the proxy ${route.display}`, { connected: false, code: 'ETIMEDOUT' })), limit)
       : undefined;
-    connect.once('connect', (res, socket, head) => {
-      const status = res.statusCode || 0;
-      if (status < 200 || status >= 300) {
-        socket.destroy();
-        // The proxy answered: no retry helps (407: it wants other credentials).
-        const reason = (res.statusMessage || '').replace(/\s+/g, ' ').trim();
-        const Refusal = errorClassFor(status);
-        finish(new Refusal(`the proxy ${route.display} refused the tunnel to ${target}: HTTP ${status}${reason ? ` ${reason}` : ''}`, {
-          status, statusText: reason, headers: res.headers,
-        }));
-        return;
-      }
-      if (head && head.length) {
-        socket.unshift(head);
-      }
-      const secure = tls.connect({ ...options, socket });
-      // The tunnel's socket is what keeps the process alive: it follows the TLS socket's ref.
-      secure.unref = () => {
-        socket.unref();
-        return secure;
-      };
-      secure.ref = () => {
-        socket.ref();
-        return secure;
-      };
-      finish(null, secure);
-    });
+    connect.once('connect', (res, socket, head) => tunnelled(route, target, options, { res, socket, head }, finish));
     connect.once('error', (error) => {
       finish(error instanceof ApiConnectionError ? error : new ApiConnectionError(
         `could not open a tunnel to ${target} through the proxy ${route.display}: ${String(/** @type {any} */ (error).message || error).replace(/\s+/g, ' ').trim()}`,
@@ -285,4 +259,42 @@ class TunnelAgent extends https.Agent {
   }
 }
 
-module.exports = { TunnelAgent, bypassed, environmentProxies, environmentProxyFor, parseProxy, proxyRoute };
+/**
+ * Finishes opening a tunnel once the proxy answered CONNECT: TLS to the target through it,
+ * or the error of the status the proxy refused it with.
+ * @param {ProxyRoute} route
+ * @param {string} target host:port of the target.
+ * @param {any} options The request's options: host, port, TLS options.
+ * @param {{res: import('http').IncomingMessage, socket: import('net').Socket, head: Buffer}} answer
+ * @param {(error: Error|null, socket?: import('net').Socket) => void} finish
+ */
+function tunnelled(route, target, options, answer, finish) {
+  const { res, socket, head } = answer;
+  const status = res.statusCode || 0;
+  if (status < 200 || status >= 300) {
+    socket.destroy();
+    // The proxy answered: no retry helps (407: it wants other credentials).
+    const reason = (res.statusMessage || '').replace(/\s+/g, ' ').trim();
+    const Refusal = errorClassFor(status);
+    finish(new Refusal(`the proxy ${route.display} refused the tunnel to ${target}: HTTP ${status}${reason ? ` ${reason}` : ''}`, {
+      status, statusText: reason, headers: res.headers,
+    }));
+    return;
+  }
+  if (head && head.length) {
+    socket.unshift(head);
+  }
+  const secure = tls.connect({ ...options, socket });
+  // The tunnel's socket is what keeps the process alive: it follows the TLS socket's ref.
+  secure.unref = () => {
+    socket.unref();
+    return secure;
+  };
+  secure.ref = () => {
+    socket.ref();
+    return secure;
+  };
+  finish(null, secure);
+}
+
+module.exports = { environmentProxies, environmentProxyFor, parseProxy, proxyRoute };

@@ -14,11 +14,18 @@
 // With a `proxy` (proxy.js), an http request goes to the proxy with its absolute URL and
 // the proxy's headers; an https request through a CONNECT tunnel (the proxy's agent). A
 // proxy refusing the tunnel gives the ApiError of its status (407...), not retried.
+//
+// Where a request goes and with which TLS is decided here too, from the client's settings,
+// as the Python packages' rest.py decides it: directly, through `proxy`, or (with
+// trustEnv) through the proxy the environment names; the client certificate and CA files
+// read once for each set of paths.
 
+const fs = require('fs');
 const http = require('http');
 const https = require('https');
 
-const { ApiConnectionError, ApiError, ApiTimeoutError, MalformedResponseError } = require('./errors.js');
+const { ApiConnectionError, ApiError, ApiTimeoutError, ApiValueError, MalformedResponseError } = require('./errors.js');
+const { environmentProxyFor, proxyRoute } = require('./proxy.js');
 
 /** Error codes of a connection that could not be made: the server saw nothing. */
 const NOT_CONNECTED = new Set([
@@ -46,6 +53,7 @@ function send(request, callback) {
   let done = false;
   // Watched until the answer is complete: first the connect timeout, then the read timeout,
   // counted from the connection and from each chunk of the answer.
+  /** @type {Watch} */
   const watch = { since: now(), limit: request.timeout.connect, connected: false, expire: () => {} };
   /** @type {TransportCallback} */
   const finish = (error, answer) => {
@@ -55,20 +63,7 @@ function send(request, callback) {
       callback(error, answer);
     }
   };
-  const proxy = request.proxy;
-  const options = proxy && request.protocol === 'http:'
-    ? forwarded(request, proxy)
-    : {
-      protocol: request.protocol,
-      hostname: request.hostname,
-      port: request.port,
-      path: request.path,
-      method: request.method,
-      headers: request.headers,
-      agent: proxy ? proxy.tunnel : request.agent,
-      ...(proxy ? { tunnelTimeout: request.timeout.connect } : null),
-      ...request.tls,
-    };
+  const options = nodeOptions(request);
   /** @type {http.ClientRequest} */
   let req;
   try {
@@ -77,11 +72,6 @@ function send(request, callback) {
     process.nextTick(finish, failure(request, error, false));
     return;
   }
-  const connect = () => {
-    watch.connected = true;
-    watch.since = now();
-    watch.limit = request.timeout.read;
-  };
   watch.expire = () => {
     req.destroy(watch.connected
       ? new ApiTimeoutError(`timed out waiting for the answer to ${request.where}`, { connected: true, code: 'ETIMEDOUT' })
@@ -90,42 +80,87 @@ function send(request, callback) {
   watchRequest(watch);
   req.on('socket', (socket) => {
     if (socket.connecting) {
-      socket.once('connect', connect);
+      socket.once('connect', () => connected(watch, request));
     } else {
-      connect(); // a kept-alive connection
+      connected(watch, request); // a kept-alive connection
     }
   });
   req.on('error', (error) => finish(failure(request, error, watch.connected)));
-  req.on('response', (res) => {
-    /** @type {Buffer[]} */
-    const chunks = [];
-    let size = 0;
+  req.on('response', (res) => receive(request, req, res, watch, finish));
+  req.end(request.payload === null ? undefined : request.payload);
+}
+
+/**
+ * The options of Node's http(s).request for a request: to the proxy for an http target
+ * through a proxy, else to the target (through the proxy's tunnel agent, if any).
+ * @param {TransportRequest} request
+ * @returns {Object<string, any>}
+ */
+function nodeOptions(request) {
+  const proxy = request.proxy;
+  if (proxy && request.protocol === 'http:') {
+    return forwarded(request, proxy);
+  }
+  return {
+    protocol: request.protocol,
+    hostname: request.hostname,
+    port: request.port,
+    path: request.path,
+    method: request.method,
+    headers: request.headers,
+    agent: proxy ? proxy.tunnel : request.agent,
+    ...(proxy ? { tunnelTimeout: request.timeout.connect } : null),
+    ...request.tls,
+  };
+}
+
+/**
+ * A request's connection is made: from now on the read timeout counts.
+ * @param {Watch} watch
+ * @param {TransportRequest} request
+ */
+function connected(watch, request) {
+  watch.connected = true;
+  watch.since = now();
+  watch.limit = request.timeout.read;
+}
+
+/**
+ * Reads an answer whole (up to maxResponseBytes) and hands it to `finish`.
+ * @param {TransportRequest} request
+ * @param {http.ClientRequest} req
+ * @param {http.IncomingMessage} res
+ * @param {Watch} watch
+ * @param {TransportCallback} finish
+ */
+function receive(request, req, res, watch, finish) {
+  /** @type {Buffer[]} */
+  const chunks = [];
+  let size = 0;
+  watch.since = now();
+  res.on('data', (chunk) => {
     watch.since = now();
-    res.on('data', (chunk) => {
-      watch.since = now();
-      size += chunk.length;
-      if (size > request.maxResponseBytes) {
-        finish(null, { status: res.statusCode || 0, statusText: res.statusMessage || '', headers: res.headers, body: null, tooLarge: true });
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    res.on('error', (error) => finish(failure(request, error, true)));
-    res.on('end', () => {
-      if (!res.complete) {
-        finish(failure(request, new Error('the connection closed before the answer was complete'), true));
-        return;
-      }
-      finish(null, {
-        status: res.statusCode || 0,
-        statusText: res.statusMessage || '',
-        headers: res.headers,
-        body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks),
-      });
+    size += chunk.length;
+    if (size > request.maxResponseBytes) {
+      finish(null, { status: res.statusCode || 0, statusText: res.statusMessage || '', headers: res.headers, body: null, tooLarge: true });
+      req.destroy();
+      return;
+    }
+    chunks.push(chunk);
+  });
+  res.on('error', (error) => finish(failure(request, error, true)));
+  res.on('end', () => {
+    if (!res.complete) {
+      finish(failure(request, new Error('the connection closed before the answer was complete'), true));
+      return;
+    }
+    finish(null, {
+      status: res.statusCode || 0,
+      statusText: res.statusMessage || '',
+      headers: res.headers,
+      body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks),
     });
   });
-  req.end(request.payload === null ? undefined : request.payload);
 }
 
 /**
@@ -237,4 +272,96 @@ function failure(request, error, connected) {
   return new ApiConnectionError(`connection failed during ${request.where}: ${cause}`, { connected: true, code, cause: error });
 }
 
-module.exports = { send };
+/**
+ * The settings of a client that decide where its requests go and with which TLS, and the
+ * caches of what is derived from them.
+ * @typedef {{proxy?: string, proxyHeaders: Object<string, string>, trustEnv: boolean, agent?: object,
+ *   environment: Object<string, string>, certFile?: string, keyFile?: string, caFile?: string,
+ *   passphrase?: string, rejectUnauthorized: boolean, tlsCache: {key: string, options: object}|undefined,
+ *   routeCache: {base: Base, proxy: unknown, trustEnv: unknown, agent: unknown, proxyHeaders: unknown,
+ *   caFile: unknown, rejectUnauthorized: unknown, route: ProxyRoute|null}|undefined}} Connection
+ * @typedef {import('./configuration').Base} Base
+ */
+
+/**
+ * The proxy requests to `base` go through, or null: `proxy`, else (with trustEnv and no
+ * agent) the environment's proxy for its scheme unless NO_PROXY lists its host.
+ * @param {Connection} client
+ * @param {Base} base
+ * @returns {ProxyRoute|null}
+ */
+function routeFor(client, base) {
+  const cached = client.routeCache;
+  if (cached !== undefined && cached.base === base && cached.proxy === client.proxy && cached.trustEnv === client.trustEnv
+    && cached.agent === client.agent && cached.proxyHeaders === client.proxyHeaders && cached.caFile === client.caFile
+    && cached.rejectUnauthorized === client.rejectUnauthorized) {
+    return cached.route;
+  }
+  let url = client.proxy || null;
+  let name = 'proxy';
+  if (url !== null && client.agent) {
+    throw new ApiValueError('Give ApiClient a proxy or an agent, not both');
+  }
+  if (url === null && client.trustEnv && !client.agent) {
+    url = environmentProxyFor(base.protocol.slice(0, -1), base.netloc, client.environment);
+    name = 'the proxy of the environment (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY)';
+  }
+  /** @type {ProxyRoute|null} */
+  let route = null;
+  if (url !== null) {
+    /** @type {Object<string, unknown>} */
+    const proxyTls = { rejectUnauthorized: client.rejectUnauthorized };
+    if (client.caFile) {
+      proxyTls.ca = readSetting(client.caFile, 'caFile');
+    }
+    route = proxyRoute(url, client.proxyHeaders, proxyTls, name);
+  }
+  client.routeCache = {
+    base, proxy: client.proxy, trustEnv: client.trustEnv, agent: client.agent, proxyHeaders: client.proxyHeaders,
+    caFile: client.caFile, rejectUnauthorized: client.rejectUnauthorized, route,
+  };
+  return route;
+}
+
+/**
+ * The TLS options of https requests: the client certificate, its key and the CA files
+ * read once for each set of paths. An unreadable file throws before anything is sent.
+ * @param {Connection} client
+ * @returns {object}
+ */
+function tlsOptions(client) {
+  const key = JSON.stringify([client.certFile, client.keyFile, client.caFile, client.passphrase, client.rejectUnauthorized]);
+  if (client.tlsCache === undefined || client.tlsCache.key !== key) {
+    /** @type {Object<string, unknown>} */
+    const options = { rejectUnauthorized: client.rejectUnauthorized };
+    // An empty path (an unset environment variable, say) counts as none.
+    if (!client.certFile !== !client.keyFile) {
+      throw new ApiValueError('certFile and keyFile go together: give both for mutual TLS, or neither');
+    }
+    for (const [option, file] of [['cert', client.certFile], ['key', client.keyFile], ['ca', client.caFile]]) {
+      if (file) {
+        options[/** @type {string} */ (option)] = readSetting(/** @type {string} */ (file), `${option}File`);
+      }
+    }
+    if (client.passphrase !== undefined) {
+      options.passphrase = client.passphrase;
+    }
+    client.tlsCache = { key, options };
+  }
+  return client.tlsCache.options;
+}
+
+/**
+ * @param {string} file
+ * @param {string} name
+ * @returns {Buffer}
+ */
+function readSetting(file, name) {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    throw new ApiValueError(`${name}: cannot read ${file} (${/** @type {any} */ (error).code || error})`);
+  }
+}
+
+module.exports = { routeFor, send, tlsOptions };

@@ -3,9 +3,10 @@
 Standard library only, and a protocol a Node.js process follows too (it has no
 ``flock``): a record is ``<key>.json``, replaced by renaming a finished temporary file
 over it; a lease is ``<key>.lock``, made by hard-linking a finished temporary file to
-that name, which fails when it exists. A lease that has run out is broken by renaming
-it away, then checking that the renamed file is the one that was seen. The runtime
-contract (templates/RUNTIME-CONTRACT.md, "Token stores") gives the details.
+that name, which fails when it exists. A lock is replaced (its lease ran out) or removed
+(given back) only by the holder of ``<key>.lock.break``, made with O_EXCL, after it read
+the lock again. The runtime contract (templates/RUNTIME-CONTRACT.md, "Token stores")
+gives the details.
 """
 
 from __future__ import annotations
@@ -17,13 +18,18 @@ import socket
 import stat
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Optional, Union
 
 from ._token_store import TokenStore
 from .exceptions import TokenStoreError
 
 __all__ = ["FileTokenStore", "default_directory"]
+
+#: Seconds after which a breaker file is taken for one its process left behind.
+BREAKER_STALE = 10.0
 
 
 def default_directory() -> Path:
@@ -80,6 +86,12 @@ class FileTokenStore(TokenStore):
     def write(self, key: str, record: str) -> None:
         path = self._path(key, ".json")
         try:
+            self._check_private(path, os.stat(path))  # a refused record is not replaced either
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            raise self._error("cannot write", path, error) from None
+        try:
             temporary = self._finished_file(key, record)
             try:
                 os.replace(temporary, path)
@@ -105,26 +117,39 @@ class FileTokenStore(TokenStore):
         try:
             temporary = self._finished_file(key, content)
             try:
-                if self._link(temporary, path):
-                    return True
-                seen = _read_lock(path)
-                if seen is None:  # given back in the meantime
-                    return self._link(temporary, path)
-                if not _expired(seen, path, lease):
-                    return False
-                # The holder's lease ran out: take its lock away, then try once more.
-                if not self._remove_if(path, lambda found: found == seen):
-                    return False
-                return self._link(temporary, path)
+                return self._take(key, path, temporary, lease)
             finally:
                 _unlink(temporary)
         except OSError as error:
             raise self._error("cannot take the lease", path, error) from None
 
+    def _take(self, key: str, path: Path, temporary: Path, lease: float) -> bool:
+        """Link ``temporary`` as the lock; replace a lock whose lease ran out, under the breaker."""
+        if self._link(temporary, path):
+            return True
+        seen = _read_lock(path)
+        if seen is None:  # given back in the meantime
+            return self._link(temporary, path)
+        if not _expired(seen, path, lease):
+            return False
+        with self._breaker(key, wait=0.0) as breaking:
+            if not breaking:
+                return False  # another process is breaking it or giving one back
+            found = _read_lock(path)
+            if found is None:
+                return self._link(temporary, path)
+            if found != seen or not _expired(found, path, lease):
+                return False
+            os.replace(temporary, path)  # the name never disappears: no one links in between
+            return True
+
     def release(self, key: str, owner: str) -> None:
         path = self._path(key, ".lock")
         try:
-            self._remove_if(path, lambda found: found is not None and found.get("owner") == owner)
+            with self._breaker(key, wait=1.0) as held:
+                found = _read_lock(path) if held else None
+                if found is not None and found.get("owner") == owner:
+                    os.unlink(path)
         except OSError as error:
             raise self._error("cannot give the lease back", path, error) from None
 
@@ -184,24 +209,31 @@ class FileTokenStore(TokenStore):
             return False
         return True
 
-    def _remove_if(self, path: Path, wanted: Callable[[Optional[dict[str, object]]], bool]) -> bool:
-        """Remove the lock at ``path`` if ``wanted(its content)``; True when it was removed.
+    @contextmanager
+    def _breaker(self, key: str, wait: float) -> Iterator[bool]:
+        """``<key>.lock.break``: held while a lock is replaced or removed, so never by two.
 
-        The lock is renamed away first, so the content checked is the content removed;
-        a lock that is not the wanted one is linked back, unless a new one took its place.
+        Tries for ``wait`` seconds. One left by a process that died holding it (older than
+        ``BREAKER_STALE`` seconds) is removed first.
         """
-        aside = path.with_name(f".{path.name}.{secrets.token_hex(8)}.aside")
+        path = self.directory / f"{key}.lock.break"
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                break
+            except FileExistsError:
+                if _age(path) > BREAKER_STALE:
+                    _unlink(path)
+                    continue
+                if time.monotonic() >= deadline:
+                    yield False
+                    return
+                time.sleep(0.005)
         try:
-            os.rename(path, aside)
-        except FileNotFoundError:
-            return False
-        try:
-            if wanted(_read_lock(aside)):
-                return True
-            self._link(aside, path)
-            return False
+            yield True
         finally:
-            _unlink(aside)
+            _unlink(path)
 
     def _sync_directory(self) -> None:
         if os.name != "posix":
@@ -213,6 +245,8 @@ class FileTokenStore(TokenStore):
             os.close(descriptor)
 
     def _error(self, what: str, path: Path, error: BaseException) -> TokenStoreError:
+        if isinstance(error, FileNotFoundError):
+            self._ready = False  # the folder went away: the next call makes it again
         reason = (
             error.strerror
             if isinstance(error, OSError) and error.strerror
@@ -242,6 +276,14 @@ def _expired(content: dict[str, object], path: Path, lease: float) -> bool:
         return os.stat(path).st_mtime + lease <= time.time()
     except FileNotFoundError:
         return True
+
+
+def _age(path: Path) -> float:
+    """Seconds since ``path`` was last changed; 0 when it is gone."""
+    try:
+        return time.time() - os.stat(path).st_mtime
+    except FileNotFoundError:
+        return 0.0
 
 
 def _unlink(path: Path) -> None:

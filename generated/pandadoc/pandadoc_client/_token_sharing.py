@@ -48,8 +48,6 @@ class SharedToken:
         self.name = name
         self.lease = float(lease)
         self.raises = on_store_error == "raise"
-        #: This manager's lease id: random, so two managers of one process are two owners.
-        self.owner = secrets.token_hex(16)
         self._failing = False
         self._lock = threading.Lock()
 
@@ -68,14 +66,17 @@ class SharedToken:
     @contextmanager
     def leased(self, key: str) -> Iterator[bool]:
         """Try the lease once; the body runs holding it when it yields True, and it is given back."""
-        taken = self.store.acquire(key, self.owner, self.lease)
+        # A new owner id for every lease: managers copied into forked processes, or a holder
+        # whose lease ran out, never give back a lease someone else took since.
+        owner = secrets.token_hex(16)
+        taken = self.store.acquire(key, owner, self.lease)
         self.answered()
         try:
             yield taken
         finally:
             if taken:
                 try:
-                    self.store.release(key, self.owner)
+                    self.store.release(key, owner)
                 except TokenStoreError as error:  # the lease runs out by itself
                     logger.warning("%s; its lease runs out by itself", error)
 

@@ -154,28 +154,6 @@ function errorClassFor(status) {
 }
 
 /**
- * Seconds to wait from a Retry-After value (seconds or an HTTP date), or null.
- * @param {string|string[]|undefined} value
- * @param {number} [now] The time in milliseconds since the epoch.
- * @returns {number|null}
- */
-function retryAfterSeconds(value, now = Date.now()) {
-  if (typeof value !== 'string' || value.trim() === '') {
-    return null;
-  }
-  const text = value.trim();
-  if (/^[0-9]+(\.[0-9]+)?$/.test(text)) {
-    const seconds = Number(text);
-    return Number.isFinite(seconds) ? seconds : null;
-  }
-  if (!/[a-z]/i.test(text)) {
-    return null; // a negative or odd number, not a date
-  }
-  const when = Date.parse(text);
-  return Number.isNaN(when) ? null : Math.max(0, (when - now) / 1000);
-}
-
-/**
  * RFC 6749 error fields of a JSON body; empty when there are none.
  * @param {string} text
  * @returns {{error?: string, error_description?: string, error_uri?: string}}
@@ -324,7 +302,6 @@ function redactHeaders(headers, secrets) {
 
 module.exports = {
   ...ERRORS,
-  REDACTED,
   errorClassFor,
   hidden,
   issuedTokens,
@@ -332,5 +309,4 @@ module.exports = {
   quote,
   redact,
   redactHeaders,
-  retryAfterSeconds,
 };

@@ -9,13 +9,14 @@
 // client_id and client_secret as form fields; 'basic': HTTP Basic, client_secret_basic,
 // when x-token-manager says so or the operation's security is HTTP Basic) on the class.
 
-const { basicAuthorization, formEncode } = require('./client.js');
 const {
   ApiError, ApiTypeError, ApiValueError, MalformedResponseError, issuedTokens, redact, redactHeaders,
 } = require('./errors.js');
+const { formEncode } = require('./request.js');
+const { basicAuthorization } = require('./security.js');
 
 /**
- * @typedef {import('./client').Operation} Operation
+ * @typedef {import('./request').Operation} Operation
  * @typedef {{clientId: string, clientSecret: string, refreshToken?: string, apiClient?: any,
  *   leeway?: number, onToken?: (token: any) => unknown, clock?: () => number}} Options
  */
@@ -185,15 +186,7 @@ class BaseTokenManager {
    */
   async fetch(grant) {
     const credentials = /** @type {any} */ (this).credentials;
-    let fields = grant;
-    /** @type {Object<string, string>|undefined} */
-    let headers;
-    if (/** @type {any} */ (this.constructor).clientAuth === 'basic') {
-      // RFC 6749 section 2.3.1: the id and secret are form-encoded before Basic encoding.
-      headers = { Authorization: basicAuthorization(formEncode(credentials.clientId), formEncode(credentials.clientSecret)) };
-    } else {
-      fields = { client_id: credentials.clientId, client_secret: credentials.clientSecret, ...grant };
-    }
+    const { fields, headers } = clientAuthentication(/** @type {any} */ (this.constructor).clientAuth, credentials, grant);
     // Its own requests never use a tokenManager of the client: they fetch the token.
     let answer;
     try {
@@ -249,6 +242,23 @@ class BaseTokenManager {
     }
     return data;
   }
+}
+
+/**
+ * A token request's form fields and headers with the client's credentials: as form fields
+ * (client_secret_post), or with clientAuth 'basic' as HTTP Basic (client_secret_basic).
+ * @param {string|undefined} clientAuth
+ * @param {{clientId: string, clientSecret: string}} credentials
+ * @param {Object<string, string|undefined>} grant The grant's form fields by OAuth name.
+ * @returns {{fields: Object<string, string|undefined>, headers: Object<string, string>|undefined}}
+ */
+function clientAuthentication(clientAuth, credentials, grant) {
+  if (clientAuth === 'basic') {
+    // RFC 6749 section 2.3.1: the id and secret are form-encoded before Basic encoding.
+    const authorization = basicAuthorization(formEncode(credentials.clientId), formEncode(credentials.clientSecret));
+    return { fields: grant, headers: { Authorization: authorization } };
+  }
+  return { fields: { client_id: credentials.clientId, client_secret: credentials.clientSecret, ...grant }, headers: undefined };
 }
 
 /**

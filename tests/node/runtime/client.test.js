@@ -1,5 +1,5 @@
 'use strict';
-// The runtime's ApiClient (templates/javascript/runtime/client.js), as source, on a scripted
+// The runtime's ApiClient (templates/javascript/runtime/api_client.js), as source, on a scripted
 // transport: what it sends, what it retries and how long it waits, how it reads answers,
 // and which host it talks to. Nothing goes on the network.
 

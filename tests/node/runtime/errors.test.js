@@ -1,11 +1,15 @@
 'use strict';
-// The runtime's error hierarchy and its helpers (templates/javascript/runtime/errors.js).
+// The runtime's error hierarchy and its helpers (templates/javascript/runtime/errors.js), and
+// Retry-After (retry.js).
 
 const assert = require('node:assert/strict');
+const path = require('node:path');
 const util = require('node:util');
 const { describe, test } = require('node:test');
 
-const { errors } = require('./fixture');
+const { RUNTIME, errors } = require('./fixture');
+
+const retry = require(path.join(RUNTIME, 'retry.js'));
 
 describe('errors', () => {
   test('one class per status, as in the Python packages', () => {
@@ -53,12 +57,12 @@ describe('errors', () => {
 
   test('Retry-After: seconds or an HTTP date, else null', () => {
     const now = Date.parse('2025-01-01T00:00:00Z');
-    assert.equal(errors.retryAfterSeconds('120', now), 120);
-    assert.equal(errors.retryAfterSeconds(' 1.5 ', now), 1.5);
-    assert.equal(errors.retryAfterSeconds('Wed, 01 Jan 2025 00:00:30 GMT', now), 30);
-    assert.equal(errors.retryAfterSeconds('Tue, 31 Dec 2024 23:00:00 GMT', now), 0);
+    assert.equal(retry.retryAfterSeconds('120', now), 120);
+    assert.equal(retry.retryAfterSeconds(' 1.5 ', now), 1.5);
+    assert.equal(retry.retryAfterSeconds('Wed, 01 Jan 2025 00:00:30 GMT', now), 30);
+    assert.equal(retry.retryAfterSeconds('Tue, 31 Dec 2024 23:00:00 GMT', now), 0);
     for (const bad of [undefined, '', '-1', 'soon', '1e400', '0x10', 'Infinity']) {
-      assert.equal(errors.retryAfterSeconds(bad, now), null, bad);
+      assert.equal(retry.retryAfterSeconds(bad, now), null, bad);
     }
   });
 

@@ -9,8 +9,8 @@ const path = require('node:path');
 
 const RUNTIME = path.resolve(__dirname, '..', '..', '..', 'templates', 'javascript', 'runtime');
 const errors = require(path.join(RUNTIME, 'errors.js'));
-const { Model } = require(path.join(RUNTIME, 'model_base.js'));
-const { BaseApiClient } = require(path.join(RUNTIME, 'client.js'));
+const { Model } = require(path.join(RUNTIME, 'model.js'));
+const { BaseApiClient } = require(path.join(RUNTIME, 'api_client.js'));
 const { BaseTokenManager } = require(path.join(RUNTIME, 'token_manager.js'));
 
 class TokenRequest extends Model {}

@@ -1,5 +1,5 @@
 'use strict';
-// The runtime's models and value checks (templates/javascript/runtime/model_base.js), as
+// The runtime's models and value checks (templates/javascript/runtime/model.js, schema.js), as
 // source: request models refuse unknown fields and mask secrets; arguments are checked
 // before sending; answers are read strictly against the schema.
 
@@ -10,7 +10,8 @@ const { describe, test } = require('node:test');
 
 const { Limits, RUNTIME, TokenAnswer, TokenRequest, errors } = require('./fixture');
 
-const { ShapeError, checkModel, checkValue, mask, readAnswer, toModel } = require(path.join(RUNTIME, 'model_base.js'));
+const { mask, toModel } = require(path.join(RUNTIME, 'model.js'));
+const { ShapeError, checkModel, checkValue, readAnswer } = require(path.join(RUNTIME, 'schema.js'));
 
 const SECRET = 'client-secret-0123456789';
 const REFRESH = 'refresh-token-abcdefghij';

@@ -1,5 +1,5 @@
 'use strict';
-// Credentials of the spec's security schemes (templates/javascript/runtime/client.js), as
+// Credentials of the spec's security schemes (templates/javascript/runtime/security.js), as
 // the Python runtime sends them (_api_client.py _authorize, _credential, _secrets), on a
 // scripted transport: what goes where, which scheme of several, the tokenManager's bearer
 // token and its renewal after a 401, client_secret_basic, checks and redaction.

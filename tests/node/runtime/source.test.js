@@ -1,7 +1,8 @@
 'use strict';
 // The runtime as source: type-checked and linted by tsc (strict, unused names, missing
-// returns, switch fall-through; templates/javascript/runtime/tsconfig.json), free of any
-// package's name, and copied byte for byte into every Node package.
+// returns, switch fall-through; templates/javascript/runtime/tsconfig.json), in files and
+// functions of a readable size, free of any package's name, and copied byte for byte into
+// every Node package.
 
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
@@ -14,6 +15,9 @@ const { RUNTIME } = require('./fixture');
 
 const TSC = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const SOURCES = fs.readdirSync(RUNTIME).filter((name) => name.endsWith('.js')).sort();
+/** The longest a runtime file and a runtime function (nested ones included) may be. */
+const MAX_FILE_LINES = 700;
+const MAX_FUNCTION_LINES = 60;
 
 /** The output folders of the Node packages: openapi/*-node.yaml's outputDir. */
 function nodePackages() {
@@ -27,6 +31,31 @@ function nodePackages() {
 test('tsc --checkJs finds no type error, unused name or missing return in the runtime', () => {
   const result = spawnSync(process.execPath, [TSC, '-p', path.join(RUNTIME, 'tsconfig.json'), '--pretty', 'false'], { encoding: 'utf8' });
   assert.equal(result.status, 0, result.stdout + result.stderr);
+});
+
+test('no runtime file over 700 lines, no function over 60: one module per concern, small steps', () => {
+  const ts = require(path.join(REPO_ROOT, 'node_modules', 'typescript'));
+  const tooLong = [];
+  for (const name of SOURCES) {
+    const text = fs.readFileSync(path.join(RUNTIME, name), 'utf8');
+    const lines = text.split('\n').length - 1;
+    if (lines > MAX_FILE_LINES) {
+      tooLong.push(`${name}: ${lines} lines`);
+    }
+    const file = ts.createSourceFile(name, text, ts.ScriptTarget.Latest, true);
+    const visit = (node) => {
+      if (ts.isFunctionLike(node) && node.body) {
+        const first = file.getLineAndCharacterOfPosition(node.getStart(file)).line;
+        const last = file.getLineAndCharacterOfPosition(node.end).line;
+        if (last - first + 1 > MAX_FUNCTION_LINES) {
+          tooLong.push(`${name}:${first + 1} ${node.name ? node.name.getText(file) : 'a function'}: ${last - first + 1} lines`);
+        }
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(file);
+  }
+  assert.deepEqual(tooLong, []);
 });
 
 test('no package, provider or spec name inside the runtime', () => {

@@ -2,7 +2,7 @@
 
 'use strict';
 
-const { Model } = require('../model_base.js');
+const { Model } = require('../model.js');
 
 /**
  * An access token and the refresh token that renews it.

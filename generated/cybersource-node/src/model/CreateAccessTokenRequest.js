@@ -2,7 +2,7 @@
 
 'use strict';
 
-const { Model } = require('../model_base.js');
+const { Model } = require('../model.js');
 
 /**
  * The form fields of a token request.

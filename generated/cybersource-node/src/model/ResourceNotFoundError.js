@@ -2,7 +2,7 @@
 
 'use strict';
 
-const { Model } = require('../model_base.js');
+const { Model } = require('../model.js');
 
 /**
  * The resource was not found.
