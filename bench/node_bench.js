@@ -13,8 +13,12 @@
 // - require: milliseconds of require() of the package in a fresh node process, next to a
 //   fresh process that requires only http and https (pairs, order alternating); the
 //   difference is the median of per-pair differences.
+// - cached: nanoseconds per cached `await manager.getToken()` (the manager holds a fresh
+//   token) without a store, with a MemoryTokenStore and with a FileTokenStore; the sides take
+//   turns round by round; the extra of a store is the median of per-round differences.
 
 const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
@@ -31,8 +35,8 @@ const FIELDS = {
   refresh_token: 'stored-refresh-token',
 };
 
-const FULL = { calls: 200, rounds: 31, warmup: 500, requireRounds: 21 };
-const QUICK = { calls: 50, rounds: 5, warmup: 300, requireRounds: 5 };
+const FULL = { calls: 200, rounds: 31, warmup: 500, requireRounds: 21, cachedCalls: 20000 };
+const QUICK = { calls: 50, rounds: 5, warmup: 300, requireRounds: 5, cachedCalls: 5000 };
 
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -218,6 +222,49 @@ function benchRequire(settings) {
   };
 }
 
+/** Nanoseconds per cached getToken() without a store and with each store. */
+async function benchCached(host, settings) {
+  const CyberSource = require(PACKAGE_DIR);
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenworks-bench-'));
+  const stores = { none: undefined, memory: new CyberSource.MemoryTokenStore(), file: new CyberSource.FileTokenStore(path.join(folder, 'tokens')) };
+  const managers = {};
+  for (const [name, store] of Object.entries(stores)) {
+    const apiClient = new CyberSource.ApiClient(host);
+    apiClient.agent = new http.Agent({ keepAlive: true });
+    managers[name] = new CyberSource.TokenManager({
+      clientId: `bench-${name}`, clientSecret: FIELDS.client_secret, refreshToken: FIELDS.refresh_token, apiClient, store,
+    });
+    await managers[name].getToken(); // one real fetch; then cached
+  }
+  const names = Object.keys(managers);
+  const runs = Object.fromEntries(names.map((name) => [name, []]));
+  for (let round = 0; round < settings.rounds + 2; round += 1) {
+    const order = round % 2 ? [...names].reverse() : names;
+    for (const name of order) {
+      const manager = managers[name];
+      const started = process.hrtime.bigint();
+      for (let call = 0; call < settings.cachedCalls; call += 1) {
+        await manager.getToken();
+      }
+      const ns = Number(process.hrtime.bigint() - started) / settings.cachedCalls;
+      if (round >= 2) { // two rounds of warm-up
+        runs[name].push(ns);
+      }
+    }
+  }
+  fs.rmSync(folder, { recursive: true, force: true });
+  const extra = (name) => median(runs[name].map((ns, index) => ns - runs.none[index]));
+  return {
+    calls: settings.cachedCalls,
+    rounds: settings.rounds,
+    none_ns: median(runs.none),
+    memory_ns: median(runs.memory),
+    file_ns: median(runs.file),
+    memory_extra_ns: extra('memory'),
+    file_extra_ns: extra('file'),
+  };
+}
+
 async function main() {
   const host = process.argv[2];
   if (!host) {
@@ -226,7 +273,8 @@ async function main() {
   const settings = process.argv.includes('--quick') ? QUICK : FULL;
   const require_ = benchRequire(settings); // fresh processes first, before the calls load this one
   const call = await benchCalls(host, settings);
-  process.stdout.write(`${JSON.stringify({ node: process.version, call, require: require_ })}\n`);
+  const cached = await benchCached(host, settings);
+  process.stdout.write(`${JSON.stringify({ node: process.version, call, require: require_, cached })}\n`);
   process.exit(0); // the sides' kept-alive sockets would hold the process
 }
 

@@ -5,7 +5,8 @@
 
 Steps: remove each config's outputDir, normalise the specs that need it (see
 ``normalise_spec``: the generator reads a normalised copy, Prism and people the real spec),
-run openapi-generator's ``batch`` on the configs (one JVM), copy the runtime (``templates/python/runtime/*.py``,
+run openapi-generator's ``batch`` on the configs (one JVM; a Python package also gets its
+``__main__.py`` from ``__main__.mustache``, see ``main_module``), copy the runtime (``templates/python/runtime/*.py``,
 ``templates/javascript/runtime/*.js``: ``<templateDir>/runtime``) into each package unchanged, then let
 ruff drop unused imports, sort imports and ``__all__`` and format the Python code
 (mustache cannot).
@@ -206,7 +207,6 @@ def _generator_configs(
             normalised = rename_schemas(normalised, renames)
         written = dict(config)
         if config.get("generatorName") == "python":
-            written["files"] = {**aio_files(config), **dict(config.get("files") or {})}
             names = property_name_mappings(normalised, model_attributes(runtime))
             given_names = config.get("nameMappings") or {}
             assert isinstance(given_names, dict)
@@ -225,6 +225,12 @@ def _generator_configs(
             **repo_folder(path, config),
         }
         if config.get("generatorName") == "python":
+            # Every Python package's aio subpackage and __main__.py, then the config's own files.
+            written["files"] = {
+                **aio_files(config),
+                **main_module(properties),
+                **dict(config.get("files") or {}),
+            }
             # The docs' examples call with `{{await}}api_instance...`: inside
             # `{{#aioExample}}` that is an awaited call, elsewhere a plain one.
             written["additionalProperties"]["aioExample"] = {"await": "await "}
@@ -244,6 +250,15 @@ def aio_files(config: dict[str, object]) -> dict[str, dict[str, str]]:
     return {
         template: {"templateType": "SupportingFiles", "destinationFilename": f"{package}/aio/{name}"}
         for template, name in (("aio_init.mustache", "__init__.py"), ("aio_api.mustache", "api.py"))
+    }
+
+
+def main_module(properties: dict[str, object]) -> dict[str, object]:
+    """Every Python package's ``__main__.py`` (``python -m <package> token``), rendered from
+    ``__main__.mustache`` into the package folder, whose name only the config knows."""
+    destination = f"{properties['packageName']}/__main__.py"
+    return {
+        "__main__.mustache": {"templateType": "SupportingFiles", "destinationFilename": destination}
     }
 
 

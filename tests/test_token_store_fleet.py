@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,23 +26,6 @@ from redis_server import RedisServer
 WORKER = str(Path(__file__).with_name("fleet_worker.py"))
 CLIENT_SECRET = "cs-fleet-Q9x"
 pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture(scope="module")
-def redis() -> Iterator[RedisServer]:
-    server = RedisServer()
-    if server.binary is None:
-        pytest.skip("redis-server is not installed (make test installs it)")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def token_server() -> Iterator[RotatingTokenServer]:
-    server = RotatingTokenServer(refresh_token="rtok-0-Start")
-    yield server
-    server.close()
 
 
 @pytest.fixture(params=["file", "redis"])

@@ -65,6 +65,13 @@ describe('the documented example against Prism', () => {
     assert.equal(fs.realpathSync(link), fs.realpathSync(PACKAGE_DIR));
     const manifest = JSON.parse(fs.readFileSync(path.join(project, 'package.json'), 'utf8'));
     assert.ok(manifest.dependencies.CyberSource.startsWith('file:'));
+    // The Redis clients RedisTokenStore takes are optional peers: never installed with it.
+    for (const peer of ['redis', 'ioredis']) {
+      assert.equal(fs.existsSync(path.join(project, 'node_modules', peer)), false, peer);
+    }
+    const peers = JSON.parse(fs.readFileSync(path.join(PACKAGE_DIR, 'package.json'), 'utf8'));
+    assert.deepEqual(Object.keys(peers.dependencies || {}), []);
+    assert.deepEqual(peers.peerDependenciesMeta, { ioredis: { optional: true }, redis: { optional: true } });
   });
 
   test("package.json's exports: the package and its package.json resolve, its src/ files do not", async () => {

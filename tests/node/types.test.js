@@ -20,6 +20,10 @@ function typeProject() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cybersource-node-types-'));
   fs.mkdirSync(path.join(dir, 'node_modules'));
   fs.symlinkSync(PACKAGE_DIR, path.join(dir, 'node_modules', 'CyberSource'), 'dir');
+  // node-redis, whose client a user passes to RedisTokenStore (a dev dependency here; ioredis's
+  // own declarations do not compile under --strict without @types/redis-errors, so user.ts
+  // declares an ioredis-shaped client itself).
+  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules', 'redis'), path.join(dir, 'node_modules', 'redis'), 'dir');
   fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({
     compilerOptions: {
       target: 'es2020',
@@ -29,6 +33,7 @@ function typeProject() {
       types: ['node'],
       typeRoots: [path.join(REPO_ROOT, 'node_modules', '@types')],
       skipLibCheck: false,
+      esModuleInterop: true, // as the Redis clients' own declarations need (tsc --init sets it)
     },
   }));
   return dir;

@@ -202,6 +202,8 @@ declare namespace CyberSource {
     code?: string;
   }
   class ApiTimeoutError extends ApiConnectionError {}
+  /** A token store could not be reached, read or written; the message names the store, never a token. */
+  class TokenStoreError extends ApiError {}
   /** An argument has the wrong type or an unknown field; nothing was sent. */
   class ApiTypeError extends TypeError {}
   /** An argument breaks a constraint of the spec; nothing was sent. */
@@ -387,6 +389,14 @@ declare namespace CyberSource {
     onToken?: (token: AccessTokenResponse) => unknown;
     /** For tests: a monotonic clock in seconds. */
     clock?: () => number;
+    /** Where to share the token with other managers and processes, Python ones too (default: none). */
+    store?: TokenStore;
+    /** Names one authorization when a client holds several (a merchant id, say). */
+    storeKey?: string;
+    /** Seconds one renewal may hold the store's lease (default 30). */
+    lease?: number;
+    /** 'warn' (default): when the store fails, warn once and fetch in this process; 'raise': reject with TokenStoreError, sending nothing. */
+    onStoreError?: 'warn' | 'raise';
   }
 
   /** Keeps a valid access token: cached, fetched once for all callers, renewed before it expires. */
@@ -399,10 +409,61 @@ declare namespace CyberSource {
     leeway: number;
     /** A valid access token: the cached one, or a new one. */
     getToken(): Promise<string>;
-    /** Forget the access token (only if it is still `token`, when given). */
-    invalidate(token?: string): void;
+    /** Forget the access token (only if it is still `token`, when given); with a store, its record too (the Promise says when). */
+    invalidate(token?: string): Promise<void> | undefined;
+    /** The store this manager shares its token through, or null. */
+    readonly store: TokenStore | null;
+    /** The refresh token the next renewal sends, if any. */
+    readonly refreshToken: string | null;
     /** Exchange an authorization code for the first access token and refresh token. */
     exchangeCode(code: string, redirectUri?: string): Promise<AccessTokenResponse>;
+  }
+
+  // --- sharing a token -----------------------------------------------------------------
+
+  /** Where TokenManagers keep a shared token: records (JSON text) and leases, by key. Subclass it for a store of your own. */
+  class TokenStore {
+    /** The record under `key`, or null. */
+    read(key: string): Promise<string | null>;
+    /** Replace the record under `key` at once. */
+    write(key: string, record: string): Promise<void>;
+    /** Take the lease on `key` for `lease` seconds if no one holds it; never waits. */
+    acquire(key: string, owner: string, lease: number): Promise<boolean>;
+    /** Give the lease back, only if `owner` still holds it. */
+    release(key: string, owner: string): Promise<void>;
+  }
+
+  /** A token shared by the managers of this process. */
+  class MemoryTokenStore extends TokenStore {
+    constructor();
+  }
+
+  /** A token shared by the processes of one machine, Python ones too, in a private folder (0700, files 0600). */
+  class FileTokenStore extends TokenStore {
+    /** @param directory default: $TOKENWORKS_CACHE_DIR, else the user's cache folder with `tokenworks` in it. */
+    constructor(directory?: string);
+    readonly directory: string;
+  }
+
+  /** A connected node-redis (4+) or ioredis client: RedisTokenStore calls its get, set and eval. */
+  interface RedisClient {
+    get(key: string): Promise<unknown>;
+    set(key: string, value: string, ...options: any[]): Promise<unknown>;
+    eval(script: string, ...options: any[]): Promise<unknown>;
+  }
+
+  interface RedisTokenStoreOptions {
+    /** Put before every key (default 'tokenworks:', as in Python). */
+    prefix?: string;
+    /** Milliseconds one command may take (default 5000). */
+    timeout?: number;
+  }
+
+  /** A token shared through Redis by processes on many machines, Python ones too. */
+  class RedisTokenStore extends TokenStore {
+    constructor(client: RedisClient, options?: RedisTokenStoreOptions);
+    readonly prefix: string;
+    readonly timeout: number;
   }
 }
 

@@ -45,6 +45,8 @@ module.exports = {
   MalformedResponseError: errors.MalformedResponseError,
   ApiConnectionError: errors.ApiConnectionError,
   ApiTimeoutError: errors.ApiTimeoutError,
+  /** A token store could not be reached, read or written (see the README, "Sharing a token"). */
+  TokenStoreError: errors.TokenStoreError,
   ApiTypeError: errors.ApiTypeError,
   ApiValueError: errors.ApiValueError,
   /** An access token and the refresh token that renews it. */
@@ -62,5 +64,21 @@ module.exports = {
   /** Keeps a valid access token (see the README, "Keeping a token"). */
   get TokenManager() {
     return tokenManager();
+  },
+  /** The base of the token stores a TokenManager shares its token through. */
+  get TokenStore() {
+    return require('./token_store.js').TokenStore;
+  },
+  /** A token shared by the managers of this process. */
+  get MemoryTokenStore() {
+    return require('./token_store.js').MemoryTokenStore;
+  },
+  /** A token shared by the processes of one machine (Python ones too), in a private folder. */
+  get FileTokenStore() {
+    return require('./file_token_store.js').FileTokenStore;
+  },
+  /** A token shared through Redis, with a node-redis or ioredis client you made. */
+  get RedisTokenStore() {
+    return require('./redis_token_store.js').RedisTokenStore;
   },
 };

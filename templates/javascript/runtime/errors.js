@@ -100,6 +100,12 @@ class ApiConnectionError extends ApiError {
 /** Connecting, or waiting for the answer, took longer than the timeout (code ETIMEDOUT). */
 class ApiTimeoutError extends ApiConnectionError {}
 
+/**
+ * A token store could not be reached, read or written (status 0, as nothing was
+ * answered). The message names the store, never a token.
+ */
+class TokenStoreError extends ApiError {}
+
 /** An argument has the wrong type (or an unknown field); nothing was sent. */
 class ApiTypeError extends TypeError {}
 
@@ -121,6 +127,7 @@ const ERRORS = {
   MalformedResponseError,
   ApiConnectionError,
   ApiTimeoutError,
+  TokenStoreError,
   ApiTypeError,
   ApiValueError,
 };

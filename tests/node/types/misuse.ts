@@ -27,3 +27,7 @@ new CyberSource.ApiClient({ trustEnv: 'no' }); // error: trustEnv is a boolean
 new CyberSource.ApiClient({ apiKey: { apiKeyHeader: 'k' } }); // error: the spec has no API key scheme
 new CyberSource.ApiClient({ tokenManager: { getToken: () => 'token' } }); // error: not a token source
 new CyberSource.TokenManager({ clientId: 'partner' }); // error: clientSecret missing
+new CyberSource.TokenManager({ clientId: 'partner', clientSecret: 's', onStoreError: 'ignore' }); // error: warn or raise
+new CyberSource.TokenManager({ clientId: 'partner', clientSecret: 's', store: '/tmp/tokens' }); // error: a store, not a path
+new CyberSource.RedisTokenStore({ url: 'redis://localhost' }); // error: a client, not its options
+new CyberSource.FileTokenStore(0o700); // error: a folder is a path

@@ -1,6 +1,15 @@
 // A user's TypeScript script against the CyberSource package: it must compile under
 // `tsc --strict --noEmit` (tests/node/types.test.js). It is compiled, not run.
 import CyberSource = require('CyberSource');
+import { createClient } from 'redis';
+
+/** The methods of an ioredis client RedisTokenStore calls, as ioredis declares them. */
+declare const ioredis: {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, px: 'PX', milliseconds: number, nx: 'NX'): Promise<'OK' | null>;
+  set(key: string, value: string): Promise<'OK'>;
+  eval(script: string, numberOfKeys: number, ...args: string[]): Promise<unknown>;
+};
 
 // The documented example, typed.
 const apiInstance = new CyberSource.OAuthApi();
@@ -95,3 +104,37 @@ async function withToken(): Promise<void> {
 
 const grant: 'authorization_code' | 'refresh_token' = CyberSource.CreateAccessTokenRequest.GrantTypeEnum.refresh_token;
 console.log(urls, refresh, withToken, grant, positional.leeway, source, proxied.proxyHeaders);
+
+// Sharing a token: each store, with each Redis client.
+const stores: CyberSource.TokenStore[] = [
+  new CyberSource.MemoryTokenStore(),
+  new CyberSource.FileTokenStore(),
+  new CyberSource.FileTokenStore('/var/cache/payments/tokens'),
+  new CyberSource.RedisTokenStore(createClient({ url: 'redis://localhost:6379' }), { prefix: 'payments:' }),
+  new CyberSource.RedisTokenStore(ioredis, { timeout: 2000 }),
+];
+const shared = new CyberSource.TokenManager({
+  clientId: 'partner',
+  clientSecret: 'secret',
+  refreshToken: 'stored',
+  store: stores[2],
+  storeKey: 'merchant-42',
+  lease: 10,
+  onStoreError: 'raise',
+});
+async function sharing(): Promise<void> {
+  const accessToken: string = await shared.getToken();
+  await shared.invalidate(accessToken);
+  const rotated: string | null = shared.refreshToken;
+  const store: CyberSource.TokenStore | null = shared.store;
+  try {
+    await shared.getToken();
+  } catch (error) {
+    if (error instanceof CyberSource.TokenStoreError) {
+      const failed: CyberSource.ApiError = error;
+      console.log(failed.message);
+    }
+  }
+  console.log(rotated, store, await stores[0].read('key'));
+}
+console.log(sharing);
