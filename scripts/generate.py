@@ -25,6 +25,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -76,6 +77,7 @@ def normalise_spec(spec: dict[str, object]) -> dict[str, object]:
     paths = normalised.get("paths") or {}
     assert isinstance(paths, dict)
     _normalise_answers(normalised)
+    _fill_token_examples(normalised)
     for path, item in paths.items():
         for method, operation in item.items():
             if not isinstance(operation, dict) or "x-form-model" not in operation:
@@ -148,6 +150,96 @@ def _string_schema(spec: dict[str, object], schema: object) -> bool | None:
     if schema is None or (isinstance(schema, dict) and not set(schema) - UNTYPED_KEYS):
         return None
     return isinstance(schema, dict) and schema.get("type") == "string"
+
+
+#: What a grant needs besides grant_type (RFC 6749 sections 4.1.3 and 6), as the runtime has it.
+GRANT_NEEDS = {"authorization_code": "code", "refresh_token": "refresh_token"}
+
+
+def _fill_token_examples(spec: dict[str, object]) -> None:
+    """Make the generated examples of each token operation (``x-token-manager``) run as
+    written, whatever the spec gives them to work with.
+
+    The docs' examples send the grant_type the spec shows first (its ``x-example``, else
+    its first enum value) and only the optional fields that have an ``x-example``. When that
+    grant needs a field the example would not send (``authorization_code`` listed first, no
+    ``code`` example), the example uses ``client_credentials`` where the enum offers it,
+    else it fills the field. A required string field without an example (the generator
+    would give a model's ``''``), and the field an example now fills, gets one that meets
+    its lengths (``client_id_example`` is refused by ``minLength: 36``); the TokenManager examples take the client id and secret the same
+    way (where the placeholder breaks a length) unless ``x-token-manager`` names them. Only the generator's copy of the spec is
+    changed; values the spec gives are kept.
+    """
+    for item in (spec.get("paths") or {}).values():  # type: ignore[union-attr]
+        for operation in item.values() if isinstance(item, dict) else ():
+            if not isinstance(operation, dict) or not isinstance(
+                operation.get("x-token-manager"), dict
+            ):
+                continue
+            fields = _token_fields(spec, operation)
+            if fields is None:
+                continue
+            properties, required = fields
+            grant = properties.get("grant_type")
+            if isinstance(grant, dict):
+                enum = [str(value) for value in grant.get("enum") or ()]
+                shown = grant.get("x-example", enum[0] if enum else None)
+                needs = properties.get(GRANT_NEEDS.get(str(shown), ""))
+                if isinstance(needs, dict) and "x-example" not in needs:
+                    if "client_credentials" in enum:
+                        grant["x-example"] = "client_credentials"
+                    else:
+                        name = GRANT_NEEDS[str(shown)]
+                        needs["x-example"] = needs.get("example", _placeholder(name, needs))
+            for name, schema in properties.items():
+                if (
+                    name in required
+                    and isinstance(schema, dict)
+                    and schema.get("type") == "string"
+                    and not schema.get("enum")
+                    and "x-example" not in schema
+                    and "example" not in schema
+                ):
+                    schema["x-example"] = _placeholder(name, schema)
+            manager = operation["x-token-manager"]
+            for name in ("client_id", "client_secret"):
+                schema = properties.get(name)
+                if (
+                    f"example_{name}" not in manager
+                    and isinstance(schema, dict)
+                    and _placeholder(name, schema) != f"{name}_example"  # it breaks a length
+                ):
+                    value = schema.get("x-example", schema.get("example"))
+                    manager[f"example_{name}"] = (
+                        value if isinstance(value, str) else _placeholder(name, schema)
+                    )
+
+
+def _token_fields(
+    spec: dict[str, object], operation: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]] | None:
+    """The properties and required names of a token operation's form body, or None."""
+    content = (operation.get("requestBody") or {}).get("content") or {}
+    for media_type, media in content.items():
+        if media_type.split(";")[0].strip() not in FORM_MEDIA_TYPES or not isinstance(media, dict):
+            continue
+        schema = media.get("schema") or {}
+        if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+            schema = _local_ref(spec, schema["$ref"])
+        if isinstance(schema, dict) and isinstance(schema.get("properties"), dict):
+            return schema["properties"], list(schema.get("required") or ())
+    return None
+
+
+def _placeholder(name: str, schema: dict[str, Any]) -> str:
+    """``<name>_example``, padded with zeros or cut to the schema's lengths."""
+    text = f"{name}_example"
+    minimum, maximum = schema.get("minLength"), schema.get("maxLength")
+    if isinstance(minimum, int) and len(text) < minimum:
+        text = text.ljust(minimum, "0")
+    if isinstance(maximum, int) and len(text) > maximum:
+        text = text[:maximum]
+    return text
 
 
 def _normalise_answers(spec: dict[str, object]) -> None:

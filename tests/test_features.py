@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import inspect
 import json
+import logging
 import re
 import sys
 from collections.abc import Iterator
@@ -392,27 +393,83 @@ def test_the_generator_reads_each_answer_with_the_schema_its_media_type_gives() 
 # --- answers that break the spec ------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("change", "field"),
-    [
-        ({"id": "seven"}, "[0].id"),
-        ({"species": "lion"}, "[0].species"),
-        ({"birthday": "29/02/2020"}, "[0].birthday"),
-        ({"toys": [{"price": "cheap"}]}, "[0].toys[0].price"),
-        ({"name": None}, "[0].name"),
-        ({"attributes": {"colour": 1}}, "[0].attributes.colour"),
-    ],
-)
+#: Answers that break what code depends on (JSON shape, types, required fields): refused.
+BROKEN = [
+    ({"id": "seven"}, "[0].id"),
+    ({"toys": [{"price": "cheap"}]}, "[0].toys[0].price"),
+    ({"name": None}, "[0].name"),
+    ({"attributes": {"colour": 1}}, "[0].attributes.colour"),
+    ({"tags": "good"}, "[0].tags"),
+]
+#: Answers that break only a facet (enum, format, pattern, length, range): accepted as they
+#: came by default, refused with strict_responses=True.
+FACETS = [
+    ({"species": "lion"}, "[0].species", "lion"),  # an enum value added since
+    ({"birthday": "29/02/2020"}, "[0].birthday", "29/02/2020"),  # format: date
+    ({"registered_at": "yesterday"}, "[0].registered_at", "yesterday"),  # format: date-time
+    ({"toys": [{"colour": "sienna"}]}, "[0].toys[0].colour", "sienna"),  # pattern, deep
+    ({"toys": [{"price": -1}]}, "[0].toys[0].price", -1),  # minimum
+    ({"name": "R" * 41}, "[0].name", "R" * 41),  # maxLength
+    ({"level": 9}, "[0].level", 9),  # an integer enum
+]
+
+
+@pytest.mark.parametrize("strict", [False, True])
+@pytest.mark.parametrize(("change", "field"), BROKEN)
 def test_an_answer_that_breaks_the_spec_names_the_field(
-    probe: ModuleType, httpserver: HTTPServer, change: dict[str, Any], field: str
+    probe: ModuleType, httpserver: HTTPServer, change: dict[str, Any], field: str, strict: bool
 ) -> None:
     body = json.dumps([{**PET, **change}])
     httpserver.expect_request("/pets").respond_with_data(body, content_type="application/json")
     with pytest.raises(probe.MalformedResponseError) as caught:
-        pets(probe, httpserver).list_pets()
+        pets(probe, httpserver, strict_responses=strict).list_pets()
     assert f"`{field}`" in str(caught.value)
     assert caught.value.body == body  # the raw body is kept
     assert "seven" not in str(caught.value) and "cheap" not in str(caught.value)
+
+
+def read_as(pet: Any, field: str) -> Any:
+    """The value at an answer path such as ``[0].toys[0].colour`` of ``[pet]``."""
+    value: Any = [pet]
+    for part in re.findall(r"\[(\d+)\]|\.?(\w+)", field):
+        value = value[int(part[0])] if part[0] else getattr(value, part[1])
+    return value
+
+
+@pytest.mark.parametrize(("change", "field", "sent"), FACETS)
+def test_an_answer_that_breaks_only_a_facet_is_accepted_with_one_warning(
+    probe: ModuleType,
+    httpserver: HTTPServer,
+    caplog: pytest.LogCaptureFixture,
+    change: dict[str, Any],
+    field: str,
+    sent: Any,
+) -> None:
+    body = json.dumps([{**PET, **change}, {**PET, **change}])  # the same field broken twice
+    httpserver.expect_request("/pets").respond_with_data(body, content_type="application/json")
+    api = pets(probe, httpserver)
+    with caplog.at_level(logging.WARNING, logger=PACKAGE):
+        first = api.list_pets()
+        again = api.list_pets()
+    assert read_as(first[0], field) == sent and read_as(again[1], field) == sent  # as it came
+    assert first[0].name and first[0].category.name == "Dogs"  # the rest decoded as ever
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, warnings  # once per operation and field
+    assert f"list_pets: the HTTP 200 answer's field `{field}` breaks the spec" in warnings[0]
+    assert str(sent) not in warnings[0].replace(field, "")  # the path, never the value
+
+    with pytest.raises(probe.MalformedResponseError) as caught:
+        pets(probe, httpserver, strict_responses=True).list_pets()
+    assert f"`{field}`" in str(caught.value) and caught.value.body == body
+
+
+def test_strict_responses_is_a_checked_setting(probe: ModuleType) -> None:
+    configuration = probe.Configuration()
+    assert configuration.strict_responses is False
+    configuration.strict_responses = True
+    with pytest.raises(probe.ApiTypeError, match="strict_responses"):
+        configuration.strict_responses = "yes"
+    assert configuration.strict_responses is True
 
 
 def test_nesting_deeper_than_python_recurses_is_a_malformed_answer(

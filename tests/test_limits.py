@@ -308,3 +308,27 @@ def test_answers_over_the_cap_from_many_threads_free_their_connections(waits: li
             assert call("criteo", client).access_token == "issued"
     finally:
         server.close(expected=threads + 1)
+
+
+# --- an error answer nested deeper than Python recurses --------------------------------------
+
+#: 100,000 nested arrays inside the object an OAuth error answer would be.
+DEEP = '{"error": "invalid_request", "detail": ' + "[" * 100_000 + "]" * 100_000 + "}"
+
+
+@pytest.mark.parametrize("status", ["400 Bad Request", "401 Unauthorized", "503 Unavailable"])
+@pytest.mark.parametrize("provider", [p.name for p in PROVIDERS])
+def test_a_deeply_nested_error_body_raises_the_statuss_exception(
+    provider: str, status: str, waits: list[float]
+) -> None:
+    package = PACKAGES[provider]
+    code = int(status.split()[0])
+    body = DEEP.encode()
+    error, _ = failing_call(
+        provider, answer(head(status, f"Content-Length: {len(body)}") + body), retries=0
+    )
+    expected = {400: "BadRequestException", 401: "UnauthorizedException", 503: "ServiceException"}
+    assert type(error) is getattr(package, expected[code])
+    assert error.status == code
+    assert error.body == DEEP  # the raw body kept
+    assert error.data is None and error.error is None  # no parsed fields

@@ -17,6 +17,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -59,13 +60,27 @@ class Case:
     fault: Union[Answer, RawServer, str, None]  # None: bad input, no server needed
     fields: dict[str, Any] = field(default_factory=lambda: dict(FIELDS))
     correlation_id: Optional[Any] = CORRELATION_ID
-    timeout: Optional[tuple[float, float]] = None
+    timeout: Union[float, tuple[float, float], None] = None
     raw: Any = None  # behaviour of a RawServer
     tokens: tuple[str, ...] = ()  # issued tokens the answer holds, which no error may show
 
 
 def oauth(status: int) -> str:
     return json.dumps({"error": f"error_{status}", "error_description": f"what went wrong ({status})"})
+
+
+def slow_steps(conn: socket.socket) -> None:
+    """A token in two steps, each 0.5 s after the last: every wait is under a timeout of
+    0.8 s, the whole answer is not."""
+    body = TOKEN.encode()
+    time.sleep(0.5)
+    conn.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+    )
+    time.sleep(0.5)
+    conn.sendall(body)
+    conn.close()
 
 
 CASES = [
@@ -109,6 +124,9 @@ CASES = [
     Case("refused", REFUSED),
     Case("read-timeout", "raw", timeout=(5.0, 0.3), raw=stall),
     Case("reset-mid-response", "raw", raw=reset_mid_response),
+    # One number is one meaning on both sides: the limit to connect, and to each read.
+    Case("one-number-timeout-each-step-within", "raw", timeout=0.8, raw=slow_steps),
+    Case("one-number-timeout-stall", "raw", timeout=0.3, raw=stall),
     # Bad input: refused before anything is sent.
     Case("missing-client-secret", None,
          fields={k: v for k, v in FIELDS.items() if k != "client_secret"}),

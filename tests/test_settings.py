@@ -65,6 +65,19 @@ def test_debug_off_leaves_the_users_level_and_handlers(logger: logging.Logger) -
     assert logger.handlers == [mine] and logger.level == logging.INFO
 
 
+@pytest.mark.parametrize("found", [logging.NOTSET, logging.WARNING, logging.ERROR])
+@pytest.mark.parametrize("logger", PACKAGE_IDS, indirect=True)
+def test_debug_off_restores_the_level_debug_on_found(logger: logging.Logger, found: int) -> None:
+    package = package_of(logger)
+    logger.setLevel(found)
+    configuration = package.Configuration()
+    configuration.debug = True
+    assert logger.level == logging.DEBUG
+    configuration.debug = False
+    assert logger.level == found and logger.handlers == []
+    assert logger.getEffectiveLevel() == (found or logging.getLogger().getEffectiveLevel())
+
+
 @pytest.mark.parametrize("logger", PACKAGE_IDS[:1], indirect=True)
 def test_a_level_the_user_set_to_debug_stays(logger: logging.Logger) -> None:
     package = package_of(logger)

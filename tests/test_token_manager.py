@@ -164,6 +164,9 @@ class TokenServer:
         self.script: deque[Reply] = deque()
         self.expires_in: float | None = EXPIRES_IN
         self.rotate = False
+        #: Refuse a request that authenticates the client more than one way, as a strict
+        #: server (oidc-provider, RFC 6749 section 2.3.1) does.
+        self.strict_client_auth = False
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
@@ -196,6 +199,8 @@ class TokenServer:
         with self._lock:
             self.seen.append(seen)
             n = len(self.seen)
+            if self.strict_client_auth and client_auth_mechanisms(seen) > 1:
+                return Reply(400, dict(ONE_MECHANISM))
             reply = self.script.popleft() if self.script else Reply()
         if reply.body is None:
             reply.body = self.token_body(n)
@@ -205,6 +210,19 @@ class TokenServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(5)
+
+
+#: What oidc-provider answers a token request that authenticates the client twice.
+ONE_MECHANISM = {
+    "error": "invalid_request",
+    "error_description": "client authentication must only be provided using one mechanism",
+}
+
+
+def client_auth_mechanisms(seen: Seen) -> int:
+    """How many ways a request authenticates the client: the Authorization header, and the
+    client_secret form field (RFC 6749 section 2.3.1 allows one)."""
+    return ("authorization" in seen.headers) + ("client_secret" in dict(seen.pairs))
 
 
 def _handler_for(server: TokenServer) -> type[BaseHTTPRequestHandler]:
@@ -689,6 +707,52 @@ def test_the_managers_own_requests_do_not_use_a_token_manager(
     assert server.count == 1
     assert "authorization" not in server.seen[0].headers
     assert spy.calls == []
+
+
+#: The API's own credentials a client may hold beside a TokenManager: every security
+#: scheme's API key and bearer token, and a default Authorization header.
+API_CREDENTIALS = {
+    "api_key": {"apiKey": "pd-key-123"},
+    "api_key_prefix": {"apiKey": "API-Key"},
+    "access_token": "api-bearer-456",
+}
+
+
+def test_the_managers_requests_authenticate_the_client_only_by_its_credentials(
+    pkg: Package, server: TokenServer, clock: FakeClock
+) -> None:
+    module = pkg.module
+    server.strict_client_auth = True
+    client = module.ApiClient(module.Configuration(host=server.url, **API_CREDENTIALS))
+    client.set_default_header("authorization", "API-Key default-789")
+    tm = manager(pkg, server, clock, api_client=client)
+
+    assert tm.get_token() == access(1)
+    seen = server.seen[0]
+    assert client_auth_mechanisms(seen) == 1
+    assert seen.form == first_grant(pkg) or seen.headers["authorization"].startswith("Basic ")
+
+
+def test_a_strict_server_refuses_a_direct_token_call_that_also_carries_an_api_key(
+    server: TokenServer,
+) -> None:
+    # Configured credentials go with a direct call of the token operation, as the
+    # provider's doc example sends them; a strict server refuses the second mechanism.
+    module = PACKAGES["pandadoc"].module
+    server.strict_client_auth = True
+    config = module.Configuration(host=server.url, retries=0, **API_CREDENTIALS)
+    api = module.OAuth20AuthenticationApi(module.ApiClient(config))
+
+    with pytest.raises(module.BadRequestException) as raised:
+        api.access_token(
+            grant_type="refresh_token",
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            refresh_token=STORED_REFRESH,
+        )
+
+    assert raised.value.error == "invalid_request"
+    assert server.seen[0].headers["authorization"] == "API-Key pd-key-123"
 
 
 # --- the manager supplying the bearer token of API calls ----------------------------------

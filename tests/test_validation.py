@@ -527,6 +527,25 @@ def test_a_word_outside_an_enum_is_named_in_the_message(counter: AcceptCounter) 
     assert counter.accepts == 0
 
 
+def test_a_word_outside_an_enum_is_named_in_a_model_field_too(counter: AcceptCounter) -> None:
+    """As a parameter's: CyberSource's body model field, though the body's name holds 'token'."""
+    expected = (
+        "Invalid value for `create_access_token_request.grant_type`: 'grant_type_example'"
+        " is not one of 'authorization_code', 'refresh_token'"
+    )
+    with pytest.raises(CyberSource.ApiValueError) as caught:
+        cybersource(counter.url).create_access_token(cs_request(grant_type="grant_type_example"))
+    assert expected in str(caught.value)
+    with pytest.raises(CyberSource.ApiValueError) as caught:
+        cs_request(grant_type="grant_type_example").validate("create_access_token_request")
+    assert expected in str(caught.value)
+    with pytest.raises(CyberSource.ApiValueError) as caught:
+        cybersource(counter.url).create_access_token(cs_request(grant_type=SECRET))
+    assert "`create_access_token_request.grant_type`" in str(caught.value)
+    assert SECRET not in str(caught.value)
+    assert counter.accepts == 0
+
+
 # --- refused by Python itself: plain TypeError ----------------------------------------------
 
 PYTHON_ERRORS: dict[str, tuple[Callable[[str], Any], str]] = {

@@ -100,6 +100,18 @@ describe('faults of the CyberSource Node package', () => {
     assert.deepEqual(waits, [2, 2]);
   });
 
+  test('an error body nesting 100,000 arrays: the status\'s class, the raw body kept', async () => {
+    const deep = `{"error": "invalid_request", "detail": ${'['.repeat(100000)}${']'.repeat(100000)}}`;
+    answer = () => ({ status: 400, headers: JSON_UTF8, body: deep });
+    server.requests.length = 0;
+    const { api } = client(server.url);
+    const error = await failure(api.createAccessToken(fields('refresh_token')));
+    assert.ok(error instanceof CyberSource.BadRequestException, String(error));
+    assert.equal(error.body, deep);
+    assert.equal(error.error, 'invalid_request'); // Node's JSON.parse takes any depth
+    assert.equal(server.requests.length, 1);
+  });
+
   test('429 with Retry-After over the cap: raised at once, retryAfter set', async () => {
     answer = () => ({ status: 429, headers: { ...JSON_UTF8, 'Retry-After': '600' }, body: oauth(429) });
     server.requests.length = 0;

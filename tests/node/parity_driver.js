@@ -4,7 +4,7 @@
 // uses. Retries wait nothing; each wait is counted.
 //
 //   node tests/node/parity_driver.js '{"host": ..., "fields": {...}, "correlation_id": ...,
-//     "timeout": [connect s, read s] | null, "secrets": [...]}'
+//     "timeout": [connect s, read s] | s | null, "secrets": [...]}'
 
 const path = require('node:path');
 
@@ -16,7 +16,9 @@ async function main() {
   const spec = JSON.parse(process.argv[2]);
   const waits = [];
   const options = { basePath: spec.host, sleep: async (seconds) => { waits.push(seconds); } };
-  if (spec.timeout) {
+  if (typeof spec.timeout === 'number') {
+    options.timeout = spec.timeout * 1000; // one number: connect, and each read
+  } else if (spec.timeout) {
     options.timeout = { connect: spec.timeout[0] * 1000, read: spec.timeout[1] * 1000 };
   }
   const api = new CyberSource.OAuthApi(new CyberSource.ApiClient(options));

@@ -141,4 +141,32 @@ describe('TokenManager of the package', () => {
       await recorder.close();
     }
   });
+
+  test('its requests authenticate the client only by its credentials: a strict server takes them', async () => {
+    // As oidc-provider does (RFC 6749 section 2.3.1): two client authentication mechanisms
+    // (an Authorization header beside client_secret in the form) are refused.
+    const recorder = await startRecorder((request) => {
+      const form = new URLSearchParams(request.body.toString());
+      if (request.headers.authorization !== undefined && form.has('client_secret')) {
+        return { status: 400, headers: JSON_UTF8, body: JSON.stringify({ error: 'invalid_request', error_description: 'client authentication must only be provided using one mechanism' }) };
+      }
+      return { status: 200, headers: JSON_UTF8, body: JSON.stringify({ access_token: 'strict-access', token_type: 'Bearer', expires_in: 900 }) };
+    });
+    try {
+      const apiClient = new CyberSource.ApiClient({ basePath: recorder.url, retries: 0, defaultHeaders: { Authorization: 'API-Key default-789' } });
+      const manager = new CyberSource.TokenManager({ clientId: 'partner', clientSecret: 'secret-0123456789', refreshToken: 'stored', apiClient });
+      assert.equal(await manager.getToken(), 'strict-access');
+      assert.equal(recorder.requests[0].headers.authorization, undefined);
+      assert.equal(new URLSearchParams(recorder.requests[0].body.toString()).get('client_secret'), 'secret-0123456789');
+
+      // A direct call of the token operation sends what the client was given: refused.
+      const request = new CyberSource.CreateAccessTokenRequest();
+      Object.assign(request, { client_id: 'partner', client_secret: 'secret-0123456789', grant_type: 'refresh_token', refresh_token: 'stored' });
+      await assert.rejects(new CyberSource.OAuthApi(apiClient).createAccessToken(request),
+        (error) => error instanceof CyberSource.BadRequestException && error.error === 'invalid_request');
+      assert.equal(recorder.requests[1].headers.authorization, 'API-Key default-789');
+    } finally {
+      await recorder.close();
+    }
+  });
 });

@@ -31,6 +31,7 @@ from runtime_under_test._schema import (
     OneOf,
     Ref,
     Str,
+    Tolerated,
     compile_pattern,
     json_type,
     looks_secret,
@@ -514,3 +515,48 @@ def test_one_of_encode_reports_the_constraint_of_the_branch_whose_type_fits() ->
     schema = OneOf("Amount", (Str(), Number(minimum=0)))
     with pytest.raises(ApiValueError, match=r"^Invalid value for `amount`: -1 must be at least 0$"):
         schema.encode(-1, "amount")
+
+
+# --- facets: broken only there, the value is decoded all the same ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("schema", "value", "kept"),
+    [
+        (Str(enum=("a", "b")), "c", "c"),
+        (Str(pattern="^#[0-9a-f]{6}$"), "sienna", "sienna"),
+        (Str(max_length=2), "long", "long"),
+        (Number(minimum=0), -1, -1.0),
+        (Number(integer=True, enum=(1, 2)), 3, 3),
+        (Date(), "29/02/2020", "29/02/2020"),
+        (DateTime(), "yesterday", "yesterday"),
+        (Base64(), "not base64!", "not base64!"),
+        (ListOf(Str(), min_items=2), ["one"], ["one"]),
+    ],
+)
+def test_a_broken_facet_is_tolerated_with_the_value(schema: Any, value: Any, kept: Any) -> None:
+    with pytest.raises(Tolerated) as caught:
+        schema.decode(value)
+    assert caught.value.value == kept
+    assert [broken.where for broken in caught.value.breaks] == [""]
+
+
+def test_containers_gather_every_break_with_its_path_and_stop_at_a_wrong_type() -> None:
+    schema = MapOf(ListOf(Str(enum=("x",))))
+    with pytest.raises(Tolerated) as caught:
+        schema.decode({"a": ["x", "y"], "b": ["z"]})
+    assert caught.value.value == {"a": ["x", "y"], "b": ["z"]}
+    assert [broken.where for broken in caught.value.breaks] == ["a[1]", "b[0]"]
+    assert str(caught.value) == "field `a[1]`: is not one of 'x'"  # as an Invalid: the first
+    with pytest.raises(Invalid) as hard:
+        schema.decode({"a": ["y"], "b": [1]})
+    assert not isinstance(hard.value, Tolerated) and hard.value.where == "b[0]"
+
+
+def test_one_of_prefers_a_branch_that_fits_strictly() -> None:
+    schema = OneOf("ShortOrNumber", (Str(max_length=2), Str(pattern="^[0-9]+$")))
+    assert schema.decode("123") == "123"  # the second fits; the first only but for a length
+    with pytest.raises(Tolerated) as caught:
+        schema.decode("abc")  # fits none strictly: the first that fits but for facets
+    assert caught.value.value == "abc" and "length" in caught.value.reason
+

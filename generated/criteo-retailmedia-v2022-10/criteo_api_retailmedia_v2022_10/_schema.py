@@ -3,7 +3,10 @@
 A schema has two directions:
 
 - ``decode(value)`` turns parsed JSON from an answer into Python (a model, a
-  ``datetime``...) and raises ``Invalid`` when the answer breaks the spec.
+  ``datetime``...) and raises ``Invalid`` when the answer breaks the spec: in what code
+  depends on (JSON shape and types, required properties), or, as ``Tolerated`` carrying
+  the whole value decoded all the same, only in facets (``pattern``, lengths, ranges, the
+  ``format`` of a string, a value outside an enum).
 - ``encode(value, name)`` checks an argument before it is sent and turns it into
   JSON-ready data; it raises ``ApiTypeError`` or ``ApiValueError`` naming ``name``.
 
@@ -52,6 +55,46 @@ class Invalid(Exception):
     def __str__(self) -> str:
         """``field `toys[0].price`: expected float, got string`` (no value, ever)."""
         return f"field `{self.where}`: {self.reason}" if self.path else self.reason
+
+
+class Tolerated(Invalid):
+    """A value that breaks only facets of the spec: ``value`` is it decoded all the same
+    (a string kept as it came where its format did not parse), ``breaks`` says where and
+    how. Containers gather the breaks of their items and raise one for the whole value;
+    as an Invalid it reads as its first break.
+    """
+
+    def __init__(self, value: Any, breaks: list[Invalid]) -> None:
+        Exception.__init__(self, breaks[0].reason)
+        self.value = value
+        self.breaks = breaks
+
+    @property
+    def reason(self) -> str:  # type: ignore[override]
+        return self.breaks[0].reason
+
+    @property
+    def path(self) -> list[str]:  # type: ignore[override]
+        return self.breaks[0].path
+
+    def at(self, key: str) -> Tolerated:
+        for broken in self.breaks:
+            broken.at(key)
+        return self
+
+
+def facet(value: Any, problem: str) -> Tolerated:
+    """The Tolerated of a value that breaks one facet (``problem``) and is kept as it is."""
+    return Tolerated(value, [Invalid(problem)])
+
+
+def gather(breaks: Optional[list[Invalid]], tolerated: Tolerated, key: str) -> list[Invalid]:
+    """``breaks`` (None: none yet) with those of an item at ``key`` added (in place)."""
+    tolerated.at(key)
+    if breaks is None:
+        return tolerated.breaks  # the item is done with its list: it becomes the container's
+    breaks.extend(tolerated.breaks)
+    return breaks
 
 
 def json_type(value: Any) -> str:
@@ -127,7 +170,7 @@ class Str(Schema):
         if self.constrained:
             problem = self.problem(value)
             if problem is not None:
-                raise Invalid(problem)
+                raise facet(value, problem)
         return value
 
     def encode(self, value: Any, name: str) -> Any:
@@ -155,7 +198,7 @@ class Str(Schema):
                     and value not in self.enum
                     and len(value) <= SHOWN_VALUE_LENGTH
                     and not any(char.isdigit() for char in value)
-                    and not (self.secret or looks_secret(name))
+                    and not (self.secret or looks_secret(field_of(name)))
                 )
                 shown = f"{value!r} " if named else ""
                 raise ApiValueError(f"Invalid value for `{name}`: {shown}{problem}")
@@ -212,7 +255,7 @@ class Number(Schema):
             raise self.invalid(value)
         problem = self.problem(number)
         if problem is not None:
-            raise Invalid(problem)
+            raise facet(number, problem)
         return number
 
     def encode(self, value: Any, name: str) -> Any:
@@ -270,7 +313,7 @@ class Date(Schema):
         try:
             return datetime.date.fromisoformat(value)
         except ValueError:
-            raise Invalid("expected a date (YYYY-MM-DD)") from None
+            raise facet(value, "expected a date (YYYY-MM-DD)") from None
 
     def encode(self, value: Any, name: str) -> Any:
         if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date):
@@ -293,7 +336,7 @@ class DateTime(Schema):
             raise self.invalid(value)
         parsed = parse_datetime(value)
         if parsed is None:
-            raise Invalid("expected an RFC 3339 date-time")
+            raise facet(value, "expected an RFC 3339 date-time")
         return parsed
 
     def encode(self, value: Any, name: str) -> Any:
@@ -364,7 +407,7 @@ class Base64(Schema):
         try:
             return base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
-            raise Invalid("expected base64 text") from None
+            raise facet(value, "expected base64 text") from None
 
     def encode(self, value: Any, name: str) -> Any:
         if not isinstance(value, (bytes, bytearray)):
@@ -396,15 +439,19 @@ class ListOf(Schema):
         if type(value) is not list:
             raise self.invalid(value)
         problem = self.problem(value)
-        if problem is not None:
-            raise Invalid(problem)
+        breaks = None if problem is None else [Invalid(problem)]
         decode = self.item.decode
         items = []
         for index, item in enumerate(value):
             try:
                 items.append(decode(item))
+            except Tolerated as tolerated:
+                items.append(tolerated.value)
+                breaks = gather(breaks, tolerated, f"[{index}]")
             except Invalid as error:
                 raise error.at(f"[{index}]") from None
+        if breaks:
+            raise Tolerated(items, breaks)
         return items
 
     def encode(self, value: Any, name: str) -> Any:
@@ -440,11 +487,17 @@ class MapOf(Schema):
             raise self.invalid(value)
         decode = self.value.decode
         result = {}
+        breaks = None
         for key, item in value.items():
             try:
                 result[key] = decode(item)
+            except Tolerated as tolerated:
+                result[key] = tolerated.value
+                breaks = gather(breaks, tolerated, str(key))
             except Invalid as error:
                 raise error.at(str(key)) from None
+        if breaks:
+            raise Tolerated(result, breaks)
         return result
 
     def encode(self, value: Any, name: str) -> Any:
@@ -546,11 +599,16 @@ class OneOf(Schema):
                     f"`{self.discriminator}` must be one of "
                     + ", ".join(repr(key) for key in self.mapping)
                 )
+        fits_but: Optional[Tolerated] = None  # the first branch that fits but for facets
         for branch in self.branches:
             try:
                 return branch.decode(value)
+            except Tolerated as tolerated:
+                fits_but = fits_but or tolerated
             except Invalid:
                 continue
+        if fits_but is not None:
+            raise fits_but
         raise Invalid(f"fits none of the schemas of {self.name}")
 
     def encode(self, value: Any, name: str) -> Any:
@@ -580,6 +638,15 @@ def looks_secret(name: str) -> bool:
     """Whether a parameter's name says its value is a secret (never shown in messages)."""
     lowered = name.lower()
     return any(word in lowered for word in SECRET_WORDS)
+
+
+_INDEXES = re.compile(r"(?:\[[^\]]*\])+\Z")
+
+
+def field_of(name: str) -> str:
+    """The field an argument path ends in, whose name says whether it is secret:
+    ``create_access_token_request.grant_type`` is ``grant_type``, ``scopes[0]`` ``scopes``."""
+    return _INDEXES.sub("", name).rpartition(".")[2]
 
 
 def resolve(schema: Schema) -> Schema:

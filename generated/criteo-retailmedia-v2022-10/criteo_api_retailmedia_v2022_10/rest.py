@@ -169,10 +169,9 @@ class RESTClient:
         """
         limits = _timeouts.get(timeout)
         if limits is None:  # urllib3 copies a Timeout before use, so one serves every call
-            if isinstance(timeout, tuple):
-                limits = urllib3.Timeout(connect=timeout[0], read=timeout[1])
-            else:
-                limits = urllib3.Timeout(total=timeout)
+            # One number is both limits, as in Node: to connect, and to wait for each read.
+            connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+            limits = urllib3.Timeout(connect=connect, read=read)
             if len(_timeouts) < 64:
                 _timeouts[timeout] = limits
         debug = logger.isEnabledFor(logging.DEBUG)

@@ -49,7 +49,8 @@ class BaseApiClient {
    *   invalidate(token)}); proxy (http://user:password@host:port), proxyHeaders, trustEnv
    *   (without proxy, use HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY; default true); agent,
    *   certFile, keyFile, caFile, passphrase, rejectUnauthorized, defaultHeaders, logger
-   *   ({info(message)}); for tests, transport, sleep(seconds) -> Promise, random() and
+   *   ({info(message)}, and warn(message) if it has one); strictResponses (refuse an
+   *   answer that breaks only a facet of the spec; default false); for tests, transport, sleep(seconds) -> Promise, random() and
    *   now() (ms since the epoch). configuration.js checks them and says what each is.
    */
   constructor(options) {
@@ -61,6 +62,7 @@ class BaseApiClient {
     this.retryAfterCap = settings.retryAfterCap;
     this.backoffFactor = settings.backoffFactor;
     this.maxResponseBytes = settings.maxResponseBytes;
+    this.strictResponses = settings.strictResponses;
     this.apiKey = settings.apiKey;
     this.apiKeyPrefix = settings.apiKeyPrefix;
     this.accessToken = settings.accessToken;
@@ -85,6 +87,8 @@ class BaseApiClient {
     this.tlsCache = settings.tlsCache;
     this.environment = settings.environment;
     this.routeCache = settings.routeCache;
+    // The (operation, field) pairs whose broken facets were told: each is told once.
+    Object.defineProperty(this, 'warned', { value: new Set() });
     // Credentials, and the key material read from keyFile, stay out of console output.
     for (const key of HIDDEN_SETTINGS) {
       Object.defineProperty(this, key, { enumerable: false });
@@ -147,7 +151,7 @@ class BaseApiClient {
    * @param {Object<string, unknown>} args The operation's arguments by parameter name.
    * @param {Callback} [callback] `callback(error, data, response)`.
    * @param {CallOptions} [options] `credentials`: headers sent instead of the configured
-   *   credentials; `useTokenManager: false`: no token from tokenManager (a TokenManager's
+   *   credentials and any default Authorization header; `useTokenManager: false`: no token from tokenManager (a TokenManager's
    *   own requests).
    * @returns {Promise<{data: any, response: Response}>|undefined} Without a callback, a
    *   Promise of `{data, response}`.
@@ -348,7 +352,12 @@ class BaseApiClient {
       if (answer.tooLarge) {
         throw new ShapeError(`it is larger than maxResponseBytes (${this.maxResponseBytes})`);
       }
-      return { error: null, data: readData(operation, text, contentType, type, response), response };
+      const breaks = this.strictResponses ? null : [];
+      const data = readData(operation, text, contentType, type, response, breaks);
+      if (breaks !== null && breaks.length) {
+        this.warnBreaks(operation, status, breaks);
+      }
+      return { error: null, data, response };
     } catch (problem) {
       if (!(problem instanceof ShapeError)) {
         throw problem;
@@ -370,6 +379,34 @@ class BaseApiClient {
       // The answer as it came, tokens included: only under this explicit name.
       hidden(error, 'rawBody', text);
       return { error, data: null, response };
+    }
+  }
+
+  /**
+   * Tells, once per operation and field, of a field accepted though it breaks a facet of
+   * the spec: its path and the facet, never its value. To the logger's warn(message) if
+   * it has one, else as a process warning (ResponseWarning).
+   * @param {Operation} operation
+   * @param {number} status
+   * @param {import('./schema').Break[]} breaks
+   */
+  warnBreaks(operation, status, breaks) {
+    const warned = /** @type {Set<string>} */ (/** @type {any} */ (this).warned);
+    for (const { path, problem } of breaks) {
+      const key = `${operation.operationId} ${path.replace(/\[\d+\]/g, '[]')}`;
+      if (warned.has(key)) {
+        continue;
+      }
+      if (warned.size < 1000) {
+        warned.add(key);
+      }
+      const message = `${operation.operationId}: the HTTP ${status} answer's field \`${path}\` breaks the spec (${problem}); accepted (strictResponses: true refuses it)`;
+      const logger = this.logger;
+      if (logger && typeof logger.warn === 'function') {
+        logger.warn(message);
+      } else {
+        process.emitWarning(message, 'ResponseWarning');
+      }
     }
   }
 
@@ -424,9 +461,11 @@ class BaseApiClient {
  * @param {string} contentType
  * @param {any} type
  * @param {Response} response
+ * @param {import('./schema').Break[]|null} breaks Where to note facets the answer breaks;
+ *   null: refuse them (strictResponses).
  * @returns {any}
  */
-function readData(operation, text, contentType, type, response) {
+function readData(operation, text, contentType, type, response, breaks) {
   if (!type) {
     response.body = parseJson(text);
     return response.body === undefined ? null : response.body;
@@ -441,7 +480,7 @@ function readData(operation, text, contentType, type, response) {
     throw new ShapeError(`an answer that is not JSON (Content-Type: ${contentType || 'none'})`);
   }
   response.body = parsed;
-  const data = typeof type === 'function' ? readAnswer(type, parsed) : parsed;
+  const data = typeof type === 'function' ? readAnswer(type, parsed, undefined, breaks) : parsed;
   if (operation.tokenGrants && (typeof data.access_token !== 'string' || data.access_token === '')) {
     // RFC 6749 section 5.1: a token answer carries an access_token.
     throw new ShapeError('the token answer has no access_token, which OAuth 2.0 requires');

@@ -55,6 +55,7 @@ const OPTIONS = Object.freeze({
   rejectUnauthorized: true,
   defaultHeaders: undefined,
   logger: undefined,
+  strictResponses: false,
   transport: undefined,
   sleep: undefined,
   random: undefined,
@@ -137,7 +138,21 @@ function limitSettings(option) {
     backoffFactor: checkNumber(option('backoffFactor'), 'backoffFactor', false),
     /** @type {number} */
     maxResponseBytes: checkNumber(option('maxResponseBytes'), 'maxResponseBytes', true),
+    /** @type {boolean} Refuse answers that break only a facet of the spec (enum, pattern...). */
+    strictResponses: checkFlag(option('strictResponses'), 'strictResponses'),
   };
+}
+
+/**
+ * @param {unknown} value
+ * @param {string} name
+ * @returns {boolean}
+ */
+function checkFlag(value, name) {
+  if (typeof value !== 'boolean') {
+    throw new ApiTypeError(`${name} must be true or false`);
+  }
+  return value;
 }
 
 /**
@@ -201,7 +216,7 @@ function tlsSettings(option) {
 /** @param {Option} option */
 function hookSettings(option) {
   return {
-    /** @type {{info: (message: string) => void}|undefined} */
+    /** @type {{info: (message: string) => void, warn?: (message: string) => void}|undefined} */
     logger: option('logger'),
     /** @type {(request: TransportRequest, callback: (error: any, answer?: TransportAnswer) => void) => void} */
     transport: option('transport') || send,

@@ -110,8 +110,10 @@ declare namespace CyberSource {
     rejectUnauthorized?: boolean;
     /** Headers sent with every request. */
     defaultHeaders?: Record<string, string>;
-    /** Told about each retry. */
-    logger?: { info(message: string): void };
+    /** Told about each retry (info), and about each answer field accepted though it breaks a facet of the spec (warn, if it has one; else a process warning). */
+    logger?: { info(message: string): void; warn?(message: string): void };
+    /** Refuse an answer that breaks only a facet of the spec (enum, length, pattern, range, a date's format); default false: accepted, with a warning. */
+    strictResponses?: boolean;
     /** For tests: what sends a request. */
     transport?: Transport;
     /** For tests: the wait between retries. */
@@ -157,6 +159,7 @@ declare namespace CyberSource {
     proxy: string | undefined;
     proxyHeaders: Record<string, string>;
     trustEnv: boolean;
+    strictResponses: boolean;
     agent: object | undefined;
     certFile: string | undefined;
     keyFile: string | undefined;

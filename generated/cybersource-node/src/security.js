@@ -24,8 +24,9 @@ const { formDecode, formEncode, formName, headerValue } = require('./request.js'
 
 /**
  * Adds a call's credentials to its headers: the headers `call.credentials` gives (a
- * TokenManager's client authentication), else those of the first configured scheme of the
- * operation's security.
+ * TokenManager's client authentication, even none), which replace any default
+ * Authorization header, else those of the first configured scheme of the operation's
+ * security.
  * @param {Credentials} client
  * @param {Operation} operation
  * @param {Object<string, string>} headers
@@ -34,7 +35,10 @@ const { formDecode, formEncode, formName, headerValue } = require('./request.js'
  *   bearer token from tokenManager goes in, when it supplies the credential.
  */
 function addCredentials(client, operation, headers, call) {
-  if (call && call.credentials) {
+  if (call && call.credentials) { // the only credentials: not even a default Authorization
+    for (const name of Object.keys(headers).filter((key) => key.toLowerCase() === 'authorization')) {
+      delete headers[name];
+    }
     for (const name in call.credentials) {
       headers[name] = headerValue(call.credentials[name], `the credentials header ${name}`);
     }

@@ -601,7 +601,9 @@ function clientAuthentication(clientAuth, credentials, grant) {
     const authorization = basicAuthorization(formEncode(credentials.clientId), formEncode(credentials.clientSecret));
     return { fields: grant, headers: { Authorization: authorization } };
   }
-  return { fields: { client_id: credentials.clientId, client_secret: credentials.clientSecret, ...grant }, headers: undefined };
+  // Only the client credentials authenticate the client (RFC 6749 section 2.3.1): never
+  // also the API key or token the client holds for the rest of the API ({}: none of them).
+  return { fields: { client_id: credentials.clientId, client_secret: credentials.clientSecret, ...grant }, headers: {} };
 }
 
 /**

@@ -253,8 +253,8 @@ def build_parser(pkg: Package, prog: str) -> argparse.ArgumentParser:
         "--timeout",
         metavar="SECONDS",
         type=_positive_seconds,
-        help="give up on the token request after this long (default: 10 s to connect, 30 s"
-        " to read)",
+        help="the longest wait to connect, and for each read of the answer, as one timeout"
+        " number means in Configuration (default: 10 s to connect, 30 s for each read)",
     )
     kept = token.add_argument_group(
         "token store (a token is reused while it lasts, a rotated refresh token kept)"

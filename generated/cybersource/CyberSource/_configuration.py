@@ -321,6 +321,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "trust_env": _flag("trust_env"),
     "connection_pool_maxsize": _count("connection_pool_maxsize", 1),
     "max_response_bytes": _count("max_response_bytes", 0),
+    "strict_responses": _flag("strict_responses"),
 }
 
 
@@ -347,9 +348,10 @@ class Configuration:
         bearer token of every request whose security needs one; a 401 answer makes
         it fetch a new token and the request is sent again once. An ``aio.TokenManager``
         fits too: ``aio`` clients await it, blocking ones use the TokenManager it wraps.
-    :param timeout: default timeout of every call: a positive number of seconds for the
-        whole call, or a ``(connect, read)`` pair of them (a two-item list is taken as
-        one); ``_request_timeout=`` on an operation takes the same forms.
+    :param timeout: default timeout of every call: a ``(connect, read)`` pair of positive
+        seconds (to connect, and to wait for each read of the answer), or one number for
+        both (a two-item list is taken as a pair); ``_request_timeout=`` on an operation
+        takes the same forms.
     :param retries: how many times (an int, 0 or more) a call is retried when the server
         certainly did not process it (see ``RetryPolicy``); 0 disables retries.
     :param retry_after_cap: the longest ``Retry-After`` wait honoured, in seconds (0 or more);
@@ -370,6 +372,12 @@ class Configuration:
         a call waits for a free one.
     :param max_response_bytes: the largest answer body read (an int, 0 or more); a
         larger one raises MalformedResponseError (default 1 MiB).
+    :param strict_responses: refuse an answer that breaks any facet of the spec. By
+        default (False) an answer is refused (MalformedResponseError) only for what code
+        depends on: its JSON shape, a field's type, a required field missing; a value that
+        breaks only a facet (``pattern``, lengths, ranges, the ``format`` of a string, a
+        value outside an enum) is accepted as it came, and a WARNING names the field's
+        path (never its value), once per operation and field. True refuses those too.
     :param debug: log the package's requests at DEBUG (method, URL, status, timing,
         header names; never values or bodies) to stderr while it is on. It adds one
         handler to the package logger and, if needed, lowers that logger's level to
@@ -413,6 +421,7 @@ class Configuration:
         trust_env: bool = True,
         connection_pool_maxsize: int = 10,
         max_response_bytes: int = 1024 * 1024,
+        strict_responses: bool = False,
         debug: bool = False,
     ) -> None:
         object.__setattr__(self, "transport_version", 0)
@@ -436,6 +445,7 @@ class Configuration:
         self.trust_env = trust_env
         self.connection_pool_maxsize = connection_pool_maxsize
         self.max_response_bytes = max_response_bytes
+        self.strict_responses = strict_responses
         self._debug_handler: Optional[logging.Handler] = None
         self.debug = debug
 

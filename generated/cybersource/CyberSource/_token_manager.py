@@ -387,7 +387,9 @@ class TokenManager(Generic[T]):
 
     def _fetch(self, grant: Mapping[str, Optional[str]]) -> T:
         fields: dict[str, Optional[str]] = dict(grant)
-        credentials = None
+        # Only the client credentials authenticate the client (RFC 6749 2.3.1): never also
+        # the API key or token the configuration holds for the rest of the API.
+        credentials: dict[str, str] = {}
         if self.client_auth == "basic":
             # RFC 6749 2.3.1: the id and secret are form-urlencoded before Basic encoding.
             user, password = quote_plus(self._client_id), quote_plus(self._client_secret)

@@ -6,7 +6,7 @@ import base64
 from collections.abc import Mapping
 from typing import Any, ClassVar, Optional, TypeVar
 
-from ._schema import Invalid, Schema
+from ._schema import Invalid, Schema, Tolerated, gather
 from .exceptions import ApiTypeError, ApiValueError
 
 _M = TypeVar("_M", bound="Model")
@@ -59,9 +59,11 @@ class Model:
 
     @classmethod
     def decode(cls: type[_M], data: dict[str, Any]) -> _M:
-        """Build the model from a parsed JSON object; raises Invalid if it breaks the spec."""
+        """Build the model from a parsed JSON object; raises Invalid if it breaks the spec
+        (Tolerated, with the model built all the same, if only in facets)."""
         model = cls.__new__(cls)
         attributes = model.__dict__
+        breaks = None  # the facets broken inside, when that is all that is wrong
         for prop in cls._props:
             value = data.get(prop.wire, _MISSING)
             if type(value) is prop.plain:
@@ -75,6 +77,9 @@ class Model:
             else:
                 try:
                     value = prop.schema.decode(value)
+                except Tolerated as tolerated:
+                    value = tolerated.value
+                    breaks = gather(breaks, tolerated, prop.wire)
                 except Invalid as error:
                     raise error.at(prop.wire) from None
             attributes[prop.attr] = value
@@ -86,9 +91,14 @@ class Model:
                 for key, value in extra.items():
                     try:
                         extra[key] = cls._extra.decode(value)
+                    except Tolerated as tolerated:
+                        extra[key] = tolerated.value
+                        breaks = gather(breaks, tolerated, key)
                     except Invalid as error:
                         raise error.at(key) from None
             model.additional_properties = extra
+        if breaks:
+            raise Tolerated(model, breaks)
         return model
 
     @classmethod

@@ -43,6 +43,7 @@ from ._schema import (
     ModelSchema,
     Schema,
     Str,
+    Tolerated,
     header_values,
     looks_secret,
     resolve,
@@ -280,6 +281,8 @@ class ApiClient:
         self.default_headers: dict[str, str] = {"User-Agent": self.user_agent}
         self._sleep = sleep
         self._transport_lock = threading.Lock()
+        #: (operation, field) pairs whose broken facets were logged: each is logged once.
+        self._warned: set[tuple[str, str]] = set()
 
     def __enter__(self: _Client) -> _Client:
         return self
@@ -328,7 +331,8 @@ class ApiClient:
         """Check the arguments, send the operation's request and parse the answer.
 
         Adds the default headers and the credentials (``credentials`` replaces
-        the configured headers for this call), and raises ApiException when the
+        the configured credentials and any default ``Authorization`` header for this
+        call: a TokenManager passes its client's, even none), and raises ApiException when the
         call fails. When the Configuration has a token manager and it supplied
         the bearer token, a 401 answer makes it fetch a new token and the
         request is sent once more.
@@ -390,7 +394,9 @@ class ApiClient:
         headers.update(request.headers)
         query = request.query
         managed = None
-        if credentials is not None:
+        if credentials is not None:  # the only credentials: not even a default Authorization
+            for name in [name for name in headers if name.lower() == "authorization"]:
+                del headers[name]
             headers.update(credentials)
         elif operation.security:
             query = list(query)
@@ -528,13 +534,34 @@ class ApiClient:
                 found.append(value)
         return found
 
+    def _tolerate(self, operation: Operation[Any], status: int, tolerated: Tolerated) -> None:
+        """Log, once per operation and field, a field accepted though it breaks a facet."""
+        for broken in tolerated.breaks:
+            where = broken.where or "(the whole answer)"
+            key = (operation.name, re.sub(r"\[\d+\]", "[]", where))
+            if key in self._warned:
+                continue
+            if len(self._warned) < 1000:
+                self._warned.add(key)
+            logger.warning(
+                "%s: the HTTP %d answer's field `%s` breaks the spec (%s); accepted"
+                " (Configuration(strict_responses=True) refuses it)",
+                operation.name, status, where, broken.reason,
+            )  # fmt: skip
+
     def _read(self, operation: Operation[T], response: RESTResponse) -> ApiResponse[T]:
         status = response.status
         declared = operation.response_for(status)
+        tolerate = None
+        if not self.configuration.strict_responses:
+
+            def tolerate(tolerated: Tolerated) -> None:
+                self._tolerate(operation, status, tolerated)
+
         if 200 <= status < 300:
             assert declared is not None  # response_for answers every 2xx (at least: no body)
             try:
-                data = read_body(declared.schema, response, declared.media)
+                data = read_body(declared.schema, response, declared.media, tolerate)
                 if operation.token:
                     _check_token(data, response)
             except MalformedResponseError as malformed:
@@ -545,7 +572,7 @@ class ApiClient:
         error_model = None
         if declared is not None and declared.schema is not None and response.data:
             try:
-                error_model = read_body(declared.schema, response, declared.media)
+                error_model = read_body(declared.schema, response, declared.media, tolerate)
             except MalformedResponseError:
                 error_model = None
         error = exception_class_for(status)(
@@ -556,8 +583,16 @@ class ApiClient:
         raise error
 
 
-def read_body(schema: Optional[Schema], response: RESTResponse, media: Optional[str] = None) -> Any:
+def read_body(
+    schema: Optional[Schema],
+    response: RESTResponse,
+    media: Optional[str] = None,
+    tolerate: Optional[Callable[[Tolerated], None]] = None,
+) -> Any:
     """An answer's body as the spec says, or MalformedResponseError naming what is wrong.
+
+    A body that breaks the spec only in facets (``Tolerated``) is given to ``tolerate``
+    and returned all the same; without ``tolerate`` (strict) it is malformed too.
 
     The declared media type decides: JSON (``media`` None) is parsed and checked against
     the schema; ``text/*`` gives a str checked against it; a wildcard (``*/*``) goes by the
@@ -577,7 +612,7 @@ def read_body(schema: Optional[Schema], response: RESTResponse, media: Optional[
             if kind not in ("json", "text"):
                 kind = "bytes" if schema is ANY else "text"  # a string schema: text
         if kind == "text":
-            return _read_text(schema, response)
+            return _read_text(schema, response, tolerate)
         if kind != "json":
             return data
     content_type = (
@@ -593,7 +628,7 @@ def read_body(schema: Optional[Schema], response: RESTResponse, media: Optional[
             "",
         )
     if isinstance(schema, Str) and media_kind(content_type) == "text":
-        return _read_text(schema, response)
+        return _read_text(schema, response, tolerate)
     try:
         parsed = _JSON.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
@@ -602,19 +637,31 @@ def read_body(schema: Optional[Schema], response: RESTResponse, media: Optional[
         raise _malformed(response, f"{problem} (Content-Type: {content_type or None})") from None
     try:
         return schema.decode(parsed)
+    except Tolerated as tolerated:
+        if tolerate is None:
+            raise _malformed(response, f"the answer breaks the spec: {tolerated}") from None
+        tolerate(tolerated)
+        return tolerated.value
     except Invalid as error:
         raise _malformed(response, f"the answer breaks the spec: {error}") from None
     except RecursionError:
         raise _malformed(response, "an answer nested too deeply") from None
 
 
-def _read_text(schema: Schema, response: RESTResponse) -> Any:
+def _read_text(
+    schema: Schema, response: RESTResponse, tolerate: Optional[Callable[[Tolerated], None]]
+) -> Any:
     """A text body in the charset of its Content-Type (UTF-8 by default), checked."""
     charset = _charset(response.headers.get("Content-Type", ""))
     try:
         return schema.decode(response.data.decode(charset))
     except (UnicodeDecodeError, LookupError):
         raise _malformed(response, "an answer that is not text in its charset") from None
+    except Tolerated as tolerated:
+        if tolerate is None:
+            raise _malformed(response, f"the answer: {tolerated}") from None
+        tolerate(tolerated)
+        return tolerated.value
     except Invalid as error:
         raise _malformed(response, f"the answer: {error}") from None
 

@@ -19,6 +19,7 @@ const { attributeOf, isPlainObject, toModel, unknownField } = require('./model.j
  *   baseName?: string, in?: string}} FieldSpec
  * @typedef {import('./model').Model} Model
  * @typedef {import('./model').ModelClass} ModelClass
+ * @typedef {{path: string, problem: string}} Break A facet an answer's field breaks.
  */
 
 /** An answer that does not have the shape the spec gives it. */
@@ -82,14 +83,14 @@ function checkValue(value, spec, where, field) {
     return;
   }
   checkType(value, type, where, field);
-  if (spec.enum && !spec.enum.includes(value)) {
-    throw notInEnum(value, spec, place(where, field));
-  }
-  if (typeof value === 'string') {
-    checkText(value, spec, where, field);
-  }
-  if (typeof value === 'number') {
-    checkRange(value, spec, where, field);
+  const problem = facetProblem(value, spec);
+  if (problem !== null) {
+    // Named only where it helps and cannot be a secret in the wrong place: a short word
+    // outside an enum ("grant_type_example" is not one of ...); generated secrets are
+    // longer or hold digits.
+    const shown = spec.enum !== undefined && !spec.enum.includes(value) && typeof value === 'string'
+      && value.length <= SHOWN_VALUE_LENGTH && !/[0-9]/.test(value) && !spec.secret && !looksSecret(spec.name);
+    throw new ApiValueError(`Invalid value for ${place(where, field)}: ${shown ? `${JSON.stringify(value)} is ` : ''}${problem}`);
   }
 }
 
@@ -123,59 +124,56 @@ function checkType(value, type, where, field) {
 }
 
 /**
- * The error for a value outside an enum.
+ * What is wrong with a value of the right type in the facets of its spec (enum, length,
+ * pattern, range), without the value; null when nothing is. Requests are refused for it;
+ * answers only with strictResponses (readAnswer).
  * @param {unknown} value
  * @param {FieldSpec} spec
- * @param {string} named How the message names the parameter.
- * @returns {Error}
+ * @returns {string|null}
  */
-function notInEnum(value, spec, named) {
-  const allowed = /** @type {any[]} */ (spec.enum).map((item) => JSON.stringify(item)).join(', ');
-  // Named only where it helps and cannot be a secret in the wrong place: a short word
-  // ("grant_type_example" is not one of ...); generated secrets are longer or hold digits.
-  const shown = typeof value === 'string' && value.length <= SHOWN_VALUE_LENGTH && !/[0-9]/.test(value)
-    && !spec.secret && !looksSecret(spec.name);
-  return new ApiValueError(`Invalid value for ${named}: ${shown ? `${JSON.stringify(value)} is ` : ''}not one of ${allowed}`);
+function facetProblem(value, spec) {
+  if (spec.enum && !spec.enum.includes(value)) {
+    return `not one of ${spec.enum.map((item) => JSON.stringify(item)).join(', ')}`;
+  }
+  if (typeof value === 'string') {
+    if (spec.minLength !== undefined || spec.maxLength !== undefined) {
+      // In characters (code points), as JSON Schema counts.
+      const length = SURROGATE.test(value) ? Array.from(value).length : value.length;
+      if (spec.minLength !== undefined && length < spec.minLength) {
+        return `must have at least ${spec.minLength} characters, not ${length}`;
+      }
+      if (spec.maxLength !== undefined && length > spec.maxLength) {
+        return `must have at most ${spec.maxLength} characters, not ${length}`;
+      }
+    }
+    if (spec.pattern && !patternOf(spec.pattern).test(value)) {
+      return `must match ${spec.pattern}`;
+    }
+  }
+  if (typeof value === 'number') {
+    const { minimum, maximum } = spec;
+    if (minimum !== undefined && (spec.exclusiveMinimum ? value <= minimum : value < minimum)) {
+      return `must be ${spec.exclusiveMinimum ? 'above' : 'at least'} ${minimum}`;
+    }
+    if (maximum !== undefined && (spec.exclusiveMaximum ? value >= maximum : value > maximum)) {
+      return `must be ${spec.exclusiveMaximum ? 'below' : 'at most'} ${maximum}`;
+    }
+  }
+  return null;
 }
 
 /**
- * Throws unless a string has the length and pattern its spec asks for.
- * @param {string} value
- * @param {FieldSpec} spec
- * @param {string} where
- * @param {string} [field]
+ * A facet an answer's field breaks: refused (a ShapeError) without `breaks` (strict),
+ * else noted in `breaks` and the value accepted as it came.
+ * @param {Break[]|null|undefined} breaks
+ * @param {string} path
+ * @param {string} problem
  */
-function checkText(value, spec, where, field) {
-  if (spec.minLength !== undefined || spec.maxLength !== undefined) {
-    // In characters (code points), as JSON Schema counts.
-    const length = SURROGATE.test(value) ? Array.from(value).length : value.length;
-    if (spec.minLength !== undefined && length < spec.minLength) {
-      throw new ApiValueError(`Invalid value for ${place(where, field)}: must have at least ${spec.minLength} characters, not ${length}`);
-    }
-    if (spec.maxLength !== undefined && length > spec.maxLength) {
-      throw new ApiValueError(`Invalid value for ${place(where, field)}: must have at most ${spec.maxLength} characters, not ${length}`);
-    }
+function broken(breaks, path, problem) {
+  if (!breaks) {
+    throw new ShapeError(`'${path}' ${problem}`);
   }
-  if (spec.pattern && !patternOf(spec.pattern).test(value)) {
-    throw new ApiValueError(`Invalid value for ${place(where, field)}: must match ${spec.pattern}`);
-  }
-}
-
-/**
- * Throws unless a number is in the range its spec gives.
- * @param {number} value
- * @param {FieldSpec} spec
- * @param {string} where
- * @param {string} [field]
- */
-function checkRange(value, spec, where, field) {
-  const { minimum, maximum } = spec;
-  if (minimum !== undefined && (spec.exclusiveMinimum ? value <= minimum : value < minimum)) {
-    throw new ApiValueError(`Invalid value for ${place(where, field)}: must be ${spec.exclusiveMinimum ? 'above' : 'at least'} ${minimum}`);
-  }
-  if (maximum !== undefined && (spec.exclusiveMaximum ? value >= maximum : value > maximum)) {
-    throw new ApiValueError(`Invalid value for ${place(where, field)}: must be ${spec.exclusiveMaximum ? 'below' : 'at most'} ${maximum}`);
-  }
+  breaks.push({ path, problem });
 }
 
 /** The longest value a message repeats (an enum miss); a longer one may be a secret. */
@@ -240,13 +238,16 @@ function kindOf(value) {
 /**
  * A model instance from the parsed JSON of a successful answer, checked against the
  * schema: an object, every required field present, every field of its type. Fields
- * beyond the schema are kept as they came. Throws a ShapeError naming the field.
+ * beyond the schema are kept as they came. Throws a ShapeError naming the field. A field
+ * that breaks only a facet (enum, length, pattern, range, a date that does not parse) is
+ * refused too without `breaks` (strict), else noted there and kept as it came.
  * @param {ModelClass} Cls
  * @param {unknown} data
  * @param {string} [where] The path of `data` in the answer, for nested models.
+ * @param {Break[]|null} [breaks]
  * @returns {any}
  */
-function readAnswer(Cls, data, where) {
+function readAnswer(Cls, data, where, breaks) {
   if (!isPlainObject(data)) {
     throw new ShapeError(`expected a JSON object for ${where ? `${where} (${Cls.name})` : Cls.name}, got ${jsonKind(data)}`);
   }
@@ -266,7 +267,7 @@ function readAnswer(Cls, data, where) {
       continue;
     }
     found += 1;
-    target[spec.name] = readValue(spec.type, value, where ? `${where}.${spec.name}` : spec.name);
+    target[spec.name] = readValue(spec.type, value, where ? `${where}.${spec.name}` : spec.name, breaks, spec);
   }
   const keys = Object.keys(record);
   if (keys.length !== found) { // fields beyond the schema: kept after the schema's
@@ -283,17 +284,19 @@ function readAnswer(Cls, data, where) {
  * @param {any} type
  * @param {unknown} value
  * @param {string} path
+ * @param {Break[]|null} [breaks]
+ * @param {FieldSpec} [spec] The field's facets (none for an array's items).
  * @returns {unknown}
  */
-function readValue(type, value, path) {
+function readValue(type, value, path, breaks, spec) {
   if (Array.isArray(type)) {
     if (!Array.isArray(value)) {
       throw new ShapeError(`'${path}' is ${jsonKind(value)} where the spec says an array`);
     }
-    return value.map((item, index) => readValue(type[0], item, `${path}[${index}]`));
+    return value.map((item, index) => readValue(type[0], item, `${path}[${index}]`, breaks));
   }
   if (typeof type === 'function') {
-    return readAnswer(type, value, path);
+    return readAnswer(type, value, path, breaks);
   }
   const expected = {
     String: 'a string', Integer: 'an integer', Number: 'a number', Boolean: 'a boolean', Date: 'a date string',
@@ -313,16 +316,24 @@ function readValue(type, value, path) {
       fits = typeof value === 'boolean';
       break;
     case 'Date':
-      if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) {
+      if (typeof value !== 'string') {
+        fits = false;
+      } else if (Number.isNaN(Date.parse(value))) {
+        broken(breaks, path, 'is not a date the spec\'s format allows');
+        return value; // a format broken: the text as it came
+      } else {
         return new Date(value);
       }
-      fits = false;
       break;
     default:
       break;
   }
   if (!fits) {
     throw new ShapeError(`'${path}' is ${jsonKind(value)} where the spec says ${expected}`);
+  }
+  const problem = spec === undefined ? null : facetProblem(value, spec);
+  if (problem !== null) {
+    broken(breaks, path, problem);
   }
   return value;
 }

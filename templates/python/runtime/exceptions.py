@@ -246,7 +246,7 @@ def _oauth_error_fields(body: Optional[str]) -> Mapping[str, str]:
         return {}
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than Python recurses: no fields
         return {}
     if not isinstance(parsed, dict):
         return {}

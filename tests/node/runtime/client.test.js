@@ -482,4 +482,30 @@ describe('token requests (RFC 6749)', () => {
       assert.ok(!shown.includes('PW-s3cret'), shown);
     }
   });
+
+  test('an answer that breaks only a facet: accepted with one warning per operation and field; strictResponses refuses it', async () => {
+    class Faceted extends TokenAnswer {}
+    Faceted.attributes = Object.freeze([...TokenAnswer.attributes, Object.freeze({ name: 'kind', type: 'String', enum: ['user', 'app'] })]);
+    const operation = Object.freeze({ ...TOKEN_OPERATION, returnType: Faceted, responses: { ...TOKEN_OPERATION.responses, 200: Faceted } });
+    const fields = new TokenRequest({ client_id: 'partner', client_secret: SECRET, grant_type: 'client_credentials' });
+    const call = (client) => new Promise((resolve) => {
+      client.callApi(operation, { tokenRequest: fields }, (error, data) => resolve({ error, data }));
+    });
+    const answer = () => ({ status: 200, body: { ...TOKEN, kind: 'service-account' } });
+    const warnings = [];
+    const lenient = scriptedClient(answer, { client: { logger: { info: () => {}, warn: (message) => warnings.push(message) } } });
+    for (let i = 0; i < 2; i += 1) {
+      const { error, data } = await call(lenient.client);
+      assert.equal(error, null);
+      assert.equal(data.kind, 'service-account');
+    }
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], /^createToken: the HTTP 200 answer's field `kind` breaks the spec \(not one of "user", "app"\)/);
+    assert.ok(!warnings[0].includes('service-account'));
+
+    const strict = scriptedClient(answer, { client: { strictResponses: true } });
+    const { error } = await call(strict.client);
+    assert.ok(error instanceof errors.MalformedResponseError && /'kind' not one of/.test(error.message), String(error));
+    assert.throws(() => new ApiClient({ strictResponses: 'yes' }), (thrown) => thrown instanceof errors.ApiTypeError && /strictResponses/.test(thrown.message));
+  });
 });

@@ -8,7 +8,7 @@ const path = require('node:path');
 const util = require('node:util');
 const { describe, test } = require('node:test');
 
-const { Limits, RUNTIME, TokenAnswer, TokenRequest, errors } = require('./fixture');
+const { Limits, Model, RUNTIME, TokenAnswer, TokenRequest, errors } = require('./fixture');
 
 const { mask, toModel } = require(path.join(RUNTIME, 'model.js'));
 const { ShapeError, checkModel, checkValue, readAnswer } = require(path.join(RUNTIME, 'schema.js'));
@@ -164,11 +164,39 @@ describe('answers read against the schema', () => {
     assert.equal(problem({ token_type: 'Bearer', expires_in: '900' }), "'expires_in' is a string where the spec says an integer");
     assert.equal(problem({ token_type: 'Bearer', expires_in: 1.5 }), "'expires_in' is a number where the spec says an integer");
     assert.equal(problem({ token_type: 'Bearer', active: 'yes' }), "'active' is a string where the spec says a boolean");
-    assert.equal(problem({ token_type: 'Bearer', issued: 'soon' }), "'issued' is a string where the spec says a date string");
+    assert.equal(problem({ token_type: 'Bearer', issued: 12 }), "'issued' is an integer where the spec says a date string");
     assert.equal(problem({ token_type: 'Bearer', scopes: 'read' }), "'scopes' is a string where the spec says an array");
     assert.equal(problem({ token_type: 'Bearer', scopes: ['read', 7] }), "'scopes[1]' is an integer where the spec says a string");
     assert.equal(problem({ token_type: 'Bearer', limits: {} }), "the answer has no 'limits.per_minute', which Limits requires");
     assert.equal(problem({ token_type: 'Bearer', limits: [] }), 'expected a JSON object for limits (Limits), got an array');
+  });
+
+  test('a field that breaks only a facet: refused when strict, else kept as it came and noted by path', () => {
+    class Creative extends Model {}
+    Creative.attributes = Object.freeze([
+      { name: 'colour', type: 'String', pattern: '/^#[0-9a-f]{6}$/' },
+      { name: 'kind', type: 'String', enum: ['banner', 'video'] },
+      { name: 'width', type: 'Integer', minimum: 1 },
+      { name: 'title', type: 'String', maxLength: 5 },
+      { name: 'shown', type: 'Date' },
+    ]);
+    class Page extends Model {}
+    Page.attributes = Object.freeze([{ name: 'creatives', type: [Creative], required: true }]);
+    const sent = { colour: 'sienna', kind: 'carousel', width: 0, title: 'too long', shown: 'yesterday' };
+    const data = { creatives: [{ colour: '#a0522d', kind: 'banner', width: 2, title: 'ok', shown: '2025-01-01' }, sent] };
+
+    assert.throws(() => readAnswer(Page, data), (error) => error instanceof ShapeError
+      && error.message === "'creatives[1].colour' must match /^#[0-9a-f]{6}$/");
+    const breaks = [];
+    const page = readAnswer(Page, data, undefined, breaks);
+    assert.ok(page.creatives[1] instanceof Creative && page.creatives[0].shown instanceof Date);
+    assert.deepEqual({ ...page.creatives[1] }, sent); // every value as it came
+    assert.deepEqual(breaks.map((found) => found.path), ['colour', 'kind', 'width', 'title', 'shown'].map((name) => `creatives[1].${name}`));
+    for (const value of ['sienna', 'carousel', 'too long', 'yesterday']) {
+      assert.ok(!JSON.stringify(breaks).includes(value), value);
+    }
+    // A wrong type is still refused, breaks or not.
+    assert.throws(() => readAnswer(Page, { creatives: [{ width: 'wide' }] }, undefined, []), ShapeError);
   });
 
   test('__proto__ in an answer never becomes the prototype', () => {

@@ -197,4 +197,19 @@ describe('TokenManager', () => {
     const shown = util.inspect(manager, { depth: 5 }) + JSON.stringify(Object.keys(manager));
     assert.ok(!shown.includes('secret-0123456789') && !shown.includes('refresh-0123456789'), shown);
   });
+
+  test("its requests carry no credential of the client's security schemes, only the client's own", async () => {
+    // The token operation secured as the rest of an API is (PandaDoc's API key, Criteo's
+    // bearer token): a TokenManager's request still authenticates the client one way.
+    class Secured extends TokenManager {}
+    Secured.operation = Object.freeze({ ...TokenManager.operation, authNames: ['apiKeyHeader', 'oauth', 'basicAuth'] });
+    const scripted = scriptedClient(() => ({ status: 200, body: token(1) }), {
+      client: { retries: 0, apiKey: { apiKeyHeader: 'api-key-123' }, accessToken: 'api-bearer-456', username: 'u', password: 'p', defaultHeaders: { authorization: 'API-Key default-789' } },
+    });
+    const manager = new Secured({ clientId: 'partner', clientSecret: 'secret-0123456789', apiClient: scripted.client });
+    assert.equal(await manager.getToken(), 'access-1');
+    const headers = Object.keys(scripted.requests[0].headers).map((name) => name.toLowerCase());
+    assert.ok(!headers.includes('authorization') && !headers.includes('x-api-key'), headers.join(', '));
+    assert.equal(new URLSearchParams(scripted.requests[0].payload.toString()).get('client_secret'), 'secret-0123456789');
+  });
 });
