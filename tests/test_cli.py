@@ -1,7 +1,7 @@
 """The command line: ``python -m <package> token`` and each distribution's console script.
 
 Every test runs the command as a user would, in a subprocess, against a real local token
-server (``TokenServer`` of test_token_manager, which records each request), with the
+server (``TokenServer`` of token_server.py, which records each request), with the
 credentials in the environment or on stdin, and its own HOME and token store folder.
 """
 
@@ -23,7 +23,7 @@ import pytest
 import yaml
 from mock_servers import spec_path
 from providers import PROVIDERS, REPO_ROOT, Provider
-from test_token_manager import (
+from token_server import (
     CLIENT_ID,
     CLIENT_SECRET,
     PACKAGES,
