@@ -14,12 +14,13 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl
 
 from providers import BY_NAME, ZUORA_CLIENT_ID
+from servers import ThreadedServer
 
 CLIENT_ID = ZUORA_CLIENT_ID  # 36 characters, as Zuora requires; any id suits the others
 # Needs form escaping (+ / = &), so a wrong encoding shows as a wrong field.
@@ -103,6 +104,7 @@ class Seen:
     path: str
     headers: dict[str, str]  # names in lower case
     pairs: list[tuple[str, str]]  # the form fields, in order
+    body: bytes  # as received
 
     @property
     def form(self) -> dict[str, str]:
@@ -139,20 +141,23 @@ class TokenServer:
         #: server (oidc-provider, RFC 6749 section 2.3.1) does.
         self.strict_client_auth = False
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        self._server = ThreadedServer(_handler_for(self))
+        self.url = self._server.url
 
     @property
     def count(self) -> int:
         with self._lock:
             return len(self.seen)
+
+    def clear(self) -> None:
+        """Forget the requests received so far (the count starts again)."""
+        with self._lock:
+            self.seen.clear()
+
+    def taken(self) -> list[Seen]:
+        """The requests received so far."""
+        with self._lock:
+            return list(self.seen)
 
     def then(self, *replies: Reply) -> None:
         """Answer the next requests with these, in order."""
@@ -178,9 +183,7 @@ class TokenServer:
         return reply
 
     def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(5)
+        self._server.close()
 
 
 #: What oidc-provider answers a token request that authenticates the client twice.
@@ -199,15 +202,18 @@ def client_auth_mechanisms(seen: Seen) -> int:
 def _handler_for(server: TokenServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # keep-alive answers go out at once
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length).decode("ascii")
+            raw = self.rfile.read(length)
+            body = raw.decode("ascii")
             seen = Seen(
                 self.command,
                 self.path,
                 {name.lower(): value for name, value in self.headers.items()},
                 parse_qsl(body, keep_blank_values=True, strict_parsing=bool(body)),
+                raw,
             )
             reply = server.record(seen)
             if reply.hold is not None:
