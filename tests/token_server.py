@@ -3,7 +3,7 @@
 ``TokenServer`` is an in-process threaded HTTP server that records every request and answers
 each one as the test scripts it (by default: a fresh token ``access(n)`` for the n-th
 request). ``PACKAGES`` says what each package's TokenManager must do (from the spec's
-x-token-manager). Used by test_token_manager.py and test_cli.py.
+x-token-manager). Used by test_token_manager.py, test_cli.py and test_unicode_property.py.
 """
 
 from __future__ import annotations
