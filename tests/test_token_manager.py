@@ -75,9 +75,24 @@ def manager(pkg: Package, server: TokenServer, **options: Any) -> Any:
 # --- each package's manager: its token operation, grants and client authentication --------
 
 
+#: The API's own credentials a client may hold beside a TokenManager: every security
+#: scheme's API key and bearer token, and a default Authorization header.
+API_CREDENTIALS = {
+    "api_key": {"apiKey": "pd-key-123"},
+    "api_key_prefix": {"apiKey": "API-Key"},
+    "access_token": "api-bearer-456",
+}
+
+
 def test_each_manager_is_bound_to_its_token_operation(pkg: Package, server: TokenServer) -> None:
+    """Its token operation, its first grant, and the client authenticated by its own
+    credentials only, though its ApiClient holds the API's (a strict server refuses two)."""
+    module = pkg.module
+    server.strict_client_auth = True
+    client = module.ApiClient(module.Configuration(host=server.url, **API_CREDENTIALS))
+    client.set_default_header("authorization", "API-Key default-789")
     received: list[Any] = []
-    tm = manager(pkg, server, on_token=received.append)
+    tm = manager(pkg, server, api_client=client, on_token=received.append)
     assert tm.token is None
 
     assert {tm.get_token() for _ in range(3)} == {access(1)}
@@ -87,6 +102,7 @@ def test_each_manager_is_bound_to_its_token_operation(pkg: Package, server: Toke
     assert seen.path == pkg.token_path
     assert seen.headers["content-type"] == FORM
     assert "authorization" not in seen.headers  # the client authenticates in the form
+    assert client_auth_mechanisms(seen) == 1
     assert seen.form == first_grant(pkg)
     assert received == [tm.token]
     assert tm.token.access_token == access(1)
@@ -167,30 +183,6 @@ def test_exchange_code_refuses_a_redirect_uri_the_endpoint_does_not_take(
     with pytest.raises(pkg.module.ApiValueError, match="redirect_uri"):
         tm.exchange_code("auth-code-77", redirect_uri="https://app.example/callback")
     assert server.count == 0
-
-
-#: The API's own credentials a client may hold beside a TokenManager: every security
-#: scheme's API key and bearer token, and a default Authorization header.
-API_CREDENTIALS = {
-    "api_key": {"apiKey": "pd-key-123"},
-    "api_key_prefix": {"apiKey": "API-Key"},
-    "access_token": "api-bearer-456",
-}
-
-
-def test_the_managers_requests_authenticate_the_client_only_by_its_credentials(
-    pkg: Package, server: TokenServer
-) -> None:
-    module = pkg.module
-    server.strict_client_auth = True
-    client = module.ApiClient(module.Configuration(host=server.url, **API_CREDENTIALS))
-    client.set_default_header("authorization", "API-Key default-789")
-    tm = manager(pkg, server, api_client=client)
-
-    assert tm.get_token() == access(1)
-    seen = server.seen[0]
-    assert client_auth_mechanisms(seen) == 1
-    assert seen.form == first_grant(pkg) or seen.headers["authorization"].startswith("Basic ")
 
 
 def test_a_strict_server_refuses_a_direct_token_call_that_also_carries_an_api_key(
