@@ -386,7 +386,8 @@ def test_a_refused_answer_that_rotates_the_refresh_token_keeps_the_new_one(expir
     )
     with pytest.raises(MalformedResponseError) as caught:
         tokens.get_token()
-    assert "rt-2-secret" not in str(caught.value) and "rt-2-secret" not in (caught.value.body or "")
+    for secret in ("rt-2-secret", "at-secret-0123"):
+        assert secret not in str(caught.value) and secret not in (caught.value.body or "")
     assert tokens.refresh_token == "rt-2-secret"
     assert tokens.token is None
     if isinstance(expires_in, int):  # the manager read the answer: on_token hears of it
@@ -407,14 +408,19 @@ def test_a_refused_answer_without_a_new_refresh_token_keeps_the_old_one() -> Non
 
 
 def test_on_token_raising_raises_from_the_call_and_keeps_the_token() -> None:
-    def refuse(_: Token) -> None:
+    calls: list[Token] = []
+
+    def refuse(token: Token) -> None:
+        calls.append(token)
         raise RuntimeError("store is down")
 
     tokens, transport, _ = manager(token(), on_token=refuse)
     with pytest.raises(RuntimeError, match="store is down"):
         tokens.get_token()
+    assert tokens.token is not None and tokens.token.access_token == "at-1"
     assert tokens.get_token() == "at-1"
     assert len(transport.sent) == 1
+    assert len(calls) == 1  # told once: the kept token is not new
 
 
 # --- with an ApiClient that sends its calls with the managed token -------------------------
