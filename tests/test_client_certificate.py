@@ -25,6 +25,9 @@ from certificates import issue, make_ca
 from mock_servers import spec_path
 from servers import ThreadedServer, server_tls
 
+# Every test runs with the blocking classes and with the aio ones (conftest.driver).
+pytestmark = pytest.mark.usefixtures("driver")
+
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl CLI")
 
 CLIENT_CN = "tokenworks-partner"

@@ -23,6 +23,9 @@ from pytest_httpserver import HTTPServer
 from servers import RawServer, reset_mid_response, send_truncated, stall
 from werkzeug import Response
 
+# Every test runs with the blocking classes and with the aio ones (conftest.driver).
+pytestmark = pytest.mark.usefixtures("driver")
+
 BACKOFF_FACTOR = 0.5  # the Configuration default
 HTML_PAGE = "<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"
 

@@ -22,6 +22,9 @@ from calls import call
 from providers import PACKAGES, PROVIDERS
 from servers import RawServer, sending
 
+# Every test runs with the blocking classes and with the aio ones (conftest.driver).
+pytestmark = pytest.mark.usefixtures("driver")
+
 MIB = 1024 * 1024
 TOKEN = json.dumps({"access_token": "issued", "token_type": "Bearer", "expires_in": 3600})
 

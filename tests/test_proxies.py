@@ -18,6 +18,9 @@ from calls import call, token_call
 from providers import PACKAGES, PROVIDERS, TOKEN_PATHS
 from servers import PROXY_CREDENTIALS, PROXY_PASSWORD, PROXY_USER, ForwardProxy, Target
 
+# Every test runs with the blocking classes and with the aio ones (conftest.driver).
+pytestmark = pytest.mark.usefixtures("driver")
+
 ENVIRONMENT = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
 

@@ -37,6 +37,9 @@ from token_server import (
     refresh_grant,
 )
 
+# Every test runs with the blocking classes and with the aio ones (conftest.driver).
+pytestmark = pytest.mark.usefixtures("driver")
+
 
 @pytest.fixture
 def make_server() -> Iterator[Callable[[], TokenServer]]:

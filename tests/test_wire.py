@@ -28,6 +28,9 @@ from providers import ZUORA_CLIENT_ID
 from pytest_httpserver import HTTPServer
 from servers import RawRequest, RawServer, http_answer, refused_url
 
+# Every test runs with the blocking classes and with the aio ones (conftest.driver).
+pytestmark = pytest.mark.usefixtures("driver")
+
 # A value that needs every kind of form escaping: space, & = +, Latin-1, CJK and an emoji.
 TRICKY = "a b&c=d+e \u00e9 \u65e5\u672c \U0001f642"
 # Written out by hand (UTF-8 bytes, percent-encoded, space as +), not computed with urlencode.

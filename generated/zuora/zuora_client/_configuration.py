@@ -77,6 +77,15 @@ class TokenSource(Protocol):
     def invalidate(self, token: Optional[str] = None) -> None: ...
 
 
+class AsyncTokenSource(Protocol):
+    """The same as coroutines: what an ``aio.TokenManager`` is, for ``aio`` clients (a
+    blocking client uses the blocking TokenManager it wraps, its ``blocking``)."""
+
+    async def get_token(self) -> str: ...
+
+    async def invalidate(self, token: Optional[str] = None) -> None: ...
+
+
 #: The settings the connection pool is built from: changing one rebuilds it.
 TRANSPORT_SETTINGS = frozenset(
     {
@@ -263,7 +272,7 @@ def _check_proxy_headers(value: Any) -> dict[str, str]:
     return headers
 
 
-def _check_token_manager(value: Any) -> Optional[TokenSource]:
+def _check_token_manager(value: Any) -> Union[TokenSource, AsyncTokenSource, None]:
     if value is not None and not (hasattr(value, "get_token") and hasattr(value, "invalidate")):
         raise ApiTypeError(
             "Invalid type for `token_manager`: expected a TokenManager (get_token and"
@@ -337,7 +346,8 @@ class Configuration:
     :param password: password for HTTP Basic authentication.
     :param token_manager: a TokenManager (or any TokenSource) that supplies the
         bearer token of every request whose security needs one; a 401 answer makes
-        it fetch a new token and the request is sent again once.
+        it fetch a new token and the request is sent again once. An ``aio.TokenManager``
+        fits too: ``aio`` clients await it, blocking ones use the TokenManager it wraps.
     :param timeout: default timeout of every call: a ``(connect, read)`` pair of positive
         seconds (to connect, and to wait for each read of the answer), or one number for
         both (a two-item list is taken as a pair); ``_request_timeout=`` on an operation
@@ -397,7 +407,7 @@ class Configuration:
         server_variables: Optional[Mapping[str, str]] = None,
         username: Optional[str] = None,
         password: Optional[str] = None,
-        token_manager: Optional[TokenSource] = None,
+        token_manager: Union[TokenSource, AsyncTokenSource, None] = None,
         timeout: Timeout = (10.0, 30.0),
         retries: int = 2,
         retry_after_cap: float = 60.0,
