@@ -26,9 +26,10 @@ from mock_servers import spec_path
 from servers import ThreadedServer, server_tls
 
 # Every test runs with the blocking classes and with the aio ones (conftest.driver).
-pytestmark = pytest.mark.usefixtures("driver")
-
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl CLI")
+pytestmark = [
+    pytest.mark.usefixtures("driver"),
+    pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl CLI"),
+]
 
 CLIENT_CN = "tokenworks-partner"
 
