@@ -21,14 +21,11 @@ import json
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Optional
 from urllib.parse import parse_qsl
 
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256  # a fleet connects at once: the default backlog of 5 drops some
+from servers import ThreadedServer
 
 
 class RotatingTokenServer:
@@ -48,14 +45,9 @@ class RotatingTokenServer:
         self._issued = 0
         self._holds: list[threading.Event] = []
         self._lock = threading.Lock()
-        self._httpd = _Server(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        # A fleet connects at once: the default listen() backlog of 5 would drop some.
+        self._server = ThreadedServer(_handler_for(self), backlog=256)
+        self.url = self._server.url
 
     @property
     def requests(self) -> int:
@@ -65,9 +57,7 @@ class RotatingTokenServer:
     def close(self) -> None:
         for hold in self._holds:
             hold.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(5)
+        self._server.close()
 
     def answer(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         """The status and JSON body for one token request."""

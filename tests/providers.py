@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -82,3 +83,15 @@ BY_NAME = {provider.name: provider for provider in PROVIDERS}
 #: Provider name -> installed package, and -> token path.
 PACKAGES = {provider.name: provider.module for provider in PROVIDERS}
 TOKEN_PATHS = {provider.name: provider.token_path for provider in PROVIDERS}
+
+
+def doc_page(provider: str) -> str:
+    """The provider's own doc page of its token operation (see reference_page)."""
+    return reference_page(BY_NAME[provider].reference_doc)
+
+
+def doc_example(provider: str) -> str:
+    """The Python example of the provider's doc page, as written."""
+    match = re.search(r"```python\n(.*?)```", doc_page(provider), re.DOTALL)
+    assert match, f"no python example in {BY_NAME[provider].reference_doc}"
+    return match.group(1)

@@ -1,7 +1,7 @@
 """The command line: ``python -m <package> token`` and each distribution's console script.
 
 Every test runs the command as a user would, in a subprocess, against a real local token
-server (``TokenServer`` of test_token_manager, which records each request), with the
+server (``TokenServer`` of token_server.py, which records each request), with the
 credentials in the environment or on stdin, and its own HOME and token store folder.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ import pytest
 import yaml
 from mock_servers import spec_path
 from providers import PROVIDERS, REPO_ROOT, Provider
-from test_token_manager import (
+from token_server import (
     CLIENT_ID,
     CLIENT_SECRET,
     PACKAGES,
@@ -171,14 +170,6 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, c
     return lines[0]
 
 
-def closed_port_url() -> str:
-    """A local URL where nothing listens."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
-
-
 # --- a token on stdout --------------------------------------------------------------------
 
 
@@ -210,8 +201,8 @@ def test_the_host_comes_from_the_environment(zuora: Cli, server: TokenServer) ->
     assert server.count == 1
 
 
-def test_host_wins_over_the_environment(zuora: Cli, server: TokenServer) -> None:
-    result = zuora.token(server, env={zuora.env_name("HOST"): closed_port_url()})
+def test_host_wins_over_the_environment(zuora: Cli, server: TokenServer, refused_url: str) -> None:
+    result = zuora.token(server, env={zuora.env_name("HOST"): refused_url})
 
     assert (result.returncode, result.stdout) == (0, access(1) + "\n"), result.stderr
 
@@ -317,10 +308,12 @@ def test_a_refused_refresh_token_exits_3(pandadoc: Cli, server: TokenServer) -> 
 @pytest.mark.parametrize(
     "failure", ["connection refused", "500", "503 after retries", "timeout"]
 )
-def test_no_answer_exits_4(zuora: Cli, server: TokenServer, failure: str) -> None:
+def test_no_answer_exits_4(
+    zuora: Cli, server: TokenServer, failure: str, refused_url: str
+) -> None:
     host, args = server.url, []
     if failure == "connection refused":
-        host = closed_port_url()
+        host = refused_url
     elif failure == "timeout":
         server.then(Reply(delay=3))
         args = ["--timeout", "0.5"]

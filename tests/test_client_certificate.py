@@ -9,70 +9,29 @@ package sent, not only that a call succeeded.
 
 from __future__ import annotations
 
-import itertools
 import json
 import shutil
 import ssl
-import subprocess
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import CyberSource
 import pytest
 import yaml
+from certificates import issue, make_ca
 from mock_servers import spec_path
+from servers import ThreadedServer, server_tls
 
 # Every test runs with the blocking classes and with the aio ones (conftest.driver).
-pytestmark = pytest.mark.usefixtures("driver")
-
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl CLI")
+pytestmark = [
+    pytest.mark.usefixtures("driver"),
+    pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl CLI"),
+]
 
 CLIENT_CN = "tokenworks-partner"
-SERIALS = itertools.count(2)  # each certificate a CA signs has its own serial
-
-
-def openssl(*args: str, cwd: Path) -> None:
-    result = subprocess.run(
-        ["openssl", *args], cwd=cwd, capture_output=True, text=True, timeout=60, check=False
-    )
-    assert result.returncode == 0, f"openssl {' '.join(args)}:\n{result.stderr}"
-
-
-def make_ca(folder: Path, name: str) -> None:
-    """``<name>.pem`` and ``<name>.key``: a self-signed CA."""
-    openssl(
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", f"{name}.key", "-out", f"{name}.pem", "-days", "2", "-subj", f"/CN={name}",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-        "-addext", "subjectKeyIdentifier=hash",
-        cwd=folder,
-    )  # fmt: skip
-
-
-def issue(folder: Path, ca: str, name: str, common_name: str, extensions: str) -> None:
-    """``<name>.pem`` and ``<name>.key``: a certificate the CA ``ca`` signed."""
-    (folder / f"{name}.ext").write_text(
-        "basicConstraints=critical,CA:FALSE\n"
-        "subjectKeyIdentifier=hash\n"
-        "authorityKeyIdentifier=keyid\n" + extensions,
-        encoding="ascii",
-    )
-    openssl(
-        "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={common_name}",
-        cwd=folder,
-    )  # fmt: skip
-    openssl(
-        "x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
-        "-set_serial", str(next(SERIALS)), "-days", "2",
-        "-out", f"{name}.pem", "-extfile", f"{name}.ext",
-        cwd=folder,
-    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -108,38 +67,32 @@ def success_example() -> dict[str, Any]:
     return media["example"]  # type: ignore[no-any-return]
 
 
-@dataclass
-class MutualTlsServer:
-    """What the server saw: the DER certificate of each request, and refused handshakes.
+class MutualTlsServer(ThreadedServer):
+    """HTTPS on 127.0.0.1 that requires a client certificate signed by the CA; what it saw:
+    the DER certificate of each request (``presented``) and refused handshakes (``refused``).
 
     ``stop()`` returns once the server finished with every connection it accepted,
     so what it recorded is complete.
     """
 
-    url: str
-    stop: Callable[[], None]
-    presented: list[bytes] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
+    def __init__(self, certificates: Certificates) -> None:
+        self.presented: list[bytes] = []
+        tls = server_tls(
+            certificates["server.pem"], certificates["server.key"], certificates["ca.pem"]
+        )
+        super().__init__(_Handler, self, tls=tls, join_handlers=True)
 
-
-class _Server(ThreadingHTTPServer):
-    record: MutualTlsServer
-
-    def get_request(self) -> Any:
-        try:
-            return super().get_request()  # the TLS handshake happens on accept
-        except ssl.SSLError as error:
-            self.record.refused.append(error.reason or str(error))
-            raise
+    def stop(self) -> None:
+        self.close()
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: Any
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
         assert isinstance(self.connection, ssl.SSLSocket)
-        self.server.record.presented.append(self.connection.getpeercert(binary_form=True) or b"")
+        self.server.state.presented.append(self.connection.getpeercert(binary_form=True) or b"")
         body = json.dumps(success_example()).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json;charset=utf-8")
@@ -153,29 +106,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def server(certificates: Certificates) -> Iterator[MutualTlsServer]:
-    """HTTPS on 127.0.0.1 that requires a client certificate signed by the CA."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(certificates["server.pem"], certificates["server.key"])
-    context.load_verify_locations(certificates["ca.pem"])
-    context.verify_mode = ssl.CERT_REQUIRED
-    httpd = _Server(("127.0.0.1", 0), _Handler)
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    httpd.handle_error = lambda request, address: None  # type: ignore[method-assign]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-
-    def stop() -> None:
-        if thread.is_alive():
-            httpd.shutdown()
-            thread.join()
-        httpd.server_close()
-
-    record = MutualTlsServer(f"https://127.0.0.1:{httpd.server_address[1]}", stop)
-    httpd.record = record
-    thread.start()
+    record = MutualTlsServer(certificates)
     try:
         yield record
     finally:
-        stop()
+        record.stop()
 
 
 def create_token(certificates: Certificates, url: str, **tls: str) -> Any:

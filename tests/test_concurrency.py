@@ -12,12 +12,13 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 import zuora_client
 from providers import ZUORA_CLIENT_ID
+from servers import ThreadedServer
 
 THREADS = 16
 CALLS = 500
@@ -80,11 +81,6 @@ class EchoHandler(BaseHTTPRequestHandler):
         pass
 
 
-class Listener(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 64  # the listen() backlog: room for every thread connecting at once
-
-
 @dataclass
 class Server:
     url: str
@@ -95,16 +91,12 @@ class Server:
 def server() -> Iterator[Server]:
     stats = Stats()
     handler = type("CountingEchoHandler", (EchoHandler,), {"stats": stats})
-    httpd = Listener(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
+    # A listen() backlog with room for every thread connecting at once.
+    threaded = ThreadedServer(handler, backlog=64)
     try:
-        yield Server(f"http://127.0.0.1:{httpd.server_address[1]}", stats)
+        yield Server(threaded.url, stats)
     finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
+        threaded.close()
 
 
 @pytest.mark.timeout(120)

@@ -12,10 +12,10 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from calls import call
 from providers import PACKAGES, PROVIDERS, TOKEN_PATHS
 from pytest_httpserver import HTTPServer
 from samples import derived_call
-from test_failures import call
 from werkzeug import Response
 
 PACKAGE_IDS = [provider.name for provider in PROVIDERS]

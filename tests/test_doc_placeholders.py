@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from providers import BY_NAME, PROVIDERS, ZUORA_CLIENT_ID
-from test_reference_examples import doc_example
+from providers import BY_NAME, PROVIDERS, ZUORA_CLIENT_ID, doc_example
 
 # What each example says when run as pasted (after the host), and what it must not say.
 EXPECTED = {
@@ -41,13 +38,6 @@ SECRET_VALUES = (
     "a9a60d4dabb61ade665c712d2b41766e7bb9a2f9",  # ... code
     "f61cc0cffd437c9a596f0acc8eb6f502a7a429d7",  # ... refresh token
 )
-
-
-@pytest.fixture
-def refused_url() -> Iterator[str]:
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        yield f"http://127.0.0.1:{holder.getsockname()[1]}"
 
 
 def run_pasted(code: str, url: str, tmp_path: Path) -> str:

@@ -11,21 +11,16 @@ from __future__ import annotations
 import http
 import json
 import socket
-import struct
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Union
 
-import criteo_api_retailmedia_v2022_10 as criteo
-import CyberSource
-import pandadoc_client
 import pytest
 import urllib3
-import zuora_client
-from providers import BY_NAME, PACKAGES, TOKEN_PATHS, ZUORA_CLIENT_ID
+from calls import call
+from providers import PACKAGES, TOKEN_PATHS
 from pytest_httpserver import HTTPServer
-from samples import derived_call
+from servers import RawServer, reset_mid_response, send_truncated, stall
 from werkzeug import Response
 
 # Every test runs with the blocking classes and with the aio ones (conftest.driver).
@@ -33,34 +28,6 @@ pytestmark = pytest.mark.usefixtures("driver")
 
 BACKOFF_FACTOR = 0.5  # the Configuration default
 HTML_PAGE = "<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"
-
-
-def call(provider: str, client: Any, timeout: Any = None) -> Any:
-    """The provider's documented token call, with valid arguments."""
-    if provider == "cybersource":
-        request = CyberSource.CreateAccessTokenRequest(
-            client_id="id", client_secret="secret", grant_type="refresh_token", refresh_token="rt"
-        )
-        return CyberSource.OAuthApi(client).create_access_token(request, _request_timeout=timeout)
-    if provider == "pandadoc":
-        api = pandadoc_client.OAuth20AuthenticationApi(client)
-        return api.access_token(
-            grant_type="refresh_token",
-            client_id="id",
-            client_secret="secret",
-            refresh_token="rt",
-            _request_timeout=timeout,
-        )
-    if provider == "criteo":
-        api = criteo.OAuthApi(client)
-        return api.get_token("client_credentials", "id", "secret", _request_timeout=timeout)
-    if provider == "zuora":
-        api = zuora_client.OAuthApi(client)
-        return api.create_token(
-            ZUORA_CLIENT_ID, "secret", "client_credentials", _request_timeout=timeout
-        )
-    # A provider added since: its token operation, with values read from its Param table.
-    return derived_call(BY_NAME[provider].module, client, _request_timeout=timeout)
 
 
 def oauth_error(status: int) -> str:
@@ -96,104 +63,6 @@ class Raw:
 
 REFUSED = "refused"  # a port with nothing listening
 Fault = Union[Answer, Raw, str]
-
-
-def send_truncated(conn: socket.socket) -> None:
-    """Promise 500 bytes of body, send 21, then close normally."""
-    conn.sendall(
-        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n"
-        b'{"access_token": "abc'
-    )
-    conn.close()
-
-
-def reset_mid_response(conn: socket.socket) -> None:
-    """Send half the status and headers, then abort the connection (RST)."""
-    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: appli")
-    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    conn.close()
-
-
-def stall(conn: socket.socket) -> None:
-    """Answer nothing; wait until the client gives up and closes its end."""
-    conn.settimeout(10.0)
-    try:
-        while conn.recv(4096):
-            pass
-    except OSError:
-        pass
-    conn.close()
-
-
-class RawServer:
-    """Accepts connections, reads one request from each, counts it, then misbehaves."""
-
-    def __init__(self, behaviour: Callable[[socket.socket], None]) -> None:
-        self.behaviour = behaviour
-        self.requests = 0
-        self._counted = threading.Condition()
-        self._threads: list[threading.Thread] = []
-        self._listener = socket.socket()
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(16)
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        if read_request(conn):
-            with self._counted:
-                self.requests += 1
-                self._counted.notify_all()
-            self.behaviour(conn)
-        else:
-            conn.close()
-
-    def close(self, expected: int) -> None:
-        """Stop once ``expected`` requests arrived (or 10 s passed) and all are served.
-
-        A client that timed out may return before the server has even read its request.
-        """
-        with self._counted:
-            self._counted.wait_for(lambda: self.requests >= expected, timeout=10.0)
-        try:
-            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() thread on Linux
-        except OSError:
-            pass
-        self._listener.close()
-        for thread in list(self._threads):
-            thread.join(timeout=10.0)
-
-
-def read_request(conn: socket.socket) -> bool:
-    """Read one request (head and Content-Length body); False if the peer closed first."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return False
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    while len(body) < length:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return False
-        body += chunk
-    return True
 
 
 # --- the table ----------------------------------------------------------------------------
@@ -310,23 +179,6 @@ ROWS = [
 ]
 
 
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Every wait between retries, in every package; nothing really sleeps."""
-    recorded: list[float] = []
-    for package in PACKAGES.values():
-        monkeypatch.setattr(package.ApiClient, "sleep", staticmethod(recorded.append))
-    return recorded
-
-
-@pytest.fixture
-def refused_url() -> Iterator[str]:
-    """A URL whose port is bound but not listening: connecting is refused at once."""
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        yield f"http://127.0.0.1:{holder.getsockname()[1]}"
-
-
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
 def test_failure(
     row: Row, httpserver: HTTPServer, waits: list[float], refused_url: str
@@ -374,7 +226,7 @@ def test_failure(
     if isinstance(row.fault, Answer):
         assert len(httpserver.log) == row.requests
     elif raw_server is not None:
-        assert raw_server.requests == row.requests
+        assert len(raw_server.requests) == row.requests
     assert len(waits) == row.attempts - 1
     for attempt, wait in enumerate(waits):
         if row.retry_after is not None:

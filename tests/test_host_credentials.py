@@ -16,13 +16,10 @@ import logging
 from typing import Any
 
 import pytest
+from calls import call, token_call
 from providers import PACKAGES, PROVIDERS, TOKEN_PATHS
 from pytest_httpserver import HTTPServer
-from test_failures import RawServer, call, refused_url, stall, waits
-from test_limits import answer
-from test_proxies import ForwardProxy, http_target, open_proxy, token_call
-
-__all__ = ["http_target", "open_proxy", "refused_url", "waits"]  # fixtures used here by name
+from servers import ForwardProxy, RawServer, sending, stall
 
 PASSWORD = "pw-in-the-host-url-0123"
 
@@ -84,7 +81,7 @@ def test_a_timeout(caplog: pytest.LogCaptureFixture) -> None:
 
 def test_an_answer_that_is_not_http(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    server = RawServer(answer(b"SSH-2.0-OpenSSH_9.6\r\n\r\n"))
+    server = RawServer(sending(b"SSH-2.0-OpenSSH_9.6\r\n\r\n"))
     try:
         error, configuration = failed_call("pandadoc", with_credentials(server.url))
     finally:

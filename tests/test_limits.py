@@ -1,6 +1,6 @@
 """Answers that arrive but cannot be accepted raise MalformedResponseError, never "connection failed".
 
-A raw socket server (tests/test_failures.RawServer) reads the request and writes bytes no
+A raw socket server (tests/servers.py RawServer) reads the request and writes bytes no
 HTTP library would: an answer far over ``max_response_bytes`` (with a length, chunked, or
 gzip that inflates past it), a body that is not the gzip it claims, a status line that is
 not HTTP, more than 100 headers, a header line over 64 KiB. Each is read once (not
@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 import pytest
+from calls import call
 from providers import PACKAGES, PROVIDERS
-from test_failures import RawServer, call, waits
+from servers import RawServer, sending
 
 # Every test runs with the blocking classes and with the aio ones (conftest.driver).
 pytestmark = pytest.mark.usefixtures("driver")
-
-__all__ = ["waits"]  # the fixture recording the waits between retries
 
 MIB = 1024 * 1024
 TOKEN = json.dumps({"access_token": "issued", "token_type": "Bearer", "expires_in": 3600})
@@ -33,19 +32,6 @@ TOKEN = json.dumps({"access_token": "issued", "token_type": "Bearer", "expires_i
 def head(status: str = "200 OK", *headers: str) -> bytes:
     lines = [f"HTTP/1.1 {status}", "Content-Type: application/json", *headers]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-def answer(data: bytes) -> Callable[[socket.socket], None]:
-    """Write ``data``; a client that stops reading early makes the write fail, which is fine."""
-
-    def behaviour(conn: socket.socket) -> None:
-        try:
-            conn.sendall(data)
-        except OSError:
-            pass
-        conn.close()
-
-    return behaviour
 
 
 def stream(prefix: bytes, size: int, chunked: bool = False) -> Callable[[socket.socket], None]:
@@ -99,7 +85,7 @@ FAULTS = [
     ),
     Fault(
         "gzip-inflating-to-20-mb",
-        answer(
+        sending(
             head("200 OK", "Content-Encoding: gzip", f"Content-Length: {len(GZIP_BOMB)}")
             + GZIP_BOMB
         ),
@@ -108,29 +94,29 @@ FAULTS = [
     ),
     Fault(
         "bad-gzip",
-        answer(
+        sending(
             head("200 OK", "Content-Encoding: gzip", f"Content-Length: {len(TOKEN)}")
             + TOKEN.encode()
         ),
         200,
         "could not be decoded",
     ),
-    Fault("garbage-status-line", answer(b"SSH-2.0-OpenSSH_9.6\r\n\r\n"), 0, "not valid HTTP"),
+    Fault("garbage-status-line", sending(b"SSH-2.0-OpenSSH_9.6\r\n\r\n"), 0, "not valid HTTP"),
     Fault(
         "status-not-a-number",
-        answer(b"HTTP/1.1 OK FINE\r\nContent-Length: 0\r\n\r\n"),
+        sending(b"HTTP/1.1 OK FINE\r\nContent-Length: 0\r\n\r\n"),
         0,
         "not valid HTTP",
     ),
     Fault(
         "101-headers",
-        answer(head("200 OK", *(f"X-Header-{i}: {i}" for i in range(101)))),
+        sending(head("200 OK", *(f"X-Header-{i}: {i}" for i in range(101)))),
         0,
         "got more than 100 headers",
     ),
     Fault(
         "header-line-over-64-kib",
-        answer(head("200 OK", "X-Long: " + "a" * 70000)),
+        sending(head("200 OK", "X-Long: " + "a" * 70000)),
         0,
         "not valid HTTP",
     ),
@@ -168,14 +154,14 @@ def test_an_unacceptable_answer_is_malformed(
     assert error.status == fault.status
     assert fault.reason in error.reason
     assert f"POST {server.url}/" in error.reason  # names the request, without its query
-    assert server.requests == 1 and waits == []  # read once, never sent again
+    assert len(server.requests) == 1 and waits == []  # read once, never sent again
     assert "\n" not in str(error) and "secret" not in str(error)
 
 
 @pytest.mark.parametrize("cap", [len(TOKEN), 4096])
 def test_the_cap_is_configurable(cap: int, waits: list[float]) -> None:
     exactly = TOKEN.encode().ljust(cap)
-    fits = answer(head("200 OK", f"Content-Length: {cap}") + exactly)
+    fits = sending(head("200 OK", f"Content-Length: {cap}") + exactly)
     package = PACKAGES["zuora"]
     server = RawServer(fits)
     try:
@@ -184,7 +170,7 @@ def test_the_cap_is_configurable(cap: int, waits: list[float]) -> None:
             assert call("zuora", client).access_token == "issued"
     finally:
         server.close(expected=1)
-    over = answer(head("200 OK", f"Content-Length: {cap + 1}") + exactly + b" ")
+    over = sending(head("200 OK", f"Content-Length: {cap + 1}") + exactly + b" ")
     error, _ = failing_call("zuora", over, max_response_bytes=cap)
     assert type(error) is package.MalformedResponseError
     assert f"larger than max_response_bytes ({cap})" in error.reason
@@ -193,7 +179,7 @@ def test_the_cap_is_configurable(cap: int, waits: list[float]) -> None:
 def test_a_generous_cap_accepts_a_large_answer(waits: list[float]) -> None:
     """2 MiB of whitespace around the token: over the default, under a cap of 4 MiB."""
     body = TOKEN.encode() + b" " * (2 * MIB)
-    behaviour = answer(head("200 OK", f"Content-Length: {len(body)}") + body)
+    behaviour = sending(head("200 OK", f"Content-Length: {len(body)}") + body)
     package = PACKAGES["criteo"]
     server = RawServer(behaviour)
     try:
@@ -208,7 +194,7 @@ def test_a_generous_cap_accepts_a_large_answer(waits: list[float]) -> None:
 
 def test_a_body_cut_short_is_still_a_connection_error(waits: list[float]) -> None:
     """The contrast: an answer that did not arrive whole is a connection failure."""
-    cut = answer(head("200 OK", "Content-Length: 500") + TOKEN.encode())
+    cut = sending(head("200 OK", "Content-Length: 500") + TOKEN.encode())
     error, _ = failing_call("pandadoc", cut)
     assert type(error) is PACKAGES["pandadoc"].ApiConnectionError
     assert error.connected is True
@@ -235,7 +221,9 @@ OVER_WITH_LENGTH = stream(head("200 OK", f"Content-Length: {2 * 65536}"), 2 * 65
 OVER_CHUNKED = stream(head("200 OK", "Transfer-Encoding: chunked"), 2 * 65536, chunked=True)
 # The raw server closes every connection after its answer, so the answers say so: an
 # answer read whole may otherwise go back to the pool open, racing the server's close.
-FITS = answer(head("200 OK", f"Content-Length: {len(TOKEN)}", "Connection: close") + TOKEN.encode())
+FITS = sending(
+    head("200 OK", f"Content-Length: {len(TOKEN)}", "Connection: close") + TOKEN.encode()
+)
 
 
 def free_connections(client: Any, url: str) -> int:
@@ -244,11 +232,11 @@ def free_connections(client: Any, url: str) -> int:
     return int(pool.pool.qsize())
 
 
-BAD_GZIP = answer(
+BAD_GZIP = sending(
     head("200 OK", "Content-Encoding: gzip", f"Content-Length: {len(TOKEN)}", "Connection: close")
     + TOKEN.encode()
 )
-CUT_SHORT = answer(head("200 OK", "Content-Length: 500", "Connection: close") + TOKEN.encode())
+CUT_SHORT = sending(head("200 OK", "Content-Length: 500", "Connection: close") + TOKEN.encode())
 ABANDONED = [
     # (behaviour, exception class name, a phrase of its reason)
     (OVER_WITH_LENGTH, "MalformedResponseError", "max_response_bytes"),
@@ -325,7 +313,7 @@ def test_a_deeply_nested_error_body_raises_the_statuss_exception(
     code = int(status.split()[0])
     body = DEEP.encode()
     error, _ = failing_call(
-        provider, answer(head(status, f"Content-Length: {len(body)}") + body), retries=0
+        provider, sending(head(status, f"Content-Length: {len(body)}") + body), retries=0
     )
     expected = {400: "BadRequestException", 401: "UnauthorizedException", 503: "ServiceException"}
     assert type(error) is getattr(package, expected[code])

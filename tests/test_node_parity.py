@@ -25,7 +25,14 @@ from typing import Any, Optional, Union
 import CyberSource
 import pytest
 from pytest_httpserver import HTTPServer
-from test_failures import RawServer, reset_mid_response, stall
+from servers import (
+    PROXY_CREDENTIALS,
+    ForwardProxy,
+    RawServer,
+    refused_url,
+    reset_mid_response,
+    stall,
+)
 from werkzeug import Response
 
 DRIVER = Path(__file__).resolve().parent / "node" / "parity_driver.js"
@@ -213,31 +220,24 @@ def serve(httpserver: HTTPServer, answer: Answer) -> None:
 def outcome_of(side: str, case: Case, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """One side's outcome of a case, with the requests that reached the server."""
     raw_server: Optional[RawServer] = None
-    holder: Optional[socket.socket] = None
-    if isinstance(case.fault, Answer):
-        httpserver.clear()
-        serve(httpserver, case.fault)
-        host = f"http://{httpserver.host}:{httpserver.port}"
-    elif case.fault == "raw":
-        raw_server = RawServer(case.raw)
-        host = raw_server.url
-    else:  # refused, or bad input: a port bound but not listening
-        holder = socket.socket()
-        holder.bind(("127.0.0.1", 0))
-        host = f"http://127.0.0.1:{holder.getsockname()[1]}"
-    try:
+    with refused_url() as refusing:  # refused, or bad input: a port bound but not listening
+        host = refusing
+        if isinstance(case.fault, Answer):
+            httpserver.clear()
+            serve(httpserver, case.fault)
+            host = f"http://{httpserver.host}:{httpserver.port}"
+        elif case.fault == "raw":
+            raw_server = RawServer(case.raw)
+            host = raw_server.url
         if side == "python":
             outcome = python_outcome(case, host, monkeypatch)
         else:
             outcome = node_outcome(case, host)
-    finally:
-        if holder is not None:
-            holder.close()
     if isinstance(case.fault, Answer):
         outcome["requests"] = len(httpserver.log)
     elif raw_server is not None:
         raw_server.close(expected=1)
-        outcome["requests"] = raw_server.requests
+        outcome["requests"] = len(raw_server.requests)
     else:
         outcome["requests"] = 0
     return outcome
@@ -328,11 +328,9 @@ def test_proxy_environment_rules_match_python(monkeypatch: pytest.MonkeyPatch) -
 def test_same_outcome_through_the_environments_proxy(
     given: str, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """HTTP_PROXY names a proxy that wants credentials (tests/test_proxies.py ForwardProxy):
+    """HTTP_PROXY names a proxy that wants credentials (tests/servers.py ForwardProxy):
     both packages use it, get 407 for the wrong ones (not retried), and retry a proxy that
     cannot be reached as a connection never made."""
-    from test_proxies import PROXY_CREDENTIALS, ForwardProxy
-
     for name in list(os.environ):
         if name.lower().endswith("_proxy"):
             monkeypatch.delenv(name)
@@ -340,18 +338,17 @@ def test_same_outcome_through_the_environments_proxy(
     outcomes = {}
     for side in ("python", "node"):
         proxy = ForwardProxy(PROXY_CREDENTIALS)
-        holder = socket.socket()
-        holder.bind(("127.0.0.1", 0))
         try:
-            address = {
-                "right-credentials": proxy.with_credentials(),
-                "wrong-credentials": proxy.with_credentials("proxy-user:wrong"),
-                "unreachable": f"http://{PROXY_CREDENTIALS}@127.0.0.1:{holder.getsockname()[1]}",
-            }[given]
-            monkeypatch.setenv("HTTP_PROXY", address)
-            outcomes[side] = {**outcome_of(side, case, httpserver, monkeypatch), "proxied": len(proxy.seen)}
+            with refused_url() as refusing:
+                address = {
+                    "right-credentials": proxy.with_credentials(),
+                    "wrong-credentials": proxy.with_credentials("proxy-user:wrong"),
+                    "unreachable": refusing.replace("http://", f"http://{PROXY_CREDENTIALS}@"),
+                }[given]
+                monkeypatch.setenv("HTTP_PROXY", address)
+                outcome = outcome_of(side, case, httpserver, monkeypatch)
+            outcomes[side] = {**outcome, "proxied": len(proxy.seen)}
         finally:
-            holder.close()
             proxy.close()
     assert outcomes["node"] == outcomes["python"]
     expected = {"right-credentials": ("ok", 200, 1, 1), "wrong-credentials": ("ApiException", 407, 0, 1),

@@ -19,9 +19,9 @@ from urllib.parse import parse_qsl, quote_plus
 
 import pandadoc_client
 import pytest
+from calls import secret_call
 from providers import PACKAGES, TOKEN_PATHS
 from pytest_httpserver import HTTPServer
-from test_secrets import call
 from werkzeug import Request, Response
 
 # Every test runs with the blocking classes and with the aio ones (conftest.driver).
@@ -38,7 +38,7 @@ ISSUED_ACCESS = "srv-at-Qa1Ws2Ed3Rf4T"
 
 def token_call(provider: str, client: Any) -> Any:
     """The token call with every secret the operation takes."""
-    return call(provider, client, CLIENT_SECRET, CODE, REFRESH_TOKEN)
+    return secret_call(provider, client, CLIENT_SECRET, CODE, REFRESH_TOKEN)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl
 import pytest
 import yaml
 from mock_servers import PrismServer, spec_path
-from providers import BY_NAME, PROVIDERS, REFERENCE, ZUORA_CLIENT_ID, reference_page
+from providers import BY_NAME, PROVIDERS, REFERENCE, ZUORA_CLIENT_ID, doc_example, doc_page
 from pytest_httpserver import HTTPServer
 
 CORRELATION_ID = "0c5a7b3e-2d41-4f8e-9a6b-7e1d2c3b4a59"  # a UUID: 36 characters
@@ -146,16 +146,6 @@ EXAMPLES = (
     ),
 )
 EXAMPLE_IDS = [example.provider for example in EXAMPLES]
-
-
-def doc_page(provider: str) -> str:
-    return reference_page(BY_NAME[provider].reference_doc)
-
-
-def doc_example(provider: str) -> str:
-    match = re.search(r"```python\n(.*?)```", doc_page(provider), re.DOTALL)
-    assert match, f"no python example in {BY_NAME[provider].reference_doc}"
-    return match.group(1)
 
 
 def doc_request_headers(provider: str) -> dict[str, str]:

@@ -10,7 +10,6 @@ import email.utils
 import json
 import logging
 import random
-import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -63,26 +62,9 @@ def http_date(seconds_from_now: float) -> str:
 
 
 @pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Every wait between retries, in every package; nothing really sleeps."""
-    recorded: list[float] = []
-    for package in PACKAGES.values():
-        monkeypatch.setattr(package.ApiClient, "sleep", staticmethod(recorded.append))
-    return recorded
-
-
-@pytest.fixture
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """time.time() returns NOW, so an HTTP-date Retry-After gives an exact wait."""
     monkeypatch.setattr(time, "time", lambda: NOW)
-
-
-@pytest.fixture
-def refused_url() -> Iterator[str]:
-    """A URL whose port is bound but not listening: connecting is refused at once."""
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        yield f"http://127.0.0.1:{holder.getsockname()[1]}"
 
 
 def client_for(provider: str, host: str, **options: Any) -> Any:

@@ -19,6 +19,7 @@ import CyberSource
 import pandadoc_client
 import pytest
 import zuora_client
+from calls import secret_call
 from providers import PACKAGES, TOKEN_PATHS, ZUORA_CLIENT_ID
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -81,40 +82,6 @@ def package_loggers() -> Iterator[None]:
             logger.addHandler(handler)
 
 
-def call(
-    provider: str,
-    client: Any,
-    client_secret: str = CLIENT_SECRET,
-    code: str = CODE,
-    refresh_token: str = REFRESH_TOKEN,
-) -> Any:
-    """The token call with every secret the operation takes in its form fields."""
-    if provider == "cybersource":
-        request = CyberSource.CreateAccessTokenRequest(
-            client_id="client-id",
-            client_secret=client_secret,
-            grant_type="refresh_token",
-            code=code,
-            refresh_token=refresh_token,
-        )
-        return CyberSource.OAuthApi(client).create_access_token(request)
-    if provider == "pandadoc":
-        return pandadoc_client.OAuth20AuthenticationApi(client).access_token(
-            grant_type="refresh_token",
-            client_id="client-id",
-            client_secret=client_secret,
-            code=code,
-            refresh_token=refresh_token,
-        )
-    if provider == "criteo":
-        return criteo.OAuthApi(client).get_token(
-            "refresh_token", "client-id", client_secret, code=code, refresh_token=refresh_token
-        )
-    return zuora_client.OAuthApi(client).create_token(
-        ZUORA_CLIENT_ID, client_secret, "client_credentials"
-    )
-
-
 def configuration(package: ModuleType, host: str, auth: str) -> tuple[Any, Any]:
     """(Configuration with debug=True and this scenario's credentials, its TokenManager)."""
     if auth == "token_manager":
@@ -165,11 +132,11 @@ def test_no_secret_in_logs_errors_or_reprs(
     config, manager = configuration(package, host, auth)
 
     with package.ApiClient(config) as client:
-        token = call(provider, client)
+        token = secret_call(provider, client, CLIENT_SECRET, CODE, REFRESH_TOKEN)
         assert token.access_token == ISSUED_ACCESS
         failing = True
         with pytest.raises(package.UnauthorizedException) as caught:
-            call(provider, client)
+            secret_call(provider, client, CLIENT_SECRET, CODE, REFRESH_TOKEN)
     error = caught.value
     assert error.status == 401 and error.error == "invalid_client"
 

@@ -16,11 +16,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from calls import call
 from providers import PACKAGES, PROVIDERS
-from test_failures import call
-from test_proxies import ForwardProxy, Target, ca_folder, http_target, https_target, serve_target
-
-__all__ = ["ca_folder", "http_target", "https_target"]  # fixtures used here by name
+from servers import ForwardProxy, Target, serve_target
 
 PACKAGE_IDS = [provider.name for provider in PROVIDERS]
 

@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any, Optional
 
 import pytest
-from providers import BY_NAME, PROVIDERS, Provider, reference_page
+from providers import BY_NAME, PROVIDERS, Provider, doc_example, doc_page
 
 POSITIONAL = inspect.Parameter.POSITIONAL_OR_KEYWORD
 KEYWORD = inspect.Parameter.KEYWORD_ONLY
@@ -230,16 +230,6 @@ def resolve(dotted: str) -> Any:
 
 def package_of(provider: str) -> ModuleType:
     return importlib.import_module(BY_NAME[provider].package)
-
-
-def doc_page(provider: str) -> str:
-    return reference_page(BY_NAME[provider].reference_doc)
-
-
-def doc_example(provider: str) -> str:
-    match = re.search(r"```python\n(.*?)```", doc_page(provider), re.DOTALL)
-    assert match, f"no python example in {BY_NAME[provider].reference_doc}"
-    return match.group(1)
 
 
 def doc_parameters(provider: str) -> list[tuple[str, bool]]:

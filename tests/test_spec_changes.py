@@ -1,9 +1,10 @@
 """Ordinary edits a maintainer makes to a provider's spec, regenerated as `make generate` does.
 
 openapi/, templates/, scripts/ and ruff.toml are copied into a temporary folder; Zuora's
-spec there gets the edits below (applied to the parsed YAML, as a maintainer would write
-them), and scripts/generate.py regenerates its package (under another package name, so
-the installed zuora_client is not shadowed). Then: ruff and mypy --strict pass, the
+spec there gets the edits of tests/specs/spec-changes/ (one file each: merge patches of
+the parsed YAML, as a maintainer would write the edits), and scripts/generate.py
+regenerates its package (under another package name, so the installed zuora_client is
+not shadowed). Then: ruff and mypy --strict pass, the
 package imports, every Python example in its docs runs against a local server answering
 as the edited spec says, and the requests sent and the Python types of the answers are
 the spec's.
@@ -42,6 +43,8 @@ FOLDER = "generated/zuora-edited"
 BIN = Path(sys.executable).parent
 PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 DEFAULT_HOST = "https://rest.zuora.com"
+#: The edits, one file each: JSON merge patches (RFC 7396) of openapi/zuora.yaml.
+CHANGES = REPO_ROOT / "tests" / "specs" / "spec-changes"
 
 TOKEN = {
     "access_token": "tok-edited",
@@ -60,170 +63,29 @@ ACCOUNT = {
 SUBSCRIPTION = {"account_id": "A-1", "plan": "pro", "start_date": "2024-01-02", "quantity": 3}
 
 
-def ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def json_answer(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396: objects merge, a null member is removed, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for name, value in patch.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = merge_patch(merged.get(name), value)
+    return merged
 
 
 def edit(spec: dict[str, Any]) -> dict[str, Any]:
-    """Zuora's spec with the edits of this module's docstring."""
-    schemas = spec["components"]["schemas"]
-    token = spec["paths"]["/oauth/token"]["post"]
-    # The token answer: a date-time, a nested object, an array of objects.
-    schemas["TokenResponse"]["properties"].update(
-        issued_at={"type": "string", "format": "date-time", "description": "When it was made."},
-        client=ref("ClientInfo"),
-        grants={"type": "array", "items": ref("Grant")},
-    )
-    schemas["ClientInfo"] = {
-        "type": "object",
-        "required": ["name"],
-        "properties": {"name": {"type": "string"}, "created": {"type": "string", "format": "date"}},
-    }
-    schemas["Grant"] = {
-        "type": "object",
-        "properties": {
-            "scope": {"type": "string"},
-            "expires_at": {"type": "string", "format": "date-time"},
-        },
-    }
-    # client_secret_basic: the client's credentials leave the form for an HTTP Basic header.
-    form = token["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
-    for name in ("client_id", "client_secret"):
-        del form["properties"][name]
-        form["required"].remove(name)
-    token["security"] = [{"basicAuth": []}]
-    spec["components"]["securitySchemes"] = {
-        "basicAuth": {"type": "http", "scheme": "basic"},
-        "bearerAuth": {"type": "http", "scheme": "bearer"},
-    }
-    # Composition: allOf, oneOf with a discriminator, anyOf.
-    state = {"type": "string"}
-    schemas.update(
-        AccountBase={
-            "type": "object",
-            "required": ["id"],
-            "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
-        },
-        Active={
-            "type": "object",
-            "required": ["state"],
-            "properties": {"state": state, "since": {"type": "string", "format": "date"}},
-        },
-        Closed={
-            "type": "object",
-            "required": ["state"],
-            "properties": {"state": state, "reason": {"type": "string"}},
-        },
-        Status={
-            "oneOf": [ref("Active"), ref("Closed")],
-            "discriminator": {
-                "propertyName": "state",
-                "mapping": {"active": ref("Active")["$ref"], "closed": ref("Closed")["$ref"]},
-            },
-        },
-        Email={"type": "object", "required": ["email"], "properties": {"email": state}},
-        Phone={"type": "object", "required": ["number"], "properties": {"number": state}},
-        Contact={"anyOf": [ref("Email"), ref("Phone")]},
-        Account={
-            "allOf": [
-                ref("AccountBase"),
-                {
-                    "type": "object",
-                    "properties": {"status": ref("Status"), "contact": ref("Contact")},
-                },
-            ]
-        },
-    )
-    bearer = [{"bearerAuth": []}]
-    fields = {"type": "array", "items": {"type": "string", "enum": ["id", "name", "status"]}}
-    spec["paths"]["/v1/accounts/{accountId}"] = {
-        "get": {
-            "tags": ["Accounts"],
-            "operationId": "getAccount",
-            "summary": "One account",
-            "security": bearer,
-            "parameters": [
-                {
-                    "name": "accountId",
-                    "in": "path",
-                    "required": True,
-                    "schema": state,
-                    "example": "A-1",
-                },
-                {"name": "fields", "in": "query", "required": True, "schema": fields},
-            ],
-            "responses": {"200": json_answer(ref("Account"))},
-        }
-    }
-    # Binary and text answers.
-    spec["paths"]["/v1/files/{name}"] = {
-        "get": {
-            "tags": ["Files"],
-            "operationId": "getFile",
-            "summary": "A file",
-            "security": bearer,
-            "parameters": [
-                {
-                    "name": "name",
-                    "in": "path",
-                    "required": True,
-                    "schema": state,
-                    "example": "a.pdf",
-                }
-            ],
-            "responses": {
-                "200": {
-                    "description": "The bytes.",
-                    "content": {
-                        "application/octet-stream": {
-                            "schema": {"type": "string", "format": "binary"}
-                        }
-                    },
-                }
-            },
-        }
-    }
-    spec["paths"]["/v1/notes"] = {
-        "get": {
-            "tags": ["Files"],
-            "operationId": "getNotes",
-            "summary": "Notes",
-            "security": bearer,
-            "responses": {
-                "200": {"description": "Text.", "content": {"text/plain": {"schema": state}}}
-            },
-        }
-    }
-    # A request model whose required fields carry examples.
-    schemas["Subscription"] = {
-        "type": "object",
-        "required": ["account_id", "plan", "start_date", "quantity"],
-        "properties": {
-            "account_id": {"type": "string", "minLength": 3, "example": "A-1"},
-            "plan": {"type": "string", "enum": ["basic", "pro"], "example": "pro"},
-            "start_date": {"type": "string", "format": "date", "example": "2024-01-02"},
-            "quantity": {"type": "integer", "minimum": 1, "example": 3},
-            "notes": {"type": "string"},
-        },
-    }
-    spec["paths"]["/v1/subscriptions"] = {
-        "post": {
-            "tags": ["Subscriptions"],
-            "operationId": "createSubscription",
-            "summary": "Subscribe",
-            "security": bearer,
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": ref("Subscription")}},
-            },
-            "responses": {"201": json_answer(ref("Subscription"), "Created.")},
-        }
-    }
-    spec["tags"] += [{"name": name} for name in ("Accounts", "Files", "Subscriptions")]
+    """Zuora's spec with the edits in CHANGES, in the order of their names; every tag an
+    operation uses is declared."""
+    for change in sorted(CHANGES.glob("*.yaml")):
+        spec = merge_patch(spec, yaml.safe_load(change.read_text(encoding="utf-8")))
+    declared = [tag["name"] for tag in spec["tags"]]
+    for path_item in spec["paths"].values():
+        for operation in path_item.values():
+            declared += [tag for tag in operation.get("tags", []) if tag not in declared]
+    spec["tags"] += [{"name": name} for name in declared[len(spec["tags"]) :]]
     return spec
 
 

@@ -10,6 +10,7 @@ The negative check proves the installed packages' annotations reach the type che
 
 from __future__ import annotations
 
+import ast
 import importlib
 import subprocess
 import sys
@@ -49,6 +50,25 @@ RUFF_PATHS = ["generated", "templates/python/runtime", "tests", "scripts", "benc
 def test_ruff_passes_on_the_repository() -> None:
     result = _run([RUFF, "check", "--no-cache", *RUFF_PATHS], REPO_ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_test_module_imports_another() -> None:
+    """What tests share lives in helper modules (tests/servers.py, tests/calls.py, ...), never
+    in a test_*.py: importing one runs its tests' module code and ties the two together."""
+    tests = REPO_ROOT / "tests"
+    offenders = []
+    for module in sorted(tests.rglob("test_*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                if name.rpartition(".")[2].startswith("test_"):
+                    offenders.append(f"{module.relative_to(tests)}:{node.lineno} imports {name}")
+    assert offenders == []
 
 
 def test_the_runtime_source_is_formatted() -> None:

@@ -1,6 +1,6 @@
 """Property tests: any Unicode form value arrives exactly; bad header values never leave.
 
-One in-process HTTP/1.1 server (module scope) records every request it receives; each
+One in-process HTTP/1.1 server (module scope, tests/token_server.py) records every request; each
 hypothesis example clears the record, calls the package, and checks what arrived: the
 form body parsed with urllib.parse.parse_qs, the headers as the server read them, or
 that nothing arrived at all when the call was refused with ApiValueError.
@@ -8,13 +8,9 @@ that nothing arrived at all when the call was refused with ApiValueError.
 
 from __future__ import annotations
 
-import json
 import string
-import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import import_module
 from types import ModuleType
 from typing import Any, Callable
@@ -28,6 +24,7 @@ import zuora_client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from providers import PACKAGES
+from token_server import TokenServer, access
 
 # Form fields that take any string (enum-constrained grant types are fixed instead).
 FREE_FIELDS = {
@@ -82,75 +79,16 @@ def with_bad_char(alphabet: str, bad: st.SearchStrategy[str], size: int = 20) ->
 # --- the server ---------------------------------------------------------------------------
 
 
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-class Recorder:
-    """What the server received, shared with its handler threads."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.requests: list[Received] = []
-
-    def clear(self) -> None:
-        with self.lock:
-            self.requests.clear()
-
-    def taken(self) -> list[Received]:
-        with self.lock:
-            return list(self.requests)
-
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    recorder: Recorder
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        with self.recorder.lock:
-            self.recorder.requests.append(Received(self.path, headers, body))
-        answer = json.dumps({"access_token": "tok", "token_type": "bearer", "expires_in": 60})
-        data = answer.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@dataclass
-class Server:
-    url: str
-    recorder: Recorder
+@pytest.fixture(scope="module")
+def server() -> Iterator[TokenServer]:
+    """Records every request (tests/token_server.py); each example clears the record."""
+    token_server = TokenServer()
+    yield token_server
+    token_server.close()
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    recorder = Recorder()
-    handler = type("RecordingHandler", (Handler,), {"recorder": recorder})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Server(f"http://127.0.0.1:{httpd.server_address[1]}", recorder)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
-
-
-@pytest.fixture(scope="module")
-def clients(server: Server) -> Iterator[dict[str, Any]]:
+def clients(server: TokenServer) -> Iterator[dict[str, Any]]:
     """One ApiClient per package, reused by every example."""
     made = {
         name: package.ApiClient(package.Configuration(host=server.url, retries=0))
@@ -188,14 +126,14 @@ def valid_fields(provider: str) -> dict[str, str]:
 
 
 def refused(
-    server: Server, package: ModuleType, attempt: Callable[[], object], name: str
+    server: TokenServer, package: ModuleType, attempt: Callable[[], object], name: str
 ) -> None:
     """The call raises ApiValueError naming ``name``, and nothing reaches the server."""
-    server.recorder.clear()
+    server.clear()
     with pytest.raises(package.ApiValueError) as caught:
         attempt()
     assert name in str(caught.value)
-    assert server.recorder.taken() == []
+    assert server.taken() == []
 
 
 # --- form fields --------------------------------------------------------------------------
@@ -205,17 +143,17 @@ def refused(
 @EXAMPLES
 @given(data=st.data())
 def test_any_unicode_form_value_arrives_exactly(
-    provider: str, data: st.DataObject, server: Server, clients: dict[str, Any]
+    provider: str, data: st.DataObject, server: TokenServer, clients: dict[str, Any]
 ) -> None:
     free = data.draw(
         st.fixed_dictionaries({name: any_text(provider, name) for name in FREE_FIELDS[provider]}),
         label="fields",
     )
     fields = {**free, **FIXED_FIELDS[provider]}
-    server.recorder.clear()
+    server.clear()
     token = send(provider, clients[provider], fields)
-    assert token.access_token == "tok"
-    [received] = server.recorder.taken()
+    assert token.access_token == access(1)  # the first request since the record was cleared
+    [received] = server.taken()
     assert received.headers["content-type"] == "application/x-www-form-urlencoded"
     parsed = parse_qs(
         received.body.decode("ascii"),  # form encoding is pure ASCII on the wire
@@ -231,7 +169,7 @@ def test_any_unicode_form_value_arrives_exactly(
 @EXAMPLES
 @given(data=st.data())
 def test_lone_surrogate_is_refused_before_sending(
-    provider: str, data: st.DataObject, server: Server, clients: dict[str, Any]
+    provider: str, data: st.DataObject, server: TokenServer, clients: dict[str, Any]
 ) -> None:
     name = data.draw(st.sampled_from(FREE_FIELDS[provider]), label="field")
     value = data.draw(
@@ -248,11 +186,11 @@ def test_lone_surrogate_is_refused_before_sending(
 @EXAMPLES
 @given(track_id=st.text(alphabet=TRACK_ID_ALPHABET, max_size=64))
 def test_valid_zuora_track_id_arrives(
-    track_id: str, server: Server, clients: dict[str, Any]
+    track_id: str, server: TokenServer, clients: dict[str, Any]
 ) -> None:
-    server.recorder.clear()
+    server.clear()
     send("zuora", clients["zuora"], valid_fields("zuora"), zuora_track_id=track_id)
-    [received] = server.recorder.taken()
+    [received] = server.taken()
     # Leading and trailing spaces are not part of an HTTP field value.
     assert received.headers["zuora-track-id"].strip(" ") == track_id.strip(" ")
 
@@ -267,7 +205,7 @@ def test_valid_zuora_track_id_arrives(
     )
 )
 def test_bad_zuora_track_id_is_refused(
-    track_id: str, server: Server, clients: dict[str, Any]
+    track_id: str, server: TokenServer, clients: dict[str, Any]
 ) -> None:
     refused(
         server,
@@ -280,16 +218,16 @@ def test_bad_zuora_track_id_is_refused(
 @EXAMPLES
 @given(correlation_id=st.text(alphabet=CORRELATION_ALPHABET, min_size=36, max_size=36))
 def test_valid_cybersource_correlation_id_arrives(
-    correlation_id: str, server: Server, clients: dict[str, Any]
+    correlation_id: str, server: TokenServer, clients: dict[str, Any]
 ) -> None:
-    server.recorder.clear()
+    server.clear()
     send(
         "cybersource",
         clients["cybersource"],
         valid_fields("cybersource"),
         v_c_client_correlation_id=correlation_id,
     )
-    [received] = server.recorder.taken()
+    [received] = server.taken()
     assert received.headers["v-c-client-correlation-id"] == correlation_id
 
 
@@ -299,7 +237,7 @@ def test_valid_cybersource_correlation_id_arrives(
     bad=st.one_of(NEVER_IN_A_HEADER, st.sampled_from(" /@\t\"';")),
 )
 def test_bad_cybersource_correlation_id_is_refused(
-    position: int, bad: str, server: Server, clients: dict[str, Any]
+    position: int, bad: str, server: TokenServer, clients: dict[str, Any]
 ) -> None:
     # A 36-character UUID with one character swapped for one the header cannot carry.
     valid = str(uuid.UUID(int=position + 1))
@@ -325,7 +263,7 @@ CREDENTIALS = [
 ]
 
 
-def configured(provider: str, server: Server, kind: str, value: str) -> Any:
+def configured(provider: str, server: TokenServer, kind: str, value: str) -> Any:
     package = PACKAGES[provider]
     if kind == "api_key":
         configuration = package.Configuration(
@@ -340,12 +278,12 @@ def configured(provider: str, server: Server, kind: str, value: str) -> Any:
 @EXAMPLES
 @given(value=st.text(alphabet=PRINTABLE_ASCII + "\t", min_size=1, max_size=80))
 def test_printable_credential_arrives(
-    provider: str, kind: str, prefix: str, value: str, server: Server
+    provider: str, kind: str, prefix: str, value: str, server: TokenServer
 ) -> None:
-    server.recorder.clear()
+    server.clear()
     with configured(provider, server, kind, value) as client:
         send(provider, client, valid_fields(provider))
-    [received] = server.recorder.taken()
+    [received] = server.taken()
     assert received.headers["authorization"].strip(" \t") == (prefix + value).strip(" \t")
 
 
@@ -353,7 +291,7 @@ def test_printable_credential_arrives(
 @EXAMPLES
 @given(value=with_bad_char(PRINTABLE_ASCII, NEVER_IN_A_HEADER, size=40))
 def test_bad_credential_is_refused(
-    provider: str, kind: str, prefix: str, value: str, server: Server
+    provider: str, kind: str, prefix: str, value: str, server: TokenServer
 ) -> None:
     client = configured(provider, server, kind, value)
     with client:
@@ -381,7 +319,7 @@ class _FixedTokenSource:
 @pytest.mark.parametrize("provider", ["pandadoc", "criteo"])
 @EXAMPLES
 @given(value=with_bad_char(PRINTABLE_ASCII, NEVER_IN_A_HEADER, size=40))
-def test_bad_token_from_a_token_manager_is_refused(provider: str, value: str, server: Server) -> None:
+def test_bad_token_from_a_token_manager_is_refused(provider: str, value: str, server: TokenServer) -> None:
     package = PACKAGES[provider]
     configuration = package.Configuration(host=server.url, token_manager=_FixedTokenSource(value))
     with package.ApiClient(configuration) as client:

@@ -1,7 +1,7 @@
 """Exact bytes on the wire, against in-process servers.
 
-Request side (headers, form bodies, credentials) is checked byte for byte with a tiny
-raw-socket server; answers (media types, extra fields, error statuses) with
+Request side (headers, form bodies, credentials) is checked byte for byte with the
+raw-socket server of tests/servers.py; answers (media types, extra fields, error statuses) with
 pytest-httpserver; timeouts and refused connections with sockets we control.
 """
 
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import http
 import json
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ from mock_servers import spec_path
 from pandadoc_client.api import o_auth_2_0_authentication_api
 from providers import ZUORA_CLIENT_ID
 from pytest_httpserver import HTTPServer
+from servers import RawRequest, RawServer, http_answer, refused_url
 
 # Every test runs with the blocking classes and with the aio ones (conftest.driver).
 pytestmark = pytest.mark.usefixtures("driver")
@@ -38,107 +37,6 @@ TRICKY = "a b&c=d+e \u00e9 \u65e5\u672c \U0001f642"
 TRICKY_WIRE = b"a+b%26c%3Dd%2Be+%C3%A9+%E6%97%A5%E6%9C%AC+%F0%9F%99%82"
 CORRELATION_ID = "123e4567-e89b-12d3-a456-426614174000"  # 36 characters
 FORM = "application/x-www-form-urlencoded"
-
-
-# --- a raw-socket HTTP server -------------------------------------------------------------
-
-
-@dataclass
-class RawRequest:
-    """One request exactly as received."""
-
-    raw: bytes
-    request_line: str
-    header_lines: list[str]
-    body: bytes
-
-    def headers_named(self, name: str) -> list[str]:
-        """Values of every header line with this name (names compared case-insensitively)."""
-        values = []
-        for line in self.header_lines:
-            key, _, value = line.partition(":")
-            if key.lower() == name.lower():
-                values.append(value.strip())
-        return values
-
-
-def http_answer(
-    status: int = 200,
-    body: bytes = b'{"access_token": "t"}',  # the least a token operation accepts
-    content_type: str = "application/json",
-    headers: dict[str, str] | None = None,
-) -> bytes:
-    """A complete HTTP/1.1 answer that closes the connection."""
-    lines = [
-        f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}",
-        f"Content-Type: {content_type}",
-        f"Content-Length: {len(body)}",
-        "Connection: close",
-    ]
-    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-
-
-class RawServer:
-    """Records every request's bytes and sends ``answer`` after ``delay`` seconds."""
-
-    def __init__(self, answer: bytes = b"", delay: float = 0.0) -> None:
-        self.answer = answer or http_answer()
-        self.delay = delay
-        self.requests: list[RawRequest] = []
-        self._stop = threading.Event()
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self._sock.settimeout(0.05)
-        self.port = self._sock.getsockname()[1]
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            with conn:
-                conn.settimeout(5)
-                try:
-                    self.requests.append(_read_request(conn))
-                    if self._stop.wait(self.delay):
-                        return
-                    conn.sendall(self.answer)
-                except OSError:
-                    pass  # the client gave up (timeout test)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self._sock.close()
-
-
-def _read_request(conn: socket.socket) -> RawRequest:
-    raw = b""
-    while b"\r\n\r\n" not in raw:
-        chunk = conn.recv(65536)
-        if not chunk:
-            break
-        raw += chunk
-    head, _, body = raw.partition(b"\r\n\r\n")
-    request_line, *header_lines = head.decode("latin-1").split("\r\n")
-    request = RawRequest(raw, request_line, header_lines, body)
-    length = int((request.headers_named("Content-Length") or ["0"])[0])
-    while len(body) < length:
-        chunk = conn.recv(65536)
-        if not chunk:
-            break
-        body += chunk
-    request.raw, request.body = head + b"\r\n\r\n" + body, body
-    return request
 
 
 @pytest.fixture
@@ -807,14 +705,10 @@ def test_per_call_timeout_overrides_the_configuration(name: str) -> None:
 @pytest.mark.parametrize("name", ALL)
 def test_connection_refused(name: str) -> None:
     wire = WIRES[name]
-    # A bound socket that does not listen refuses connections; keep it bound meanwhile.
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        with client_for(wire, f"http://127.0.0.1:{port}") as client:
-            started = time.monotonic()
-            with pytest.raises(wire.package.ApiConnectionError) as caught:
-                wire.call(client)
+    with refused_url() as url, client_for(wire, url) as client:
+        started = time.monotonic()
+        with pytest.raises(wire.package.ApiConnectionError) as caught:
+            wire.call(client)
     assert not isinstance(caught.value, wire.package.ApiTimeoutError)
     assert caught.value.connected is False  # the server certainly saw nothing
     assert isinstance(caught.value, wire.package.ApiException)
