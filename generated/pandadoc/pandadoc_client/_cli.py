@@ -179,7 +179,6 @@ def classify(error: OpenApiException) -> tuple[int, str]:
 
 def build_parser(pkg: Package, prog: str) -> argparse.ArgumentParser:
     """The parser: a ``token`` command whose options follow the package's grants."""
-    grants = pkg.grants
     parser = _Parser(
         prog=prog,
         description=f"Command line of {pkg.name} ({pkg.command}): OAuth 2.0 access tokens.",
@@ -199,6 +198,25 @@ def build_parser(pkg: Package, prog: str) -> argparse.ArgumentParser:
         formatter_class=_Formatter,
         allow_abbrev=False,
     )
+    _add_credentials(token, pkg)
+    _add_where(token, pkg)
+    _add_store(token, pkg)
+    output = token.add_argument_group("output")
+    output.add_argument(
+        "--json", action="store_true", help="print the whole token answer as JSON instead"
+    )
+    output.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log the requests to stderr (never a secret), and a traceback on failure",
+    )
+    return parser
+
+
+def _add_credentials(token: argparse.ArgumentParser, pkg: Package) -> None:
+    """The options that say who asks: the client id, and the secrets from stdin."""
+    grants = pkg.grants
     who = token.add_argument_group("credentials (secrets only from the environment or stdin)")
     who.add_argument(
         "--client-id", metavar="ID", help=f"the OAuth client id (default: ${pkg.env('CLIENT_ID')})"
@@ -230,6 +248,10 @@ def build_parser(pkg: Package, prog: str) -> argparse.ArgumentParser:
                 metavar="URL",
                 help="the redirect_uri of the authorization, sent with --code",
             )
+
+
+def _add_where(token: argparse.ArgumentParser, pkg: Package) -> None:
+    """The options that say where the token endpoint is, and how to reach it."""
     where = token.add_argument_group("where")
     place = where.add_mutually_exclusive_group()
     names = [s.name or s.description for s in pkg.configuration.servers]
@@ -256,6 +278,10 @@ def build_parser(pkg: Package, prog: str) -> argparse.ArgumentParser:
         help="the longest wait to connect, and for each read of the answer, as one timeout"
         " number means in Configuration (default: 10 s to connect, 30 s for each read)",
     )
+
+
+def _add_store(token: argparse.ArgumentParser, pkg: Package) -> None:
+    """The options of the token store: which folder, none, which authorization."""
     kept = token.add_argument_group(
         "token store (a token is reused while it lasts, a rotated refresh token kept)"
     )
@@ -272,28 +298,17 @@ def build_parser(pkg: Package, prog: str) -> argparse.ArgumentParser:
         help="keep nothing: every run asks the token endpoint"
         + (
             " (a refresh token the server rotates is then yours to keep: --json shows it)"
-            if "refresh_token" in grants
+            if "refresh_token" in pkg.grants
             else ""
         ),
     )
-    if "refresh_token" in grants:
+    if "refresh_token" in pkg.grants:
         kept.add_argument(
             "--store-key",
             metavar="NAME",
             help="names one authorization when a client holds several (e.g. one per"
             " merchant), so that their refresh tokens are kept apart",
         )
-    output = token.add_argument_group("output")
-    output.add_argument(
-        "--json", action="store_true", help="print the whole token answer as JSON instead"
-    )
-    output.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help="log the requests to stderr (never a secret), and a traceback on failure",
-    )
-    return parser
 
 
 def _positive_seconds(text: str) -> float:
