@@ -38,9 +38,9 @@ from ._schema import (
     Str,
     Tolerated,
     header_values,
-    looks_secret,
     resolve,
 )
+from ._secrets import looks_secret
 from .api_response import ApiResponse
 from .exceptions import (
     ApiConnectionError,

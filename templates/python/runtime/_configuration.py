@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from typing import Any, Callable, ClassVar, NamedTuple, Optional, Protocol, Union
 from urllib.parse import unquote, urlsplit
 
-from ._model import mask
 from ._request import header_value
 from ._retry import RetryPolicy
+from ._secrets import mask
 from .exceptions import ApiTypeError, ApiValueError
 
 #: (connect, read) seconds, or one number for both.
