@@ -10,7 +10,7 @@
 
 const { ApiTypeError, ApiValueError } = require('./errors.js');
 const { environmentProxies, parseProxy } = require('./proxy.js');
-const { formDecode } = require('./request.js');
+const { formDecode } = require('./secrets.js');
 const { send } = require('./transport.js');
 
 /**
