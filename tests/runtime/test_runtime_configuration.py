@@ -174,6 +174,14 @@ def test_the_constructor_takes_the_declared_settings() -> None:
         assert f":param {setting.name}: " in (Configuration.__doc__ or "")
 
 
+def test_the_constructor_copies_the_dict_settings() -> None:
+    given = {"X-Proxy": "1"}
+    configuration = Config(api_key={"apiKey": "k"}, api_key_prefix={}, proxy_headers=given)
+    given["X-Other"] = "2"
+    assert configuration.proxy_headers == {"X-Proxy": "1"}
+    assert [s.name for s in SETTINGS if s.copied] == ["api_key", "api_key_prefix", "proxy_headers"]
+
+
 def test_the_retry_policy_follows_the_settings() -> None:
     configuration = Config(retries=4, backoff_factor=0.25, retry_after_cap=30.0)
     assert configuration.retry_policy == RetryPolicy(4, 0.25, 30.0)

@@ -421,7 +421,12 @@ SETTINGS: tuple[Setting, ...] = (
         transport=True,
     ),
     Setting(
-        "proxy_headers", None, _check_proxy_headers, "more headers for the proxy.", transport=True
+        "proxy_headers",
+        None,
+        _check_proxy_headers,
+        "more headers for the proxy.",
+        transport=True,
+        copied=True,
     ),
     Setting(
         "trust_env",
