@@ -19,7 +19,6 @@ from runtime_under_test._api_client import (
     Operation,
     Response,
     basic_authorization,
-    issued_tokens,
     read_body,
 )
 from runtime_under_test._configuration import Configuration, SecurityScheme
@@ -27,6 +26,7 @@ from runtime_under_test._media import media_kind
 from runtime_under_test._model import Model, Prop
 from runtime_under_test._request import Param
 from runtime_under_test._schema import ANY, Binary, MapOf, ModelSchema, Number, Str, header_values
+from runtime_under_test._secrets import issued_tokens
 from runtime_under_test.api_response import ApiResponse
 from runtime_under_test.exceptions import (
     ApiConnectionError,

@@ -29,6 +29,7 @@ from types import ModuleType
 from typing import Any, NoReturn, Optional, TextIO
 
 from ._schema import ModelSchema, resolve
+from ._secrets import redact_text, shown_forms
 from .exceptions import (
     ApiException,
     ApiTypeError,
@@ -533,7 +534,7 @@ class _Redact(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = _redact(message, self.secrets)
+        redacted = redact_text(message, shown_forms(self.secrets))
         if redacted != message:
             record.msg, record.args = redacted, None
         return True
@@ -558,25 +559,17 @@ def _no_refresh_token(pkg: Package) -> str:
     return f"no refresh token: {how}"
 
 
-def _redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret replaced by ``[redacted]``, longest first; as in
-    ``ApiException.redact``, one shorter than four characters is no secret worth cutting
-    (it would cut that letter out of every word)."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    return text
-
-
 def _scrub(text: str, secrets: Iterable[str]) -> str:
     """``text`` on one line, without the secrets or control characters."""
-    text = "".join(ch if ch.isprintable() else " " for ch in _redact(text, secrets))
+    text = "".join(
+        ch if ch.isprintable() else " " for ch in redact_text(text, shown_forms(secrets))
+    )
     return " ".join(text.split())
 
 
 def _print_traceback(secrets: Iterable[str]) -> None:
     """The traceback of the exception being handled, for --verbose, secrets redacted."""
-    sys.stderr.write(_redact(traceback.format_exc(), secrets))
+    sys.stderr.write(redact_text(traceback.format_exc(), shown_forms(secrets)))
 
 
 def _fail(prog: str, message: str, stream: Optional[TextIO] = None) -> None:

@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Mapping
 from typing import Any, Callable, ClassVar, Generic, NamedTuple, Optional, TypeVar
-from urllib.parse import unquote_plus
 
 from ._configuration import (
     Configuration,
@@ -40,7 +39,7 @@ from ._schema import (
     header_values,
     resolve,
 )
-from ._secrets import looks_secret
+from ._secrets import issued_tokens, request_secrets
 from .api_response import ApiResponse
 from .exceptions import (
     ApiConnectionError,
@@ -186,22 +185,6 @@ class Operation(Generic[T]):
             if fields.get(field) in values:
                 return True
         return False
-
-    def secrets(self, arguments: Mapping[str, Any], request: Request) -> list[str]:
-        """The secret values a request carries, for redacting what the server echoes."""
-        found = [
-            arguments[p.name]
-            for p in self.params
-            if (p.secret or looks_secret(p.name)) and arguments.get(p.name)
-        ]
-        for param in self.params:
-            if param.location == "body":
-                model = arguments.get(param.name)
-                for prop in getattr(model, "_props", ()):
-                    value = getattr(model, prop.attr, None)
-                    if prop.secret and isinstance(value, str):
-                        found.append(value)
-        return [value for value in found if isinstance(value, str)]
 
 
 class ApiClient:
@@ -423,24 +406,14 @@ class ApiClient:
         request: Request,
         headers: Mapping[str, str],
     ) -> list[str]:
-        found = operation.secrets(arguments, request)
         configuration = self.configuration
-        found.extend(configuration.api_key.values())
-        for value in (configuration.access_token, configuration.password):
-            if value:
-                found.append(value)
-        authorization = headers.get("Authorization", "")
-        if " " in authorization:
-            scheme, value = authorization.split(" ", 1)
-            found.append(value)
-            if scheme.lower() == "basic":  # client_secret_basic: the password in it too,
-                password = _basic_password(value)  # form-encoded there (RFC 6749 2.3.1)
-                found.extend((password, unquote_plus(password)))
-        for field in ("client_secret", "refresh_token", "code", "access_token"):
-            value = request.fields.get(field)
-            if isinstance(value, str):
-                found.append(value)
-        return found
+        return request_secrets(
+            operation.params,
+            arguments,
+            request.fields,
+            [*configuration.api_key.values(), configuration.access_token, configuration.password],
+            headers.get("Authorization", ""),
+        )
 
     def _tolerate(self, operation: Operation[Any], status: int, tolerated: Tolerated) -> None:
         """Log, once per operation and field, a field accepted though it breaks a facet."""
@@ -584,43 +557,6 @@ def _check_token(data: Any, response: RESTResponse) -> None:
         raise _malformed(response, "the token answer has no access_token, which OAuth 2.0 requires")
 
 
-#: The fields of a token answer that hold credentials (RFC 6749 and OpenID Connect).
-TOKEN_FIELDS = ("access_token", "refresh_token", "id_token")
-
-
-#: A token field as JSON writes it, its value to the closing quote or the end of a cut body.
-_TOKEN_TEXT = re.compile(
-    r'"(?:' + "|".join(TOKEN_FIELDS) + r')"\s*:\s*"((?:[^"\\]|\\.)*)', re.ASCII
-)
-
-
-def issued_tokens(body: bytes) -> list[str]:
-    """The credentials a token answer holds, whatever else is wrong with it.
-
-    The values of its JSON token fields, and every ``"access_token": "..."``-like
-    value in its text, so that a body that is not JSON (cut short, HTML around it) or
-    not an object gives them too: as written (escapes and all, as the body shows it)
-    and unescaped.
-    """
-    found: list[str] = []
-    try:
-        parsed = json.loads(body)
-    except (ValueError, RecursionError):
-        parsed = None
-    if isinstance(parsed, dict):
-        found.extend(
-            value for key, value in parsed.items() if key in TOKEN_FIELDS and isinstance(value, str)
-        )
-    for match in _TOKEN_TEXT.finditer(_text(body)):
-        written = match.group(1)
-        found.append(written)
-        try:
-            found.append(json.loads(f'"{written}"'))
-        except ValueError:
-            pass
-    return found
-
-
 def _malformed(response: RESTResponse, problem: str) -> MalformedResponseError:
     return MalformedResponseError(response.status, problem, response.headers, _text(response.data))
 
@@ -669,15 +605,6 @@ def basic_authorization(username: str, password: str) -> str:
     """An ``Authorization`` value for HTTP Basic (RFC 7617, UTF-8)."""
     pair = f"{username}:{password}".encode()
     return "Basic " + base64.b64encode(pair).decode("ascii")
-
-
-def _basic_password(value: str) -> str:
-    """The password of an HTTP Basic value ("" when it cannot be read)."""
-    try:
-        pair = base64.b64decode(value, validate=True).decode()
-    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
-        return ""
-    return pair.partition(":")[2]
 
 
 def _bearer(manager: TokenSource) -> str:
