@@ -487,11 +487,7 @@ def read_body(
     if isinstance(schema, Binary):
         return data
     if media is not None:
-        kind = media_kind(media)
-        if kind == "any":  # a wildcard: the answer's Content-Type decides
-            kind = media_kind(response.headers.get("Content-Type", ""))
-            if kind not in ("json", "text"):
-                kind = "bytes" if schema is ANY else "text"  # a string schema: text
+        kind = _media_read_as(media, schema, response)
         if kind == "text":
             return _read_text(schema, response, tolerate)
         if kind != "json":
@@ -516,6 +512,26 @@ def read_body(
         content_type = response.headers.get("Content-Type", "")
         problem = "an answer that is not JSON"
         raise _malformed(response, f"{problem} (Content-Type: {content_type or None})") from None
+    return _decoded(schema, parsed, response, tolerate)
+
+
+def _media_read_as(media: str, schema: Schema, response: RESTResponse) -> str:
+    """How an answer of the declared ``media`` type is read: ``json``, ``text`` or ``bytes``."""
+    kind = media_kind(media)
+    if kind == "any":  # a wildcard: the answer's Content-Type decides
+        kind = media_kind(response.headers.get("Content-Type", ""))
+        if kind not in ("json", "text"):
+            kind = "bytes" if schema is ANY else "text"  # a string schema: text
+    return kind
+
+
+def _decoded(
+    schema: Schema,
+    parsed: Any,
+    response: RESTResponse,
+    tolerate: Optional[Callable[[Tolerated], None]],
+) -> Any:
+    """Parsed JSON as the schema's value; what breaks only facets goes to ``tolerate``."""
     try:
         return schema.decode(parsed)
     except Tolerated as tolerated:
