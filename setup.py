@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent
 OPENAPI = ROOT / "openapi"
 # This distribution's own version: bumped by the rule in README.md ("Versions and
 # changelogs") whenever the requirements below change.
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 
 
 def setting(config: Path, key: str) -> str:

@@ -1,7 +1,8 @@
 """`make bench`: how the four packages compare with raw urllib3, and how fast generation is.
 
 The CyberSource Node.js package is measured against raw node:http by bench/node_bench.js,
-run from here against the same token server (item 6b).
+run from here against the same token server (item 6b). The `.aio` classes are measured
+against the blocking calls and raw aiohttp by bench/aio_bench.py (item 9).
 
 Prints a markdown report and writes it to bench/results.md. Every figure is a median
 over repeated rounds; every ratio compares two sides measured in the same run, in
@@ -28,6 +29,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Callable
 
+import aio_bench
 import urllib3
 from cases import (
     CASES,
@@ -539,10 +541,15 @@ def main() -> int:
     parser.add_argument(
         "--only-synthetic", action="store_true", help="run item 3b alone and print it"
     )
+    parser.add_argument("--only-aio", action="store_true", help="run item 9 alone and print it")
     args = parser.parse_args()
     settings = QUICK if args.quick else FULL
     if args.only_synthetic:
         print(section_synthetic(settings), flush=True)
+        return 0
+    if args.only_aio:
+        with TokenServer() as host:
+            print(aio_bench.section(host, args.quick, table), flush=True)
         return 0
     started = time.perf_counter()
 
@@ -615,6 +622,7 @@ def main() -> int:
         emit("6", section_get_token(host, settings, socket_results))
         emit("6b", section_node(host, args.quick))
         emit("6c", section_stores(settings.get_token_calls, settings.rounds, args.quick))
+        emit("9", aio_bench.section(host, args.quick, table))
         if not args.no_profile:
             emit("7", section_hotspots(host, settings, list(CASES)))
     if not args.skip_generation:

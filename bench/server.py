@@ -1,8 +1,9 @@
 """A keep-alive HTTP/1.1 token server for the benchmark, meant to run in its own process.
 
-``python bench/server.py`` listens on 127.0.0.1 (a free port), prints ``PORT <n>``
-and answers every POST to a provider's token path with that provider's fixed JSON
-token body, over as many requests per connection as the client sends.
+``python bench/server.py [--delay SECONDS]`` listens on 127.0.0.1 (a free port), prints
+``PORT <n>`` and answers every POST to a provider's token path with that provider's fixed
+JSON token body, over as many requests per connection as the client sends; with
+``--delay``, each answer after that many seconds (without holding anything meanwhile).
 ``response_bytes`` is also what the in-memory socket of the stubbed runs replays,
 so both see byte-identical answers.
 """
@@ -75,6 +76,9 @@ _ANSWERS = {path.encode("ascii"): response_bytes(path) for path in TOKEN_BODIES}
 class _TokenProtocol(asyncio.Protocol):
     """Reads pipelined or sequential requests off one connection and answers each."""
 
+    #: Seconds before each answer (``--delay``).
+    delay = 0.0
+
     def __init__(self) -> None:
         self.buffer = b""
         self.transport: asyncio.Transport | None = None
@@ -101,12 +105,20 @@ class _TokenProtocol(asyncio.Protocol):
             self.buffer = self.buffer[total:]
             path = head.split(b" ", 2)[1].split(b"?", 1)[0]
             assert self.transport is not None
-            self.transport.write(_ANSWERS.get(path, _NOT_FOUND))
+            answer = _ANSWERS.get(path, _NOT_FOUND)
+            if self.delay:
+                asyncio.get_running_loop().call_later(self.delay, self._answer, answer)
+            else:
+                self.transport.write(answer)
+
+    def _answer(self, answer: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(answer)
 
 
 async def _serve() -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(_TokenProtocol, "127.0.0.1", 0, backlog=64)
+    server = await loop.create_server(_TokenProtocol, "127.0.0.1", 0, backlog=1024)
     port = server.sockets[0].getsockname()[1]
     print(f"PORT {port}", flush=True)
     async with server:
@@ -114,6 +126,8 @@ async def _serve() -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--delay"]:
+        _TokenProtocol.delay = float(sys.argv[2])
     try:
         asyncio.run(_serve())
     except KeyboardInterrupt:

@@ -317,13 +317,38 @@ def _generator_configs(
             **repo_folder(path, config),
         }
         if config.get("generatorName") == "python":
-            written["files"] = {**main_module(properties), **dict(config.get("files") or {})}
+            # Every Python package's aio subpackage and __main__.py, then the config's own files.
+            written["files"] = {
+                **aio_files(config),
+                **main_module(properties),
+                **dict(config.get("files") or {}),
+            }
+            # The docs' examples call with `{{await}}api_instance...`: inside
+            # `{{#aioExample}}` that is an awaited call, elsewhere a plain one.
+            written["additionalProperties"]["aioExample"] = {"await": "await "}
             written["additionalProperties"]["configurationSettings"] = configuration_settings(
                 runtime, str(properties["packageName"])
             )
         given.append(folder / f"{path.stem}.json")
         given[-1].write_text(json.dumps(written, indent=1), encoding="utf-8")
     return given
+
+
+def aio_files(config: dict[str, object]) -> dict[str, dict[str, str]]:
+    """The asyncio subpackage every Python package has, ``<packageName>/aio``: its
+    ``__init__.py`` (names imported on first use) and ``api.py`` (the aio ApiClient, API
+    classes and TokenManager), rendered once per package from all its APIs, so no
+    config has to list them."""
+    properties = config.get("additionalProperties") or {}
+    assert isinstance(properties, dict)
+    package = str(properties["packageName"])
+    return {
+        template: {
+            "templateType": "SupportingFiles",
+            "destinationFilename": f"{package}/aio/{name}",
+        }
+        for template, name in (("aio_init.mustache", "__init__.py"), ("aio_api.mustache", "api.py"))
+    }
 
 
 def main_module(properties: dict[str, object]) -> dict[str, object]:

@@ -11,6 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from drivers import driver_fixture
 from mock_servers import PrismServer, start_all, stop_all
 from oauth_server import RotatingTokenServer
 from redis_server import RedisServer
@@ -24,6 +25,14 @@ def prism() -> Iterator[dict[str, PrismServer]]:
         yield servers
     finally:
         stop_all(servers)
+
+
+@pytest.fixture(params=["sync", "aio"])
+def driver(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """How the test's calls are made: ``sync``, or ``aio`` (each package's ApiClient, API
+    classes and TokenManager stand for their ``aio`` ones, awaited; see drivers.py).
+    A module runs every test both ways with ``pytestmark = pytest.mark.usefixtures("driver")``."""
+    yield from driver_fixture(request, monkeypatch)
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,9 @@ import pytest
 import yaml
 from mock_servers import spec_path
 
+# Every test runs with the blocking classes and with the aio ones (conftest.driver).
+pytestmark = pytest.mark.usefixtures("driver")
+
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl CLI")
 
 CLIENT_CN = "tokenworks-partner"

@@ -28,6 +28,9 @@ from pytest_httpserver import HTTPServer
 from samples import derived_call
 from werkzeug import Response
 
+# Every test runs with the blocking classes and with the aio ones (conftest.driver).
+pytestmark = pytest.mark.usefixtures("driver")
+
 BACKOFF_FACTOR = 0.5  # the Configuration default
 HTML_PAGE = "<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"
 

@@ -21,6 +21,9 @@ import pytest
 from providers import PACKAGES, PROVIDERS
 from test_failures import RawServer, call, waits
 
+# Every test runs with the blocking classes and with the aio ones (conftest.driver).
+pytestmark = pytest.mark.usefixtures("driver")
+
 __all__ = ["waits"]  # the fixture recording the waits between retries
 
 MIB = 1024 * 1024

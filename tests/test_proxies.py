@@ -29,6 +29,9 @@ from providers import PACKAGES, PROVIDERS, TOKEN_PATHS
 from test_client_certificate import issue, make_ca
 from test_failures import call
 
+# Every test runs with the blocking classes and with the aio ones (conftest.driver).
+pytestmark = pytest.mark.usefixtures("driver")
+
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 TOKEN_BODY = json.dumps(
     {"access_token": "issued-through-proxy", "token_type": "Bearer", "expires_in": 3600}

@@ -24,6 +24,9 @@ from pytest_httpserver import HTTPServer
 from test_secrets import call
 from werkzeug import Request, Response
 
+# Every test runs with the blocking classes and with the aio ones (conftest.driver).
+pytestmark = pytest.mark.usefixtures("driver")
+
 # Characters JSON escapes (") and form encoding changes (/ + = space) included.
 CLIENT_SECRET = 'cs/7Q2+vX9"kL=mN 4pR8'
 REFRESH_TOKEN = "rt.Hj3Kd8/Fq2+Lz5=="

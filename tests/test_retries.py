@@ -24,6 +24,9 @@ from providers import PACKAGES, TOKEN_PATHS, ZUORA_CLIENT_ID
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
+# Every test runs with the blocking classes and with the aio ones (conftest.driver).
+pytestmark = pytest.mark.usefixtures("driver")
+
 TOKEN = {"access_token": "tok-after-retry", "token_type": "bearer", "expires_in": 3600}
 NOW = 1_800_000_000.0  # a frozen wall clock, on a whole second as HTTP dates are
 

@@ -75,10 +75,10 @@ def test_installed_packages_are_marked_typed(provider: Provider) -> None:
     assert (Path(package.__file__).parent / "py.typed").is_file()
 
 
-def test_mypy_strict_passes_on_the_typing_script(mypy_cache: Path) -> None:
-    result = _run(
-        [MYPY, "--strict", "--cache-dir", mypy_cache, "tests/typing_check.py"], REPO_ROOT
-    )
+@pytest.mark.parametrize("script", ["typing_check.py", "typing_check_aio.py"])
+def test_mypy_strict_passes_on_the_typing_script(script: str, mypy_cache: Path) -> None:
+    """A user's scripts: the blocking classes, and the asyncio ones (``.aio``)."""
+    result = _run([MYPY, "--strict", "--cache-dir", mypy_cache, f"tests/{script}"], REPO_ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Success: no issues found in 1 source file" in result.stdout
 
@@ -140,11 +140,31 @@ WRONG = textwrap.dedent(
         reveal_type(info.data)  # R: criteo_api_retailmedia_v2022_10.model.access_token_model.AccessTokenModel
     """
 )
+# The same for the asyncio classes: awaited calls are typed as the blocking ones.
+WRONG_AIO = textwrap.dedent(
+    """\
+    from __future__ import annotations
+
+    import zuora_client
+    from zuora_client import aio
 
 
-def test_mypy_strict_rejects_wrong_calls(tmp_path: Path, mypy_cache: Path) -> None:
+    async def main() -> None:
+        api = aio.OAuthApi(aio.ApiClient(zuora_client.Configuration()))
+        created = await api.create_token(123, "secret", "client_credentials")  # E: arg-type
+        await api.create_token_with_http_info("id", "secret", track_id="t")  # E: call-arg
+        reveal_type(created)  # R: zuora_client.model.token_response.TokenResponse
+        manager = aio.TokenManager("id", "secret", api_client=aio.ApiClient())
+        reveal_type(await manager.get_token())  # R: str
+        await manager.get_token(True)  # E: call-arg
+    """
+)
+
+
+@pytest.mark.parametrize("source", [WRONG, WRONG_AIO], ids=["blocking", "aio"])
+def test_mypy_strict_rejects_wrong_calls(source: str, tmp_path: Path, mypy_cache: Path) -> None:
     script = tmp_path / "wrong_calls.py"
-    script.write_text(WRONG, encoding="utf-8")
+    script.write_text(source, encoding="utf-8")
     result = _run([MYPY, "--strict", "--cache-dir", mypy_cache, script.name], tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
@@ -154,13 +174,13 @@ def test_mypy_strict_rejects_wrong_calls(tmp_path: Path, mypy_cache: Path) -> No
 
     expected_errors = set()
     expected_reveals = set()
-    for number, line in enumerate(WRONG.splitlines(), start=1):
+    for number, line in enumerate(source.splitlines(), start=1):
         _code, _, comment = line.partition("  # ")
         if comment.startswith("E: "):
             expected_errors.add((number, comment[3:]))
         elif comment.startswith("R: "):
             expected_reveals.add((number, comment[3:]))
-    assert len(expected_errors) >= 15
+    assert len(expected_errors) >= (15 if source is WRONG else 3)
 
     found_errors = set()
     found_reveals = set()

@@ -26,6 +26,9 @@ import yaml
 from mock_servers import PrismServer, spec_path
 from providers import BY_NAME, ZUORA_CLIENT_ID
 
+# Every test runs with the blocking classes and with the aio ones (conftest.driver).
+pytestmark = pytest.mark.usefixtures("driver")
+
 CLIENT_ID = ZUORA_CLIENT_ID  # 36 characters, as Zuora requires; any id suits the others
 # Needs form escaping (+ / = &), so a wrong encoding shows as a wrong field.
 CLIENT_SECRET = "cs-S3cr3t+/=&-9QzX"

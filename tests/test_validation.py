@@ -20,6 +20,9 @@ from criteo_api_retailmedia_v2022_10.api import o_auth_api as criteo_o_auth_api
 from pandadoc_client.api import o_auth_2_0_authentication_api
 from providers import PACKAGES, ZUORA_CLIENT_ID
 
+# Every test runs with the blocking classes and with the aio ones (conftest.driver).
+pytestmark = pytest.mark.usefixtures("driver")
+
 ANSWER = (
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 21\r\n"
     b'Connection: close\r\n\r\n{"access_token": "t"}'

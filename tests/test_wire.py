@@ -29,6 +29,9 @@ from pandadoc_client.api import o_auth_2_0_authentication_api
 from providers import ZUORA_CLIENT_ID
 from pytest_httpserver import HTTPServer
 
+# Every test runs with the blocking classes and with the aio ones (conftest.driver).
+pytestmark = pytest.mark.usefixtures("driver")
+
 # A value that needs every kind of form escaping: space, & = +, Latin-1, CJK and an emoji.
 TRICKY = "a b&c=d+e \u00e9 \u65e5\u672c \U0001f642"
 # Written out by hand (UTF-8 bytes, percent-encoded, space as +), not computed with urlencode.

@@ -19,5 +19,5 @@ class ApiClient(_ApiClient):
     """
 
     configuration_class = Configuration
-    user_agent = "tokenworks-criteo-retailmedia-v2022-10/1.0.0/python"
+    user_agent = "tokenworks-criteo-retailmedia-v2022-10/1.1.0/python"
     configuration: Configuration

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
         UnauthorizedClientError as UnauthorizedClientError,
     )
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 #: Name -> the submodule that defines it, imported on first use.
 _LAZY = {

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
         OAuth2ErrorResponse as OAuth2ErrorResponse,
     )
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 #: Name -> the submodule that defines it, imported on first use.
 _LAZY = {

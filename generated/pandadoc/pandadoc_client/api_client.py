@@ -19,5 +19,5 @@ class ApiClient(_ApiClient):
     """
 
     configuration_class = Configuration
-    user_agent = "tokenworks-pandadoc/1.0.0/python"
+    user_agent = "tokenworks-pandadoc/1.1.0/python"
     configuration: Configuration

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from zuora_client.api.o_auth_api import TokenManager as TokenManager
     from zuora_client.model.token_response import TokenResponse as TokenResponse
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 #: Name -> the submodule that defines it, imported on first use.
 _LAZY = {

@@ -4,27 +4,25 @@
 lays out the request, adds default headers and credentials, sends it (retrying
 what the retry policy allows), and reads the answer against the spec: the
 declared type of its status, or a typed ApiException.
+
+The loop itself does no I/O: ``ApiClient.exchange`` is a generator that yields
+steps (``Send`` a request, ``Wait`` before a retry, ``NeedToken`` from the token
+manager) and is told their outcome. ``call_api`` drives it with blocking calls;
+``aio.ApiClient`` (``_aio.py``) drives the same generator from asyncio, so checks,
+retries, credentials, redaction and answers live here only.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import re
 import threading
 import time
-from collections.abc import Mapping
-from typing import Any, Callable, ClassVar, Generic, NamedTuple, Optional, TypeVar
+from collections.abc import Generator, Mapping
+from typing import Any, Callable, ClassVar, Generic, NamedTuple, Optional, TypeVar, Union
 
-from ._configuration import (
-    Configuration,
-    SecurityScheme,
-    Timeout,
-    TokenSource,
-    check_timeout,
-    wrong_item_type,
-)
+from ._configuration import AsyncTokenSource, Configuration, Timeout, TokenSource, check_timeout
 from ._media import media_kind
 from ._request import Param, Request, build_request, form_body, header_value
 from ._retry import retry_after_seconds
@@ -40,6 +38,7 @@ from ._schema import (
     resolve,
 )
 from ._secrets import issued_tokens, request_secrets
+from ._security import add_credentials
 from .api_response import ApiResponse
 from .exceptions import (
     ApiConnectionError,
@@ -187,6 +186,41 @@ class Operation(Generic[T]):
         return False
 
 
+# --- the steps of the request loop ----------------------------------------------------------
+# ``ApiClient.exchange`` yields these; a driver performs each and sends back its outcome
+# (or throws the exception it raised into the generator).
+
+
+class Send(NamedTuple):
+    """Send one request with the transport; the outcome is its ``RESTResponse``, or the
+    ApiException the transport raised, thrown in."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: Optional[bytes]
+    timeout: Timeout
+
+
+class Wait(NamedTuple):
+    """Wait this many seconds before a retry; the outcome is None."""
+
+    seconds: float
+
+
+class NeedToken(NamedTuple):
+    """A bearer token from ``manager``; the outcome is the token (str). With ``stale``,
+    the manager first forgets that token (the server refused it with 401)."""
+
+    manager: Union[TokenSource, AsyncTokenSource]
+    stale: Optional[str] = None
+
+
+#: What ``ApiClient.exchange`` yields, and the generator type it is.
+Step = Union[Send, Wait, NeedToken]
+Exchange = Generator[Step, Any, ApiResponse[T]]
+
+
 class ApiClient:
     """Sends operations to the API; use it as a context manager to close its connections.
 
@@ -278,7 +312,60 @@ class ApiClient:
         the bearer token, a 401 answer makes it fetch a new token and the
         request is sent once more.
         """
+        steps = self.exchange(
+            operation,
+            arguments,
+            request_timeout,
+            use_token_manager=use_token_manager,
+            credentials=credentials,
+        )
+        # The blocking driver: perform each step, then send its outcome back into the loop,
+        # or throw in the exception it raised (the loop decides what that means); the loop
+        # returns the answer. aio.ApiClient.call_api is this with awaits.
+        try:
+            step = next(steps)
+            while True:
+                thrown: Optional[Exception] = None
+                try:
+                    if type(step) is Send:
+                        outcome: Any = self.perform(step)
+                    elif type(step) is Wait:
+                        outcome = (self._sleep or self.sleep)(step.seconds)
+                    else:
+                        assert type(step) is NeedToken
+                        outcome = blocking_token(step)
+                except Exception as error:  # noqa: BLE001 - thrown into the loop, which decides
+                    thrown = error
+                step = steps.send(outcome) if thrown is None else steps.throw(thrown)
+        except StopIteration as done:
+            result: ApiResponse[T] = done.value
+            return result
+
+    def perform(self, send: Send) -> RESTResponse:
+        """Send one request over the transport (blocking); ``aio`` runs it in a thread."""
+        return self._transport().request(
+            send.method, send.url, send.headers, send.body, send.timeout
+        )
+
+    def exchange(
+        self,
+        operation: Operation[T],
+        arguments: Mapping[str, Any],
+        request_timeout: Optional[Timeout] = None,
+        *,
+        use_token_manager: bool = True,
+        credentials: Optional[Mapping[str, str]] = None,
+    ) -> Exchange[T]:
+        """The request loop of one call as a generator of steps (see ``Send``, ``Wait``,
+        ``NeedToken``); it returns the ApiResponse or raises the ApiException.
+
+        Everything but the I/O happens here, for every driver: checking the arguments
+        (before the first step: nothing is sent for a bad one), headers and credentials,
+        retries, the 401 token renewal, redaction of what the server echoes, and reading
+        the answer against the spec.
+        """
         request = operation.build(arguments)
+        configuration = self.configuration
         headers = self.default_headers.copy()
         headers.update(request.headers)
         query = request.query
@@ -289,30 +376,32 @@ class ApiClient:
             headers.update(credentials)
         elif operation.security:
             query = list(query)
-            managed = self._authorize(operation.security, headers, query, use_token_manager)
-        url = self.configuration.host.rstrip("/") + request.path
+            manager = configuration.token_manager if use_token_manager else None
+            managed = add_credentials(configuration, operation.security, headers, query, manager)
+            if managed is not None:
+                assert manager is not None  # the bearer scheme takes its token from it
+                headers[managed] = _bearer((yield NeedToken(manager)))
+        url = configuration.host.rstrip("/") + request.path
         if query:
             url += "?" + form_body(query).decode("ascii")
-        timeout = (
-            self.configuration.timeout
-            if request_timeout is None
-            else check_timeout(request_timeout, "_request_timeout")
-        )
+        timeout = configuration.timeout
+        if request_timeout is not None:
+            timeout = check_timeout(request_timeout, "_request_timeout")
         single_use = operation.is_single_use(request)
+        send = Send(operation.method, url, headers, request.body, timeout)
         try:
             if managed is None:
-                return self._send(operation, url, headers, request.body, timeout, single_use)
+                return (yield from self._attempts(operation, send, single_use))
             try:
-                return self._send(operation, url, headers, request.body, timeout, single_use)
+                return (yield from self._attempts(operation, send, single_use))
             except UnauthorizedException:
-                manager = self.configuration.token_manager
                 assert manager is not None  # it supplied the managed header
                 logger.info(
                     "%s %s answered 401; fetching a new token", operation.method, operation.path
                 )
-                manager.invalidate(headers[managed].removeprefix("Bearer "))
-                headers[managed] = _bearer(manager)
-                return self._send(operation, url, headers, request.body, timeout, single_use)
+                stale = headers[managed].removeprefix("Bearer ")
+                headers[managed] = _bearer((yield NeedToken(manager, stale)))
+                return (yield from self._attempts(operation, send, single_use))
         except ApiException as error:
             error.redact(self._secrets(operation, arguments, request, headers))
             raise
@@ -328,21 +417,16 @@ class ApiClient:
                     old.close()
         return self.rest_client
 
-    def _send(
-        self,
-        operation: Operation[T],
-        url: str,
-        headers: dict[str, str],
-        body: Optional[bytes],
-        timeout: Timeout,
-        single_use: bool,
-    ) -> ApiResponse[T]:
+    def _attempts(
+        self, operation: Operation[T], send: Send, single_use: bool
+    ) -> Generator[Step, Any, ApiResponse[T]]:
         """Send, retrying only what the retry policy says the server did not process."""
         attempt = 0
         while True:
             try:
-                # Asked again on every attempt: a retry goes over a rebuilt transport.
-                response = self._transport().request(operation.method, url, headers, body, timeout)
+                # A Send step on every attempt: the driver asks for the transport each time,
+                # so a retry goes over a rebuilt one.
+                response = yield send
             except ApiConnectionError as error:
                 policy = self.configuration.retry_policy
                 if error.connected or attempt >= policy.retries:
@@ -362,42 +446,7 @@ class ApiClient:
                 wait = retry_after if retry_after is not None else policy.backoff(attempt)
             attempt += 1
             logger.info("%s; retry %d of %d in %.2f s", why, attempt, policy.retries, wait)
-            (self._sleep or self.sleep)(wait)
-
-    def _authorize(
-        self,
-        schemes: tuple[str, ...],
-        headers: dict[str, str],
-        query: list[tuple[str, str]],
-        use_token_manager: bool,
-    ) -> Optional[str]:
-        """Add the credentials of the first configured scheme the operation accepts.
-
-        Returns the header name when the token manager supplied the credential.
-        """
-        configuration = self.configuration
-        manager = configuration.token_manager if use_token_manager else None
-        for name in schemes:
-            scheme = configuration.scheme(name)
-            if scheme is None:
-                continue
-            if scheme.kind == "bearer" and manager is not None:
-                headers[scheme.param] = _bearer(manager)
-                return scheme.param
-            value = _credential(configuration, scheme)
-            if value is None:
-                continue
-            if scheme.where == "query":
-                query.append((scheme.param, value))
-            elif scheme.where == "cookie":
-                cookie = f"{scheme.param}={header_value(value, f'credentials of {name}')}"
-                headers["Cookie"] = (
-                    f"{headers['Cookie']}; {cookie}" if "Cookie" in headers else cookie
-                )
-            else:
-                headers[scheme.param] = header_value(value, f"credentials of {name}")
-            return None
-        return None
+            yield Wait(wait)
 
     def _secrets(
         self,
@@ -597,31 +646,15 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _credential(configuration: Configuration, scheme: SecurityScheme) -> Optional[str]:
-    """The value a configured scheme sends, or None when it is not configured."""
-    if scheme.kind == "bearer":
-        return f"Bearer {configuration.access_token}" if configuration.access_token else None
-    if scheme.kind == "basic":
-        if configuration.username is None or configuration.password is None:
-            return None
-        return basic_authorization(configuration.username, configuration.password)
-    key = configuration.api_key.get(scheme.name)
-    if not key:
-        return None
-    prefix = configuration.api_key_prefix.get(scheme.name)
-    # The dicts were checked when set, but may have been changed in place since.
-    if not isinstance(key, str):
-        raise wrong_item_type("api_key", scheme.name, key)
-    if prefix is not None and not isinstance(prefix, str):
-        raise wrong_item_type("api_key_prefix", scheme.name, prefix)
-    return f"{prefix} {key}" if prefix else key
+def _bearer(token: str) -> str:
+    return header_value(f"Bearer {token}", "the token from token_manager")
 
 
-def basic_authorization(username: str, password: str) -> str:
-    """An ``Authorization`` value for HTTP Basic (RFC 7617, UTF-8)."""
-    pair = f"{username}:{password}".encode()
-    return "Basic " + base64.b64encode(pair).decode("ascii")
-
-
-def _bearer(manager: TokenSource) -> str:
-    return header_value(f"Bearer {manager.get_token()}", "the token from token_manager")
+def blocking_token(step: NeedToken) -> str:
+    """A ``NeedToken`` step done with blocking calls (an ``aio`` TokenManager: the blocking
+    TokenManager it wraps)."""
+    manager: Any = getattr(step.manager, "blocking", step.manager)
+    if step.stale is not None:
+        manager.invalidate(step.stale)
+    token: str = manager.get_token()
+    return token

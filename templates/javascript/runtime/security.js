@@ -1,6 +1,6 @@
 'use strict';
 // Credentials of the spec's security schemes, sent as the Python packages send them
-// (_api_client.py's _authorize, _credential and _secrets): an operation sends the first of
+// (its twin _security.py): an operation sends the first of
 // its security schemes that is configured, and only that one (apiKey with its apiKeyPrefix
 // in a header, query parameter or cookie; accessToken or tokenManager as a bearer token;
 // username and password as HTTP Basic). What a request carries counts as a secret for

@@ -78,6 +78,15 @@ class TokenSource(Protocol):
     def invalidate(self, token: Optional[str] = None) -> None: ...
 
 
+class AsyncTokenSource(Protocol):
+    """The same as coroutines: what an ``aio.TokenManager`` is, for ``aio`` clients (a
+    blocking client uses the blocking TokenManager it wraps, its ``blocking``)."""
+
+    async def get_token(self) -> str: ...
+
+    async def invalidate(self, token: Optional[str] = None) -> None: ...
+
+
 #: The name of the handlers ``debug=True`` adds, which tells them from anyone else's.
 DEBUG_HANDLER = "tokenworks debug"
 #: Per package logger: its level before a debug handler made it DEBUG. Restored when the
@@ -249,7 +258,7 @@ def _check_proxy_headers(value: Any) -> dict[str, str]:
     return headers
 
 
-def _check_token_manager(value: Any) -> Optional[TokenSource]:
+def _check_token_manager(value: Any) -> Union[TokenSource, AsyncTokenSource, None]:
     if value is not None and not (hasattr(value, "get_token") and hasattr(value, "invalidate")):
         raise ApiTypeError(
             "Invalid type for `token_manager`: expected a TokenManager (get_token and"
@@ -355,7 +364,8 @@ SETTINGS: tuple[Setting, ...] = (
         _check_token_manager,
         "a TokenManager (or any TokenSource) that supplies the bearer token of every request"
         " whose security needs one; a 401 answer makes it fetch a new token and the request"
-        " is sent again once.",
+        " is sent again once. An ``aio.TokenManager`` fits too: ``aio`` clients await it,"
+        " blocking ones use the TokenManager it wraps.",
     ),
     Setting(
         "timeout",
@@ -522,7 +532,7 @@ class Configuration:
     access_token: Optional[str]
     username: Optional[str]
     password: Optional[str]
-    token_manager: Optional[TokenSource]
+    token_manager: Union[TokenSource, AsyncTokenSource, None]
     timeout: Timeout
     retries: int
     retry_after_cap: float
@@ -549,7 +559,7 @@ class Configuration:
         server_variables: Optional[Mapping[str, str]] = None,
         username: Optional[str] = None,
         password: Optional[str] = None,
-        token_manager: Optional[TokenSource] = None,
+        token_manager: Union[TokenSource, AsyncTokenSource, None] = None,
         timeout: Timeout = (10.0, 30.0),
         retries: int = 2,
         retry_after_cap: float = 60.0,
