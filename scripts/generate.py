@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,8 @@ FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 def normalise_spec(spec: dict[str, object]) -> dict[str, object]:
     """The spec as the generator should read it; ``spec`` itself is left as it is.
 
-    Answers: see ``_normalise_answers``.
+    Answers: see ``_normalise_answers``. Request bodies: see ``_content_types``. Token operations (``x-token-manager``): see
+    ``_token_operations``, which computes what their TokenManager prints.
 
     An operation with ``x-form-model`` takes its form body as ONE model argument. The
     generator would flatten a form body into one parameter per property, so its request
@@ -78,6 +79,7 @@ def normalise_spec(spec: dict[str, object]) -> dict[str, object]:
     assert isinstance(paths, dict)
     _normalise_answers(normalised)
     _fill_token_examples(normalised)
+    _token_operations(normalised)
     for path, item in paths.items():
         for method, operation in item.items():
             if not isinstance(operation, dict) or "x-form-model" not in operation:
@@ -104,6 +106,7 @@ def normalise_spec(spec: dict[str, object]) -> dict[str, object]:
             if form_model.get("description"):
                 body["description"] = form_model["description"]
             body["content"] = {"application/json": media}
+    _content_types(normalised)
     return normalised
 
 
@@ -122,6 +125,16 @@ def _load_media_kind() -> Callable[[str], str]:
 media_kind = _load_media_kind()
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _operations(spec: dict[str, object]) -> Iterator[dict[str, Any]]:
+    """The spec's operations, path by path, in ``HTTP_METHODS`` order."""
+    paths = spec.get("paths") or {}
+    for item in paths.values() if isinstance(paths, dict) else ():
+        for method in HTTP_METHODS:
+            operation = item.get(method) if isinstance(item, dict) else None
+            if isinstance(operation, dict):
+                yield operation
 
 
 def _local_ref(spec: dict[str, object], ref: str) -> object:
@@ -215,6 +228,80 @@ def _fill_token_examples(spec: dict[str, object]) -> None:
                     )
 
 
+#: The grants a TokenManager may use, in the order the generated code lists them.
+GRANTS = ("client_credentials", "refresh_token", "authorization_code")
+
+#: The grants a server may spend as it sees them (an authorization code is used up, a
+#: refresh token may be rotated): a request with one is not retried once it may have arrived.
+SINGLE_USE_GRANTS = ("authorization_code", "refresh_token")
+
+
+def _token_operations(spec: dict[str, object]) -> None:
+    """Compute, once, what the templates print for each token operation (``x-token-manager``),
+    in place, so that no template decides it:
+
+    - ``x-grants``: the grants it lists (``GRANTS`` order), e.g. ``[refresh_token,
+      authorization_code]``;
+    - ``x-single-use``: ``{grant_type: [...]}``, its single-use grants (``SINGLE_USE_GRANTS``
+      order), absent when it has none;
+    - ``x-client-auth``: how the client authenticates its token requests: ``client_auth``
+      as ``x-token-manager`` gives it, else ``basic`` (client_secret_basic) when the
+      operation's security (or the spec's global one) names an HTTP Basic scheme; absent
+      when neither (form fields, client_secret_post).
+    """
+    components = spec.get("components") or {}
+    schemes = components.get("securitySchemes") if isinstance(components, dict) else None
+    schemes = schemes if isinstance(schemes, dict) else {}
+    for operation in _operations(spec):
+        manager = operation.get("x-token-manager")
+        if not isinstance(manager, dict):
+            continue
+        operation["x-grants"] = [grant for grant in GRANTS if manager.get(grant)]
+        single_use = [grant for grant in SINGLE_USE_GRANTS if manager.get(grant)]
+        if single_use:
+            operation["x-single-use"] = {"grant_type": single_use}
+        client_auth = manager.get("client_auth")
+        if client_auth is None and _basic_security(operation, spec, schemes):
+            client_auth = "basic"
+        if client_auth is not None:
+            operation["x-client-auth"] = str(client_auth)
+
+
+def _basic_security(
+    operation: dict[str, Any], spec: dict[str, object], schemes: dict[str, Any]
+) -> bool:
+    """Whether an operation's security (else the spec's) names an HTTP Basic scheme."""
+    security = operation.get("security", spec.get("security")) or []
+    for requirement in security if isinstance(security, list) else ():
+        for name in requirement if isinstance(requirement, dict) else ():
+            scheme = schemes.get(name)
+            if isinstance(scheme, dict) and scheme.get("$ref"):
+                scheme = _local_ref(spec, str(scheme["$ref"]))
+            if (
+                isinstance(scheme, dict)
+                and scheme.get("type") == "http"
+                and str(scheme.get("scheme", "")).lower() == "basic"
+            ):
+                return True
+    return False
+
+
+def _content_types(spec: dict[str, object]) -> None:
+    """Give every operation with a request body ``x-content-type``, in place: the media type
+    its body is sent as, which the templates print (the Python ``Operation``, the Node
+    ``operations`` table, both API docs). It is ``x-form-body`` where ``x-form-model`` made
+    the body a model (see ``normalise_spec``; call this after), else the body's first media
+    type, as the generator lists them in ``consumes``.
+    """
+    for operation in _operations(spec):
+        body = operation.get("requestBody")
+        if isinstance(body, dict) and isinstance(body.get("$ref"), str):
+            body = _local_ref(spec, body["$ref"])
+        content = body.get("content") if isinstance(body, dict) else None
+        if isinstance(content, dict) and content:
+            operation["x-content-type"] = operation.get("x-form-body", next(iter(content)))
+
+
 def _token_fields(
     spec: dict[str, object], operation: dict[str, Any]
 ) -> tuple[dict[str, Any], list[str]] | None:
@@ -255,11 +342,8 @@ def _normalise_answers(spec: dict[str, object]) -> None:
     says). Structured schemas (models, lists, numbers...) are JSON under any media type.
     """
     answers: list[object] = []
-    for item in (spec.get("paths") or {}).values():
-        for method in HTTP_METHODS:
-            operation = item.get(method) if isinstance(item, dict) else None
-            if isinstance(operation, dict):
-                answers.extend((operation.get("responses") or {}).values())
+    for operation in _operations(spec):
+        answers.extend((operation.get("responses") or {}).values())
     components = spec.get("components") or {}
     assert isinstance(components, dict)
     answers.extend((components.get("responses") or {}).values())

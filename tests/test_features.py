@@ -694,3 +694,50 @@ def test_every_link_in_the_generated_docs_resolves(probe: ModuleType) -> None:
             if not (page.parent / target).is_file():
                 broken.append(f"{page.name} -> {target}")
     assert broken == []
+
+
+def test_the_generator_reads_a_token_operations_grants_and_client_auth_computed() -> None:
+    """normalise_spec decides once what the templates print for a token operation: its
+    grants, its single-use grants, and HTTP Basic client auth from its security."""
+    form = {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}
+    spec = {
+        "paths": {
+            "/token": {
+                "post": {
+                    "x-token-manager": {"authorization_code": True, "refresh_token": True},
+                    "security": [{"clientBasic": []}],
+                    "requestBody": {"content": form},
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+            "/token2": {
+                "post": {
+                    "x-token-manager": {"client_credentials": True, "client_auth": "form"},
+                    "requestBody": {"content": form},
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+            "/token3": {
+                "post": {
+                    "x-token-manager": {"client_credentials": True},
+                    "security": [],
+                    "requestBody": {"content": form},
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+        },
+        "security": [{"clientBasic": []}],
+        "components": {"securitySchemes": {"clientBasic": {"type": "http", "scheme": "basic"}}},
+    }
+    paths = _normalise(spec)["paths"]
+    code = paths["/token"]["post"]
+    assert code["x-grants"] == ["refresh_token", "authorization_code"]
+    assert code["x-single-use"] == {"grant_type": ["authorization_code", "refresh_token"]}
+    assert code["x-client-auth"] == "basic"
+    assert code["x-content-type"] == "application/x-www-form-urlencoded"
+    given = paths["/token2"]["post"]  # the global security is basic, but the extension says
+    assert given["x-grants"] == ["client_credentials"]
+    assert "x-single-use" not in given
+    assert given["x-client-auth"] == "form"
+    assert "x-client-auth" not in paths["/token3"]["post"]  # security: [] lifts the global one
+    assert "x-grants" not in spec["paths"]["/token"]["post"]  # the spec itself is left as it is
