@@ -223,6 +223,7 @@ def test_json_prints_the_whole_answer(cli: Cli, server: TokenServer) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.endswith("\n") and result.stdout.count("\n") == 1
     assert json.loads(result.stdout) == server.token_body(1)
+    assert '"expires_in": 3600' in result.stdout and "3600.0" not in result.stdout  # as sent
 
 
 def test_the_client_id_may_be_an_option(zuora: Cli, server: TokenServer) -> None:
@@ -597,6 +598,7 @@ def test_json_of_a_stored_token_is_the_whole_answer(zuora: Cli, server: TokenSer
     second = zuora.token(server, "--json")
 
     assert json.loads(first.stdout) == json.loads(second.stdout) == server.token_body(1)
+    assert "3600.0" not in second.stdout  # the stored answer as the server sent it
     assert server.count == 1
 
 

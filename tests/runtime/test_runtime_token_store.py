@@ -428,6 +428,68 @@ def test_sharing_resumes_when_the_store_answers_again(caplog: pytest.LogCaptureF
     assert any("answers again" in r.getMessage() for r in caplog.records)
 
 
+def test_while_the_store_fails_a_token_that_has_not_expired_is_kept(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A refresh token must not be spent alone while other processes cannot be told."""
+
+    class Outage(MemoryTokenStore):
+        down = False
+
+        def read(self, key: str) -> Optional[str]:
+            if self.down:
+                raise TokenStoreError("Outage(): cannot read: Connection refused")
+            return super().read(key)
+
+    store = Outage()
+    manager, transport = shared(
+        store, token("at-1", 600, refresh_token="rt-1"), token("at-2", 600, refresh_token="rt-2")
+    )
+    clock = manager._clock
+    assert manager.get_token() == "at-1"
+    store.down = True
+    clock.advance(600 - 50)  # within the leeway: renewed if the store answered
+    with caplog.at_level(logging.WARNING):
+        for _ in range(30):  # half a minute of calls, the store asked again each second
+            assert manager.get_token() == "at-1"
+            clock.advance(1)
+    assert len(transport.sent) == 1
+    assert len(caplog.records) == 1
+    store.down = False
+    put(store, "at-1", "rt-1", remaining=20)  # as the stored token is by now
+    assert manager.get_token() == "at-2"  # renewed through the store once it answers
+    assert record(store)["refresh_token"] == "rt-2"
+    store.down = True
+    clock.advance(600)  # really expired now: fetched alone, as the only way to a token
+    with pytest.raises(AssertionError, match="unexpected request"):
+        manager.get_token()
+    assert form(transport.sent[-1])["refresh_token"] == "rt-2"
+
+
+def test_a_record_that_cannot_be_read_still_leaves_one_renewal_to_the_lease() -> None:
+    store = MemoryTokenStore()
+    store.write(KEY, "{cut short")
+    first, first_sent = shared(
+        store, token("at-1", refresh_token="rt-2"), cls=RefreshOnly, refresh_token="rt-1"
+    )
+    second, second_sent = shared(store, cls=RefreshOnly, refresh_token="rt-1")
+    assert first.get_token() == "at-1"
+    assert second.get_token() == "at-1"  # the record the first wrote, not rt-1 spent again
+    assert (len(first_sent.sent), len(second_sent.sent)) == (1, 0)
+
+
+def test_a_store_of_another_package_is_taken() -> None:
+    class Foreign:  # the same four methods, not this runtime's TokenStore class
+        def __init__(self) -> None:
+            self.inner = MemoryTokenStore()
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+    manager, _ = shared(Foreign(), token("at-1"))  # type: ignore[arg-type]
+    assert manager.get_token() == "at-1"
+
+
 def test_raise_mode_raises_token_store_error_and_sends_nothing() -> None:
     manager, transport = shared(Broken(), token("at-1"), on_store_error="raise")
     with pytest.raises(TokenStoreError) as caught:

@@ -141,7 +141,8 @@ class StoredToken(NamedTuple):
             raise _unreadable(where, "it is not JSON") from None
         if not isinstance(data, dict):
             raise _unreadable(where, "it is not a JSON object")
-        if data.get("version") != RECORD_VERSION:
+        version = data.get("version")
+        if isinstance(version, bool) or version != RECORD_VERSION:
             raise _unreadable(where, f"its version is not {RECORD_VERSION}")
         for field in ("access_token", "refresh_token"):
             value = data.get(field)

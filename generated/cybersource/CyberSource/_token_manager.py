@@ -46,6 +46,8 @@ T = TypeVar("T", bound=Model)
 #: How far (seconds) a token answer's ``Date`` may be from this machine's clock to set
 #: the stored expiry.
 DATE_TRUST = 600.0
+#: While the store fails, how often (seconds) a manager holding a valid token asks it again.
+STORE_RETRY = 1.0
 _Manager = TypeVar("_Manager", bound="TokenManager[Any]")
 
 
@@ -146,6 +148,10 @@ class TokenManager(Generic[T]):
         self._state: tuple[Optional[T], Optional[float]] = (None, None)
         # The access token last invalidated: a store still holding it is not trusted.
         self._rejected: Optional[str] = None
+        # When the held token really expires (monotonic; None: no expires_in), and the
+        # token answer as the server sent it (a JSON object), for the command line.
+        self._expires: Optional[float] = None
+        self._answer: Optional[dict[str, Any]] = None
 
     def __enter__(self: _Manager) -> _Manager:
         return self
@@ -246,14 +252,31 @@ class TokenManager(Generic[T]):
         return renewed
 
     def _renew(self) -> T:
-        """One renewal: from the store when another process renewed, else fetched."""
+        """One renewal: from the store when another process renewed, else fetched.
+
+        When the store fails, a token that has not really expired yet is kept (the store
+        is asked again in a second): fetching alone while the store is out could spend a
+        refresh token another process is about to use.
+        """
         if self._sharing is None:
             return self._renew_alone()
         try:
             return self._renew_shared(self._sharing)
         except TokenStoreError as error:
             self._sharing.failed(error)
-            return self._renew_alone()
+            token = self._still_valid()
+            return token if token is not None else self._renew_alone()
+
+    def _still_valid(self) -> Optional[T]:
+        """The held token while it has not really expired, asked about again in a second."""
+        with self._lock:
+            token, expires = self._state[0], self._expires
+            now = self._clock()
+            if token is None or (expires is not None and now >= expires):
+                return None
+            retry_at = now + STORE_RETRY
+            self._state = (token, retry_at if expires is None else min(expires, retry_at))
+            return token
 
     def _renew_shared(self, sharing: SharedToken) -> T:
         """Take the store's token, or the lease to renew it; wait while another process renews."""
@@ -336,14 +359,22 @@ class TokenManager(Generic[T]):
         lifetime = (record.response or {}).get("expires_in")
         margin = self._margin(lifetime if _seconds(lifetime) else None)
         expires_at = None
+        remaining = 0.0
         if record.expires_at is not None:
             remaining = record.expires_at - self.wall_clock()
             if remaining <= margin:
                 return None
             expires_at = self._clock() + remaining - margin - self._jitter(margin)
-        token = self._stored_answer(record)
+        try:
+            token = self._stored_answer(record)
+        except TokenStoreError as error:
+            assert self._sharing is not None
+            self._sharing.failed(error)
+            return None  # renewed under the lease, as if there were no record
         with self._lock:
             self._state = (token, expires_at)
+            self._expires = None if expires_at is None else self._clock() + remaining
+            self._answer = {**(record.response or {}), "access_token": record.access_token}
         return token
 
     def _stored_answer(self, record: StoredToken) -> T:
@@ -441,14 +472,16 @@ class TokenManager(Generic[T]):
             margin = self._margin(lifetime)
             jitter = self._jitter(margin) if self._sharing is not None else 0.0
             expires_at = self._clock() + lifetime - margin - jitter
+        answer = _json_object(response.raw_data)
         with self._lock:
             self._state = (response.data, expires_at)
+            self._expires = None if lifetime is None else self._clock() + lifetime
+            self._answer = answer
             if rotated is not None:
                 self._refresh_token = rotated
             refresh_token = self._refresh_token
         if self._sharing is None:
             return
-        answer = _json_object(response.raw_data)
         access_token = getattr(response.data, "access_token", None)
         # Absolute, and by the server's clock: every host reading the record agrees on it.
         expires_at_unix = None if lifetime is None else _server_time(response.headers) + lifetime

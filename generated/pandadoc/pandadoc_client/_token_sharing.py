@@ -29,7 +29,10 @@ class SharedToken:
     """One manager's view of a store: the record of its identity, and its lease."""
 
     def __init__(self, store: Any, name: Optional[str], lease: Any, on_store_error: Any) -> None:
-        if not isinstance(store, TokenStore):
+        # Duck-typed: one provider package's store serves another package's managers too.
+        if not all(
+            callable(getattr(store, m, None)) for m in ("read", "write", "acquire", "release")
+        ):
             raise ApiTypeError(
                 "store must be a TokenStore (MemoryTokenStore, FileTokenStore, RedisTokenStore"
                 f" or a subclass), got {type(store).__name__}"
@@ -55,9 +58,16 @@ class SharedToken:
         return store_key(token_url, client_id, self.name)
 
     def read(self, key: str) -> Optional[StoredToken]:
+        """The record, or None; one that cannot be read is reported and counts as none,
+        so the lease still decides who renews (and that renewal replaces it)."""
         text = self.store.read(key)
+        try:
+            record = None if text is None else StoredToken.decode(text, repr(self.store))
+        except TokenStoreError as error:
+            self.failed(error)
+            return None
         self.answered()
-        return None if text is None else StoredToken.decode(text, repr(self.store))
+        return record
 
     def write(self, key: str, record: StoredToken) -> None:
         self.store.write(key, record.encode(time.time()))
@@ -70,7 +80,6 @@ class SharedToken:
         # whose lease ran out, never give back a lease someone else took since.
         owner = secrets.token_hex(16)
         taken = self.store.acquire(key, owner, self.lease)
-        self.answered()
         try:
             yield taken
         finally:

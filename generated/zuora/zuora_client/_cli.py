@@ -512,8 +512,11 @@ def _token(pkg: Package, options: argparse.Namespace, secrets: list[str], prog: 
                 raise
             secrets.append(access_token)
             if options.json:
-                answer = manager.token
-                text = json.dumps(answer.to_dict() if answer is not None else None)
+                # The answer as the server sent it (3600 stays 3600, not the model's 3600.0).
+                answer = manager._answer
+                if answer is None and manager.token is not None:
+                    answer = manager.token.to_dict()
+                text = json.dumps(answer)
             else:
                 text = access_token
         finally:
