@@ -31,6 +31,9 @@ const { SharedToken, jitter, serverTime } = require('./token_sharing.js');
  * @typedef {import('./token_store').StoredToken} StoredToken
  */
 
+/** While the store fails, how often (seconds) a manager holding a valid token asks it again. */
+const STORE_RETRY = 1;
+
 const OPTIONS = [
   'clientId', 'clientSecret', 'refreshToken', 'apiClient', 'leeway', 'onToken', 'clock', 'store', 'storeKey', 'lease', 'onStoreError',
 ];
@@ -75,8 +78,9 @@ class BaseTokenManager {
       value: { clientId: options.clientId, clientSecret: options.clientSecret, refreshToken: options.refreshToken || null },
       enumerable: false,
     });
-    /** @type {{token: any, expiresAt: number|null}} Replaced whole. */
-    this.state = { token: null, expiresAt: null };
+    // expiresAt: when to renew; expires: when the token really expires (null: no expires_in).
+    /** @type {{token: any, expiresAt: number|null, expires: number|null}} Replaced whole. */
+    this.state = { token: null, expiresAt: null, expires: null };
     /** @type {Promise<any>|null} The token request under way, shared by every caller. */
     this.flight = null;
     /** @type {SharedToken|null} The store this manager shares its token through. */
@@ -134,7 +138,7 @@ class BaseTokenManager {
   invalidate(token) {
     const current = this.state.token === null ? null : this.state.token.access_token;
     if (token === undefined || current === token) {
-      this.state = { token: null, expiresAt: null };
+      this.state = { token: null, expiresAt: null, expires: null };
     }
     const rejected = token === undefined ? current : token;
     const sharing = this.sharing;
@@ -196,8 +200,25 @@ class BaseTokenManager {
         throw error;
       }
       sharing.failed(error);
-      return this.fetchNext();
+      const kept = this.stillValid();
+      return kept !== null ? kept : this.fetchNext();
     }
+  }
+
+  /**
+   * While the store fails: the held token if it has not really expired, asked about again
+   * in a second (fetching alone could spend a refresh token another process is about to use).
+   * @returns {any} The token, or null.
+   */
+  stillValid() {
+    const { token, expires } = this.state;
+    const now = this.clock();
+    if (token === null || (expires !== null && now >= expires)) {
+      return null;
+    }
+    const retryAt = now + STORE_RETRY;
+    this.state = { token, expiresAt: expires === null ? retryAt : Math.min(expires, retryAt), expires };
+    return token;
   }
 
   /**
@@ -338,15 +359,26 @@ class BaseTokenManager {
     const lifetime = record.response === null ? undefined : record.response.expires_in;
     const margin = this.margin(isSeconds(lifetime) ? /** @type {number} */ (lifetime) : null);
     let expiresAt = null;
+    let expires = null;
     if (record.expiresAt !== null) {
       const remaining = record.expiresAt - this.wallClock();
       if (remaining <= margin) {
         return null;
       }
-      expiresAt = this.clock() + remaining - margin - jitter(margin);
+      expires = this.clock() + remaining;
+      expiresAt = expires - margin - jitter(margin);
     }
-    const token = this.storedAnswer(record);
-    this.state = { token, expiresAt };
+    let token;
+    try {
+      token = this.storedAnswer(record);
+    } catch (error) {
+      if (!(error instanceof TokenStoreError) || this.sharing === null) {
+        throw error;
+      }
+      this.sharing.failed(error);
+      return null; // renewed under the lease, as if there were no record
+    }
+    this.state = { token, expiresAt, expires };
     return token;
   }
 
@@ -491,7 +523,7 @@ class BaseTokenManager {
       const margin = this.margin(lifetime);
       expiresAt = this.clock() + lifetime - margin - (this.sharing === null ? 0 : jitter(margin));
     }
-    this.state = { token: data, expiresAt };
+    this.state = { token: data, expiresAt, expires: lifetime === null ? null : this.clock() + lifetime };
     const credentials = /** @type {any} */ (this).credentials;
     if (rotated !== null) {
       credentials.refreshToken = rotated;

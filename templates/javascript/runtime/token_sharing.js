@@ -70,8 +70,20 @@ class SharedToken {
    */
   async read(key) {
     const text = await this.store.read(key);
+    let record = null;
+    try {
+      record = text === null || text === undefined ? null : decodeRecord(text, String(this.store));
+    } catch (error) {
+      if (!(error instanceof TokenStoreError)) {
+        throw error;
+      }
+      // Reported, and counted as no record: the lease still decides who renews, and that
+      // renewal replaces it.
+      this.failed(error);
+      return null;
+    }
     this.answered();
-    return text === null || text === undefined ? null : decodeRecord(text, String(this.store));
+    return record;
   }
 
   /**
@@ -96,7 +108,6 @@ class SharedToken {
     // lease someone else took since.
     const owner = crypto.randomBytes(16).toString('hex');
     const taken = await this.store.acquire(key, owner, this.lease);
-    this.answered();
     try {
       return await body(taken);
     } finally {

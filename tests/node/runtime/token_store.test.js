@@ -286,6 +286,37 @@ describe('a store that fails', () => {
     assert.deepEqual(warnings.map((w) => [w.name, w.message.includes(SECRET) || w.message.includes('at-1')]), [['TokenStoreWarning', false]]);
   });
 
+  test('while it fails, a token that has not really expired is kept and the store asked each second', async () => {
+    const store = new MemoryTokenStore();
+    let now = 1000;
+    const { manager, sent } = shared(store, fetches, { clock: () => now, client: { logger: keeper().logger } });
+    assert.equal(await manager.getToken(), 'at-1');
+    const read = store.read.bind(store);
+    let reads = 0;
+    store.read = async () => { reads += 1; throw new errors.TokenStoreError('MemoryTokenStore(): down'); };
+    now += 3600 - 50; // within the leeway: renewed if the store answered
+    for (let second = 0; second < 30; second += 1) {
+      assert.equal(await manager.getToken(), 'at-1'); // no refresh token spent alone
+      now += 1;
+    }
+    assert.equal(sent().length, 1);
+    assert.ok(reads >= 25 && reads <= 31, `${reads} store reads`);
+    store.read = read;
+    await put(store, 'at-1', 'rt-1', 20); // as the stored token is by now
+    assert.equal(await manager.getToken(), 'at-2');
+    assert.equal((await record(store)).refresh_token, 'rt-2');
+  });
+
+  test('a record that cannot be read still leaves one renewal to the lease', async () => {
+    const store = new MemoryTokenStore();
+    await store.write(KEY, '{cut short');
+    const first = shared(store, fetches, { refreshToken: 'rt-0', client: { logger: keeper().logger } });
+    const second = shared(store, fetches, { refreshToken: 'rt-0', client: { logger: keeper().logger } });
+    assert.equal(await first.manager.getToken(), 'at-1');
+    assert.equal(await second.manager.getToken(), 'at-1'); // the record the first wrote
+    assert.equal(first.sent().length + second.sent().length, 1);
+  });
+
   test("onStoreError 'raise' rejects with TokenStoreError (an ApiError), sending nothing", async () => {
     const { manager, sent } = shared(new Broken(), fetches, { onStoreError: 'raise' });
     const error = await manager.getToken().then(() => null, (e) => e);
