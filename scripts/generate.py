@@ -410,6 +410,9 @@ def _generator_configs(
             # The docs' examples call with `{{await}}api_instance...`: inside
             # `{{#aioExample}}` that is an awaited call, elsewhere a plain one.
             written["additionalProperties"]["aioExample"] = {"await": "await "}
+            written["additionalProperties"]["configurationSettings"] = configuration_settings(
+                runtime, str(properties["packageName"])
+            )
         given.append(folder / f"{path.stem}.json")
         given[-1].write_text(json.dumps(written, indent=1), encoding="utf-8")
     return given
@@ -424,7 +427,10 @@ def aio_files(config: dict[str, object]) -> dict[str, dict[str, str]]:
     assert isinstance(properties, dict)
     package = str(properties["packageName"])
     return {
-        template: {"templateType": "SupportingFiles", "destinationFilename": f"{package}/aio/{name}"}
+        template: {
+            "templateType": "SupportingFiles",
+            "destinationFilename": f"{package}/aio/{name}",
+        }
         for template, name in (("aio_init.mustache", "__init__.py"), ("aio_api.mustache", "api.py"))
     }
 
@@ -477,6 +483,37 @@ def reserved_model_names(runtime: Path) -> frozenset[str]:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 names.update(t.id for t in targets if isinstance(t, ast.Name))
     return frozenset(name for name in names if name[:1].isupper())
+
+
+def configuration_settings(runtime: Path, package: str) -> list[dict[str, str]]:
+    """The rows of a Python package README's settings table, read from where each setting is
+    declared once: ``SETTINGS`` in the runtime's ``_configuration.py`` (name, default and
+    meaning; its reStructuredText ````code```` as Markdown's ```code```)."""
+    import ast
+
+    tree = ast.parse((runtime / "_configuration.py").read_text(encoding="utf-8"))
+    table = next(
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.AnnAssign)
+        and isinstance(node.target, ast.Name)
+        and node.target.id == "SETTINGS"
+    )
+    assert isinstance(table, ast.Tuple)
+    rows = []
+    for call in table.elts:
+        assert isinstance(call, ast.Call)
+        name, default, _check, meaning = (ast.unparse(arg) for arg in call.args[:4])
+        name, meaning = ast.literal_eval(name), ast.literal_eval(meaning)
+        value = eval(default, {})  # a literal, or arithmetic of literals (1024 * 1024)
+        copied = any(k.arg == "copied" for k in call.keywords)
+        shown = "empty" if copied else f"`{value!r}`"
+        if name == "host":
+            shown = f"`${package.upper()}_HOST` if set, else the spec's first server"
+        rows.append(
+            {"name": name, "default": shown, "meaning": re.sub(r"``(.+?)``", r"`\1`", meaning)}
+        )
+    return rows
 
 
 def model_attributes(runtime: Path) -> frozenset[str]:

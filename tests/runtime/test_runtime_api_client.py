@@ -14,19 +14,14 @@ from typing import Any, Optional
 
 import pytest
 from doubles import FakeTransport, answer
-from runtime_under_test._api_client import (
-    ApiClient,
-    Operation,
-    Response,
-    basic_authorization,
-    issued_tokens,
-    read_body,
-)
+from runtime_under_test._api_client import ApiClient, Operation, Response, read_body
 from runtime_under_test._configuration import Configuration, SecurityScheme
 from runtime_under_test._media import media_kind
 from runtime_under_test._model import Model, Prop
 from runtime_under_test._request import Param
 from runtime_under_test._schema import ANY, Binary, MapOf, ModelSchema, Number, Str, header_values
+from runtime_under_test._secrets import issued_tokens
+from runtime_under_test._security import basic_authorization
 from runtime_under_test.api_response import ApiResponse
 from runtime_under_test.exceptions import (
     ApiConnectionError,

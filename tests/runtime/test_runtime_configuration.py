@@ -3,11 +3,14 @@ environment variable, the transport version, and what repr shows."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Iterator
 
 import pytest
 from runtime_under_test._configuration import (
+    HOST_CHOICE,
+    SETTINGS,
     TRANSPORT_SETTINGS,
     Configuration,
     SecurityScheme,
@@ -149,6 +152,34 @@ def test_other_settings_leave_the_version() -> None:
     configuration.access_token = "t"
     assert configuration.transport_version == before
     assert {"verify_ssl", "ssl_ca_cert", "cert_file", "key_file"} <= TRANSPORT_SETTINGS
+
+
+def test_the_constructor_takes_the_declared_settings() -> None:
+    """SETTINGS declares each setting once; the explicit signature (for IDEs and mypy) and
+    the attributes' types must follow it: the same names in the same order, the same
+    defaults, server and server_variables after the positional four."""
+    host_choice = [name for name, _ in HOST_CHOICE]
+    parameters = list(inspect.signature(Configuration).parameters.values())
+    assert [(p.name, p.default) for p in parameters if p.name not in host_choice] == [
+        (setting.name, setting.default) for setting in SETTINGS
+    ]
+    assert [p.name for p in parameters][4:6] == host_choice
+    typed = {
+        name
+        for name, annotation in Configuration.__annotations__.items()
+        if name != "transport_version" and not str(annotation).startswith("ClassVar")
+    }
+    assert typed == {setting.name for setting in SETTINGS} - {"debug"}  # debug: a property
+    for setting in SETTINGS:
+        assert f":param {setting.name}: " in (Configuration.__doc__ or "")
+
+
+def test_the_constructor_copies_the_dict_settings() -> None:
+    given = {"X-Proxy": "1"}
+    configuration = Config(api_key={"apiKey": "k"}, api_key_prefix={}, proxy_headers=given)
+    given["X-Other"] = "2"
+    assert configuration.proxy_headers == {"X-Proxy": "1"}
+    assert [s.name for s in SETTINGS if s.copied] == ["api_key", "api_key_prefix", "proxy_headers"]
 
 
 def test_the_retry_policy_follows_the_settings() -> None:

@@ -9,7 +9,7 @@ import datetime
 from typing import Any, Optional
 
 import pytest
-from runtime_under_test._model import Model, Prop, mask, to_plain
+from runtime_under_test._model import Model, Prop, to_plain
 from runtime_under_test._schema import (
     ANY,
     DateTime,
@@ -21,6 +21,7 @@ from runtime_under_test._schema import (
     Number,
     Str,
 )
+from runtime_under_test._secrets import mask
 from runtime_under_test.exceptions import ApiTypeError, ApiValueError
 
 UTC = datetime.timezone.utc

@@ -34,10 +34,10 @@ from runtime_under_test._schema import (
     Tolerated,
     compile_pattern,
     json_type,
-    looks_secret,
     parse_datetime,
     resolve,
 )
+from runtime_under_test._secrets import looks_secret
 from runtime_under_test.exceptions import ApiTypeError, ApiValueError
 
 UTC = datetime.timezone.utc
@@ -559,4 +559,3 @@ def test_one_of_prefers_a_branch_that_fits_strictly() -> None:
     with pytest.raises(Tolerated) as caught:
         schema.decode("abc")  # fits none strictly: the first that fits but for facets
     assert caught.value.value == "abc" and "length" in caught.value.reason
-

@@ -14,7 +14,6 @@ retries, credentials, redaction and answers live here only.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import re
@@ -22,17 +21,8 @@ import threading
 import time
 from collections.abc import Generator, Mapping
 from typing import Any, Callable, ClassVar, Generic, NamedTuple, Optional, TypeVar, Union
-from urllib.parse import unquote_plus
 
-from ._configuration import (
-    AsyncTokenSource,
-    Configuration,
-    SecurityScheme,
-    Timeout,
-    TokenSource,
-    check_timeout,
-    wrong_item_type,
-)
+from ._configuration import AsyncTokenSource, Configuration, Timeout, TokenSource, check_timeout
 from ._media import media_kind
 from ._request import Param, Request, build_request, form_body, header_value
 from ._retry import retry_after_seconds
@@ -45,9 +35,10 @@ from ._schema import (
     Str,
     Tolerated,
     header_values,
-    looks_secret,
     resolve,
 )
+from ._secrets import issued_tokens, request_secrets
+from ._security import add_credentials
 from .api_response import ApiResponse
 from .exceptions import (
     ApiConnectionError,
@@ -193,22 +184,6 @@ class Operation(Generic[T]):
             if fields.get(field) in values:
                 return True
         return False
-
-    def secrets(self, arguments: Mapping[str, Any], request: Request) -> list[str]:
-        """The secret values a request carries, for redacting what the server echoes."""
-        found = [
-            arguments[p.name]
-            for p in self.params
-            if (p.secret or looks_secret(p.name)) and arguments.get(p.name)
-        ]
-        for param in self.params:
-            if param.location == "body":
-                model = arguments.get(param.name)
-                for prop in getattr(model, "_props", ()):
-                    value = getattr(model, prop.attr, None)
-                    if prop.secret and isinstance(value, str):
-                        found.append(value)
-        return [value for value in found if isinstance(value, str)]
 
 
 # --- the steps of the request loop ----------------------------------------------------------
@@ -390,6 +365,7 @@ class ApiClient:
         the answer against the spec.
         """
         request = operation.build(arguments)
+        configuration = self.configuration
         headers = self.default_headers.copy()
         headers.update(request.headers)
         query = request.query
@@ -400,19 +376,17 @@ class ApiClient:
             headers.update(credentials)
         elif operation.security:
             query = list(query)
-            manager = self.configuration.token_manager if use_token_manager else None
-            managed = self._authorize(operation.security, headers, query, manager)
+            manager = configuration.token_manager if use_token_manager else None
+            managed = add_credentials(configuration, operation.security, headers, query, manager)
             if managed is not None:
                 assert manager is not None  # the bearer scheme takes its token from it
                 headers[managed] = _bearer((yield NeedToken(manager)))
-        url = self.configuration.host.rstrip("/") + request.path
+        url = configuration.host.rstrip("/") + request.path
         if query:
             url += "?" + form_body(query).decode("ascii")
-        timeout = (
-            self.configuration.timeout
-            if request_timeout is None
-            else check_timeout(request_timeout, "_request_timeout")
-        )
+        timeout = configuration.timeout
+        if request_timeout is not None:
+            timeout = check_timeout(request_timeout, "_request_timeout")
         single_use = operation.is_single_use(request)
         send = Send(operation.method, url, headers, request.body, timeout)
         try:
@@ -474,40 +448,6 @@ class ApiClient:
             logger.info("%s; retry %d of %d in %.2f s", why, attempt, policy.retries, wait)
             yield Wait(wait)
 
-    def _authorize(
-        self,
-        schemes: tuple[str, ...],
-        headers: dict[str, str],
-        query: list[tuple[str, str]],
-        manager: Optional[Union[TokenSource, AsyncTokenSource]],
-    ) -> Optional[str]:
-        """Add the credentials of the first configured scheme the operation accepts.
-
-        Returns the header name when that is a bearer scheme and ``manager`` is to supply
-        its token (the caller asks it, with a ``NeedToken`` step); else None.
-        """
-        configuration = self.configuration
-        for name in schemes:
-            scheme = configuration.scheme(name)
-            if scheme is None:
-                continue
-            if scheme.kind == "bearer" and manager is not None:
-                return scheme.param
-            value = _credential(configuration, scheme)
-            if value is None:
-                continue
-            if scheme.where == "query":
-                query.append((scheme.param, value))
-            elif scheme.where == "cookie":
-                cookie = f"{scheme.param}={header_value(value, f'credentials of {name}')}"
-                headers["Cookie"] = (
-                    f"{headers['Cookie']}; {cookie}" if "Cookie" in headers else cookie
-                )
-            else:
-                headers[scheme.param] = header_value(value, f"credentials of {name}")
-            return None
-        return None
-
     def _secrets(
         self,
         operation: Operation[Any],
@@ -515,24 +455,14 @@ class ApiClient:
         request: Request,
         headers: Mapping[str, str],
     ) -> list[str]:
-        found = operation.secrets(arguments, request)
         configuration = self.configuration
-        found.extend(configuration.api_key.values())
-        for value in (configuration.access_token, configuration.password):
-            if value:
-                found.append(value)
-        authorization = headers.get("Authorization", "")
-        if " " in authorization:
-            scheme, value = authorization.split(" ", 1)
-            found.append(value)
-            if scheme.lower() == "basic":  # client_secret_basic: the password in it too,
-                password = _basic_password(value)  # form-encoded there (RFC 6749 2.3.1)
-                found.extend((password, unquote_plus(password)))
-        for field in ("client_secret", "refresh_token", "code", "access_token"):
-            value = request.fields.get(field)
-            if isinstance(value, str):
-                found.append(value)
-        return found
+        return request_secrets(
+            operation.params,
+            arguments,
+            request.fields,
+            [*configuration.api_key.values(), configuration.access_token, configuration.password],
+            headers.get("Authorization", ""),
+        )
 
     def _tolerate(self, operation: Operation[Any], status: int, tolerated: Tolerated) -> None:
         """Log, once per operation and field, a field accepted though it breaks a facet."""
@@ -606,11 +536,7 @@ def read_body(
     if isinstance(schema, Binary):
         return data
     if media is not None:
-        kind = media_kind(media)
-        if kind == "any":  # a wildcard: the answer's Content-Type decides
-            kind = media_kind(response.headers.get("Content-Type", ""))
-            if kind not in ("json", "text"):
-                kind = "bytes" if schema is ANY else "text"  # a string schema: text
+        kind = _media_read_as(media, schema, response)
         if kind == "text":
             return _read_text(schema, response, tolerate)
         if kind != "json":
@@ -635,6 +561,26 @@ def read_body(
         content_type = response.headers.get("Content-Type", "")
         problem = "an answer that is not JSON"
         raise _malformed(response, f"{problem} (Content-Type: {content_type or None})") from None
+    return _decoded(schema, parsed, response, tolerate)
+
+
+def _media_read_as(media: str, schema: Schema, response: RESTResponse) -> str:
+    """How an answer of the declared ``media`` type is read: ``json``, ``text`` or ``bytes``."""
+    kind = media_kind(media)
+    if kind == "any":  # a wildcard: the answer's Content-Type decides
+        kind = media_kind(response.headers.get("Content-Type", ""))
+        if kind not in ("json", "text"):
+            kind = "bytes" if schema is ANY else "text"  # a string schema: text
+    return kind
+
+
+def _decoded(
+    schema: Schema,
+    parsed: Any,
+    response: RESTResponse,
+    tolerate: Optional[Callable[[Tolerated], None]],
+) -> Any:
+    """Parsed JSON as the schema's value; what breaks only facets goes to ``tolerate``."""
     try:
         return schema.decode(parsed)
     except Tolerated as tolerated:
@@ -676,43 +622,6 @@ def _check_token(data: Any, response: RESTResponse) -> None:
         raise _malformed(response, "the token answer has no access_token, which OAuth 2.0 requires")
 
 
-#: The fields of a token answer that hold credentials (RFC 6749 and OpenID Connect).
-TOKEN_FIELDS = ("access_token", "refresh_token", "id_token")
-
-
-#: A token field as JSON writes it, its value to the closing quote or the end of a cut body.
-_TOKEN_TEXT = re.compile(
-    r'"(?:' + "|".join(TOKEN_FIELDS) + r')"\s*:\s*"((?:[^"\\]|\\.)*)', re.ASCII
-)
-
-
-def issued_tokens(body: bytes) -> list[str]:
-    """The credentials a token answer holds, whatever else is wrong with it.
-
-    The values of its JSON token fields, and every ``"access_token": "..."``-like
-    value in its text, so that a body that is not JSON (cut short, HTML around it) or
-    not an object gives them too: as written (escapes and all, as the body shows it)
-    and unescaped.
-    """
-    found: list[str] = []
-    try:
-        parsed = json.loads(body)
-    except (ValueError, RecursionError):
-        parsed = None
-    if isinstance(parsed, dict):
-        found.extend(
-            value for key, value in parsed.items() if key in TOKEN_FIELDS and isinstance(value, str)
-        )
-    for match in _TOKEN_TEXT.finditer(_text(body)):
-        written = match.group(1)
-        found.append(written)
-        try:
-            found.append(json.loads(f'"{written}"'))
-        except ValueError:
-            pass
-    return found
-
-
 def _malformed(response: RESTResponse, problem: str) -> MalformedResponseError:
     return MalformedResponseError(response.status, problem, response.headers, _text(response.data))
 
@@ -735,41 +644,6 @@ def _charset(content_type: str) -> str:
 
 def _text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
-
-
-def _credential(configuration: Configuration, scheme: SecurityScheme) -> Optional[str]:
-    """The value a configured scheme sends, or None when it is not configured."""
-    if scheme.kind == "bearer":
-        return f"Bearer {configuration.access_token}" if configuration.access_token else None
-    if scheme.kind == "basic":
-        if configuration.username is None or configuration.password is None:
-            return None
-        return basic_authorization(configuration.username, configuration.password)
-    key = configuration.api_key.get(scheme.name)
-    if not key:
-        return None
-    prefix = configuration.api_key_prefix.get(scheme.name)
-    # The dicts were checked when set, but may have been changed in place since.
-    if not isinstance(key, str):
-        raise wrong_item_type("api_key", scheme.name, key)
-    if prefix is not None and not isinstance(prefix, str):
-        raise wrong_item_type("api_key_prefix", scheme.name, prefix)
-    return f"{prefix} {key}" if prefix else key
-
-
-def basic_authorization(username: str, password: str) -> str:
-    """An ``Authorization`` value for HTTP Basic (RFC 7617, UTF-8)."""
-    pair = f"{username}:{password}".encode()
-    return "Basic " + base64.b64encode(pair).decode("ascii")
-
-
-def _basic_password(value: str) -> str:
-    """The password of an HTTP Basic value ("" when it cannot be read)."""
-    try:
-        pair = base64.b64decode(value, validate=True).decode()
-    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
-        return ""
-    return pair.partition(":")[2]
 
 
 def _bearer(token: str) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Optional, TypeVar
 
 from ._schema import Invalid, Schema, Tolerated, gather
+from ._secrets import mask
 from .exceptions import ApiTypeError, ApiValueError
 
 _M = TypeVar("_M", bound="Model")
@@ -195,9 +196,3 @@ def to_plain(value: Any) -> Any:
     if callable(isoformat):
         return isoformat()
     return value
-
-
-def mask(secret: str) -> str:
-    """A secret as it may be shown: its first four characters (none if short), then an ellipsis."""
-    shown = secret[:4] if len(secret) >= 12 else ""
-    return repr(shown + "\u2026")

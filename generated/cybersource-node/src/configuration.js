@@ -10,7 +10,7 @@
 
 const { ApiTypeError, ApiValueError } = require('./errors.js');
 const { environmentProxies, parseProxy } = require('./proxy.js');
-const { formDecode } = require('./request.js');
+const { formDecode } = require('./secrets.js');
 const { send } = require('./transport.js');
 
 /**
@@ -29,7 +29,10 @@ const { send } = require('./transport.js');
 const DEFAULT_TIMEOUT = Object.freeze({ connect: 10000, read: 30000 });
 const MiB = 1024 * 1024;
 
-/** The options `new ApiClient({...})` takes, and their defaults. */
+/**
+ * The options `new ApiClient({...})` takes, and their defaults: the one list of them
+ * (tests/node/runtime/configuration.test.js holds index.d.ts and the README to it).
+ */
 const OPTIONS = Object.freeze({
   basePath: undefined,
   server: undefined,
@@ -453,6 +456,7 @@ function sleep(seconds) {
 
 module.exports = {
   HIDDEN_SETTINGS,
+  OPTIONS,
   baseOf,
   limits,
   readSettings,

@@ -7,9 +7,6 @@
 // no answer came (status 0). Arguments that do not fit the spec throw ApiTypeError (a
 // TypeError) or ApiValueError (a RangeError) before anything is sent.
 
-/** What replaces a secret in error text. */
-const REDACTED = '[redacted]';
-
 /**
  * A call that failed. `status` is the HTTP status, 0 when no answer came. For an OAuth
  * error answer, `error`, `error_description` and `error_uri` are the fields of its JSON
@@ -185,87 +182,6 @@ function oauthErrorFields(text) {
   return fields;
 }
 
-/**
- * `text` with every secret value (of four characters or more) replaced by [redacted]: as
- * sent, JSON-escaped (non-ASCII as is, or as \uXXXX; '/' as is, or as \/), percent-encoded and form-encoded (as
- * quote_plus and as URLSearchParams encode it).
- * @param {string} text
- * @param {string[]} secrets
- * @returns {string}
- */
-function redact(text, secrets) {
-  let result = text;
-  // Longest first, so that a secret inside another goes with it; secrets shorter than four
-  // characters are left: replacing every 'a' would say more than it hides.
-  const sorted = secrets.filter((secret) => typeof secret === 'string' && secret.length >= 4);
-  sorted.sort((a, b) => b.length - a.length);
-  for (const secret of sorted) {
-    const encoded = quote(secret);
-    const escaped = JSON.stringify(secret).slice(1, -1);
-    // As JSON writers that escape all but ASCII (Python's json.dumps) write it.
-    const ascii = escaped.replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
-    const forms = new Set([
-      secret,
-      escaped,
-      ascii,
-      // '/' as '\/', as PHP's json_encode writes it.
-      escaped.replace(/\//g, '\\/'),
-      ascii.replace(/\//g, '\\/'),
-      encoded,
-      encoded.replace(/%20/g, '+'),
-      encodeURIComponent(secret.replace(LONE_SURROGATE, '\ufffd')),
-      new URLSearchParams([['', secret]]).toString().slice(1),
-    ]);
-    for (const form of forms) {
-      if (result.includes(form)) {
-        result = result.split(form).join(REDACTED);
-      }
-    }
-  }
-  return result;
-}
-
-/** The fields of a token answer that hold credentials (RFC 6749 and OpenID Connect). */
-const TOKEN_FIELDS = ['access_token', 'refresh_token', 'id_token'];
-
-/** A token field as JSON writes it, its value to the closing quote or the end of a cut body. */
-const TOKEN_TEXT = /"(?:access_token|refresh_token|id_token)"\s*:\s*"((?:[^"\\]|\\.)*)/g;
-
-/**
- * The credentials a token answer holds, whatever else is wrong with it, as _api_client.py's
- * issued_tokens finds them: the values of its JSON token fields, and every
- * `"access_token": "..."`-like value in its text (a body cut short, HTML around it, not an
- * object), as written (escapes and all) and unescaped.
- * @param {string} text
- * @returns {string[]}
- */
-function issuedTokens(text) {
-  /** @type {string[]} */
-  const found = [];
-  let parsed;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
-    for (const key of TOKEN_FIELDS) {
-      if (typeof parsed[key] === 'string') {
-        found.push(parsed[key]);
-      }
-    }
-  }
-  for (const match of text.matchAll(TOKEN_TEXT)) {
-    found.push(match[1]);
-    try {
-      found.push(JSON.parse(`"${match[1]}"`));
-    } catch {
-      // an escape cut short: the text as written is enough
-    }
-  }
-  return found;
-}
-
 /** A UTF-16 surrogate without its pair: not text UTF-8 can encode. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
@@ -290,30 +206,11 @@ function hidden(target, key, value) {
   Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: false });
 }
 
-/**
- * A copy of `headers` (Node's answer headers: lower-case names, a string or an array of
- * strings each) with every secret cut out of the values as {@link redact} does.
- * @param {Object<string, string|string[]|undefined>} headers
- * @param {string[]} secrets
- * @returns {Object<string, string|string[]|undefined>}
- */
-function redactHeaders(headers, secrets) {
-  /** @type {Object<string, string|string[]|undefined>} */
-  const copy = {};
-  for (const [name, value] of Object.entries(headers || {})) {
-    copy[name] = Array.isArray(value) ? value.map((item) => redact(item, secrets))
-      : typeof value === 'string' ? redact(value, secrets) : value;
-  }
-  return copy;
-}
-
 module.exports = {
   ...ERRORS,
   errorClassFor,
   hidden,
-  issuedTokens,
   oauthErrorFields,
+  LONE_SURROGATE,
   quote,
-  redact,
-  redactHeaders,
 };

@@ -9,14 +9,15 @@ from __future__ import annotations
 import logging
 import math
 import os
+import textwrap
 import threading
 from collections.abc import Mapping
 from typing import Any, Callable, ClassVar, NamedTuple, Optional, Protocol, Union
 from urllib.parse import unquote, urlsplit
 
-from ._model import mask
 from ._request import header_value
 from ._retry import RetryPolicy
+from ._secrets import mask
 from .exceptions import ApiTypeError, ApiValueError
 
 #: (connect, read) seconds, or one number for both.
@@ -85,21 +86,6 @@ class AsyncTokenSource(Protocol):
 
     async def invalidate(self, token: Optional[str] = None) -> None: ...
 
-
-#: The settings the connection pool is built from: changing one rebuilds it.
-TRANSPORT_SETTINGS = frozenset(
-    {
-        "verify_ssl",
-        "ssl_ca_cert",
-        "cert_file",
-        "key_file",
-        "proxy",
-        "proxy_headers",
-        "trust_env",
-        "connection_pool_maxsize",
-        "max_response_bytes",
-    }
-)
 
 #: The name of the handlers ``debug=True`` adds, which tells them from anyone else's.
 DEBUG_HANDLER = "tokenworks debug"
@@ -298,31 +284,226 @@ def without_userinfo(url: str) -> str:
     return url if at < 0 else f"{scheme}://{rest[at + 1 :]}"
 
 
-#: How each setting is checked when it is set (at construction too): the checked value is
-#: stored, or ApiTypeError / ApiValueError names the setting and never shows its value.
-_CHECKS: dict[str, Callable[[Any], Any]] = {
-    "host": _check_host,
-    "api_key": _texts("api_key"),
-    "api_key_prefix": _texts("api_key_prefix"),
-    "access_token": _text("access_token"),
-    "username": _text("username"),
-    "password": _text("password"),
-    "token_manager": _check_token_manager,
-    "timeout": check_timeout,
-    "retries": _count("retries", 0),
-    "retry_after_cap": lambda value: _seconds(value, "retry_after_cap"),
-    "backoff_factor": lambda value: _seconds(value, "backoff_factor"),
-    "verify_ssl": _flag("verify_ssl"),
-    "ssl_ca_cert": _text("ssl_ca_cert"),
-    "cert_file": _text("cert_file"),
-    "key_file": _text("key_file"),
-    "proxy": _check_proxy,
-    "proxy_headers": _check_proxy_headers,
-    "trust_env": _flag("trust_env"),
-    "connection_pool_maxsize": _count("connection_pool_maxsize", 1),
-    "max_response_bytes": _count("max_response_bytes", 0),
-    "strict_responses": _flag("strict_responses"),
-}
+class Setting(NamedTuple):
+    """One setting of a Configuration, declared once: the rest is derived from ``SETTINGS``
+    (the checks and assignments, ``TRANSPORT_SETTINGS``, the docstring, the repr, the
+    README's settings table, and a test holds the constructor's signature to it)."""
+
+    name: str
+    #: The constructor's default (a dict setting: None, which its check makes ``{}``).
+    default: Any
+    #: Checks a value when it is set (at construction too): the checked value is stored, or
+    #: ApiTypeError / ApiValueError names the setting and never shows its value. None: none.
+    check: Optional[Callable[[Any], Any]]
+    #: What it means, as the docstring says it (reStructuredText).
+    meaning: str
+    #: The connection pool is built from it: changing it rebuilds the pool.
+    transport: bool = False
+    #: How the repr shows it (None: it does not).
+    shown: Optional[Callable[[Any], str]] = None
+    #: A dict the constructor copies, so that changing the caller's dict changes nothing.
+    copied: bool = False
+
+
+def _masked(value: Optional[str]) -> str:
+    return mask(value) if value else "None"
+
+
+def _masked_keys(keys: Mapping[str, str]) -> str:
+    return "{" + ", ".join(f"{name!r}: {mask(key)}" for name, key in keys.items()) + "}"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "host",
+        None,
+        _check_host,
+        "base URL: an absolute ``http://`` or ``https://`` URL, with a path or not, without"
+        " a query or fragment (the operation's path is added to it). A ``user:password@``"
+        " in it is neither sent nor shown in messages, logs or repr. Default: the package's"
+        " host environment variable (a URL, or the name of one of the spec's servers) if"
+        " set, else ``server``, else the spec's first server.",
+        shown=lambda host: repr(without_userinfo(host)),
+    ),
+    Setting(
+        "api_key",
+        None,
+        _texts("api_key"),
+        'API keys (str) by security scheme name, e.g. ``{"apiKey": "..."}``.',
+        shown=_masked_keys,
+        copied=True,
+    ),
+    Setting(
+        "api_key_prefix",
+        None,
+        _texts("api_key_prefix"),
+        'prefixes of those keys, e.g. ``{"apiKey": "API-Key"}``.',
+        shown=repr,
+        copied=True,
+    ),
+    Setting(
+        "access_token",
+        None,
+        _text("access_token"),
+        "OAuth 2.0 / bearer access token, sent as ``Authorization: Bearer``.",
+        shown=_masked,
+    ),
+    Setting(
+        "username", None, _text("username"), "user name for HTTP Basic authentication.", shown=repr
+    ),
+    Setting(
+        "password",
+        None,
+        _text("password"),
+        "password for HTTP Basic authentication.",
+        shown=_masked,
+    ),
+    Setting(
+        "token_manager",
+        None,
+        _check_token_manager,
+        "a TokenManager (or any TokenSource) that supplies the bearer token of every request"
+        " whose security needs one; a 401 answer makes it fetch a new token and the request"
+        " is sent again once. An ``aio.TokenManager`` fits too: ``aio`` clients await it,"
+        " blocking ones use the TokenManager it wraps.",
+    ),
+    Setting(
+        "timeout",
+        (10.0, 30.0),
+        check_timeout,
+        "default timeout of every call: a ``(connect, read)`` pair of positive seconds (to"
+        " connect, and to wait for each read of the answer), or one number for both (a"
+        " two-item list is taken as a pair); ``_request_timeout=`` on an operation takes"
+        " the same forms.",
+        shown=repr,
+    ),
+    Setting(
+        "retries",
+        2,
+        _count("retries", 0),
+        "how many times (an int, 0 or more) a call is retried when the server certainly did"
+        " not process it (see ``RetryPolicy``); 0 disables retries.",
+    ),
+    Setting(
+        "retry_after_cap",
+        60.0,
+        lambda value: _seconds(value, "retry_after_cap"),
+        "the longest ``Retry-After`` wait honoured, in seconds (0 or more); a longer one"
+        " raises at once, with ``retry_after`` set on the exception.",
+    ),
+    Setting(
+        "backoff_factor",
+        0.5,
+        lambda value: _seconds(value, "backoff_factor"),
+        "the first backoff wait, in seconds (0 or more); doubled on each retry, with"
+        " jitter, when the server gave no ``Retry-After``.",
+    ),
+    Setting(
+        "verify_ssl",
+        True,
+        _flag("verify_ssl"),
+        "verify the server's TLS certificate (default True).",
+        transport=True,
+        shown=repr,
+    ),
+    Setting(
+        "ssl_ca_cert",
+        None,
+        _text("ssl_ca_cert"),
+        "CA bundle file to verify it with (default: the system's).",
+        transport=True,
+    ),
+    Setting(
+        "cert_file",
+        None,
+        _text("cert_file"),
+        "client certificate file, for mutual TLS.",
+        transport=True,
+    ),
+    Setting("key_file", None, _text("key_file"), "its private key file.", transport=True),
+    Setting(
+        "proxy",
+        None,
+        _check_proxy,
+        "URL of an HTTP(S) proxy: ``http://host:port``, ``https://host:port`` or"
+        " ``host:port`` (an http one), ``http://user:password@host:port`` for one that"
+        " needs credentials (sent as ``Proxy-Authorization``); no path, query or fragment.",
+        transport=True,
+    ),
+    Setting(
+        "proxy_headers",
+        None,
+        _check_proxy_headers,
+        "more headers for the proxy.",
+        transport=True,
+        copied=True,
+    ),
+    Setting(
+        "trust_env",
+        True,
+        _flag("trust_env"),
+        "without ``proxy``, use ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` from the"
+        " environment, as requests and httpx do (default True).",
+        transport=True,
+    ),
+    Setting(
+        "connection_pool_maxsize",
+        10,
+        _count("connection_pool_maxsize", 1),
+        "most connections open at once per host (1 or more); a call waits for a free one.",
+        transport=True,
+    ),
+    Setting(
+        "max_response_bytes",
+        1024 * 1024,
+        _count("max_response_bytes", 0),
+        "the largest answer body read (an int, 0 or more); a larger one raises"
+        " MalformedResponseError (default 1 MiB).",
+        transport=True,
+    ),
+    Setting(
+        "strict_responses",
+        False,
+        _flag("strict_responses"),
+        "refuse an answer that breaks any facet of the spec. By default (False) an answer"
+        " is refused (MalformedResponseError) only for what code depends on: its JSON"
+        " shape, a field's type, a required field missing; a value that breaks only a facet"
+        " (``pattern``, lengths, ranges, the ``format`` of a string, a value outside an"
+        " enum) is accepted as it came, and a WARNING names the field's path (never its"
+        " value), once per operation and field. True refuses those too.",
+    ),
+    Setting(
+        "debug",
+        False,
+        None,
+        "log the package's requests at DEBUG (method, URL, status, timing, header names;"
+        " never values or bodies) to stderr while it is on. It adds one handler to the"
+        " package logger and, if needed, lowers that logger's level to DEBUG; ``debug ="
+        " False`` removes only that handler, and the level is restored when no other"
+        " Configuration has debug on (unless someone changed it meanwhile).",
+    ),
+)
+
+#: How each setting is checked when it is set.
+_CHECKS = {setting.name: setting.check for setting in SETTINGS if setting.check is not None}
+#: The settings the connection pool is built from: changing one rebuilds it.
+TRANSPORT_SETTINGS = frozenset(setting.name for setting in SETTINGS if setting.transport)
+#: The constructor's arguments that are no settings: they only choose the default host.
+HOST_CHOICE = (
+    ("server", "one of the spec's servers, by name, description or index."),
+    ("server_variables", "values for the chosen server's URL variables."),
+)
+
+
+def _docstring(intro: str) -> str:
+    """The class docstring: ``intro``, then each constructor argument's ``:param:``."""
+    params = [(s.name, s.meaning) for s in SETTINGS]
+    params[4:4] = HOST_CHOICE  # where the signature has them, after the positional four
+    first, _, rest = intro.strip().partition("\n")  # the rest indented, or not (3.13)
+    lines = [first, textwrap.dedent(rest), ""]
+    for name, meaning in params:
+        lines.extend(textwrap.wrap(f":param {name}: {meaning}", 88, subsequent_indent="    "))
+    return "\n".join(lines) + "\n"
 
 
 class Configuration:
@@ -331,58 +512,6 @@ class Configuration:
     Every setting is checked when it is set, in the constructor or by a later assignment:
     a wrong type raises ApiTypeError and a wrong value ApiValueError, naming the setting
     and never quoting its value; a refused assignment leaves the old value.
-
-    :param host: base URL: an absolute ``http://`` or ``https://`` URL, with a path or
-        not, without a query or fragment (the operation's path is added to it). A
-        ``user:password@`` in it is neither sent nor shown in messages, logs or repr.
-        Default: the package's host environment variable (a URL, or the name of one of
-        the spec's servers) if set, else ``server``, else the spec's first server.
-    :param api_key: API keys (str) by security scheme name, e.g. ``{"apiKey": "..."}``.
-    :param api_key_prefix: prefixes of those keys, e.g. ``{"apiKey": "API-Key"}``.
-    :param access_token: OAuth 2.0 / bearer access token, sent as ``Authorization: Bearer``.
-    :param server: one of the spec's servers, by name, description or index.
-    :param server_variables: values for the chosen server's URL variables.
-    :param username: user name for HTTP Basic authentication.
-    :param password: password for HTTP Basic authentication.
-    :param token_manager: a TokenManager (or any TokenSource) that supplies the
-        bearer token of every request whose security needs one; a 401 answer makes
-        it fetch a new token and the request is sent again once. An ``aio.TokenManager``
-        fits too: ``aio`` clients await it, blocking ones use the TokenManager it wraps.
-    :param timeout: default timeout of every call: a ``(connect, read)`` pair of positive
-        seconds (to connect, and to wait for each read of the answer), or one number for
-        both (a two-item list is taken as a pair); ``_request_timeout=`` on an operation
-        takes the same forms.
-    :param retries: how many times (an int, 0 or more) a call is retried when the server
-        certainly did not process it (see ``RetryPolicy``); 0 disables retries.
-    :param retry_after_cap: the longest ``Retry-After`` wait honoured, in seconds (0 or more);
-        a longer one raises at once, with ``retry_after`` set on the exception.
-    :param backoff_factor: the first backoff wait, in seconds (0 or more); doubled on each retry,
-        with jitter, when the server gave no ``Retry-After``.
-    :param verify_ssl: verify the server's TLS certificate (default True).
-    :param ssl_ca_cert: CA bundle file to verify it with (default: the system's).
-    :param cert_file: client certificate file, for mutual TLS.
-    :param key_file: its private key file.
-    :param proxy: URL of an HTTP(S) proxy: ``http://host:port``, ``https://host:port``
-        or ``host:port`` (an http one), ``http://user:password@host:port`` for one that
-        needs credentials (sent as ``Proxy-Authorization``); no path, query or fragment.
-    :param proxy_headers: more headers for the proxy.
-    :param trust_env: without ``proxy``, use ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY``
-        from the environment, as requests and httpx do (default True).
-    :param connection_pool_maxsize: most connections open at once per host (1 or more);
-        a call waits for a free one.
-    :param max_response_bytes: the largest answer body read (an int, 0 or more); a
-        larger one raises MalformedResponseError (default 1 MiB).
-    :param strict_responses: refuse an answer that breaks any facet of the spec. By
-        default (False) an answer is refused (MalformedResponseError) only for what code
-        depends on: its JSON shape, a field's type, a required field missing; a value that
-        breaks only a facet (``pattern``, lengths, ranges, the ``format`` of a string, a
-        value outside an enum) is accepted as it came, and a WARNING names the field's
-        path (never its value), once per operation and field. True refuses those too.
-    :param debug: log the package's requests at DEBUG (method, URL, status, timing,
-        header names; never values or bodies) to stderr while it is on. It adds one
-        handler to the package logger and, if needed, lowers that logger's level to
-        DEBUG; ``debug = False`` removes only that handler, and the level is restored
-        when no other Configuration has debug on (unless someone changed it meanwhile).
     """
 
     #: The spec's servers, in order; the first is the default.
@@ -395,6 +524,29 @@ class Configuration:
     logger_name: ClassVar[str] = __package__ or __name__
 
     transport_version: int
+    # The settings' types, for type checkers (SETTINGS declares them; a test holds the two
+    # to each other and to the constructor's signature).
+    host: str
+    api_key: dict[str, str]
+    api_key_prefix: dict[str, str]
+    access_token: Optional[str]
+    username: Optional[str]
+    password: Optional[str]
+    token_manager: Union[TokenSource, AsyncTokenSource, None]
+    timeout: Timeout
+    retries: int
+    retry_after_cap: float
+    backoff_factor: float
+    verify_ssl: bool
+    ssl_ca_cert: Optional[str]
+    cert_file: Optional[str]
+    key_file: Optional[str]
+    proxy: Optional[str]
+    proxy_headers: dict[str, str]
+    trust_env: bool
+    connection_pool_maxsize: int
+    max_response_bytes: int
+    strict_responses: bool
 
     def __init__(
         self,
@@ -425,29 +577,13 @@ class Configuration:
         debug: bool = False,
     ) -> None:
         object.__setattr__(self, "transport_version", 0)
-        self.host = host if host is not None else self.default_host(server, server_variables)
-        self.api_key: dict[str, str] = _copy(api_key)
-        self.api_key_prefix: dict[str, str] = _copy(api_key_prefix)
-        self.access_token = access_token
-        self.username = username
-        self.password = password
-        self.token_manager = token_manager
-        self.timeout = timeout
-        self.retries = retries
-        self.retry_after_cap = retry_after_cap
-        self.backoff_factor = backoff_factor
-        self.verify_ssl = verify_ssl
-        self.ssl_ca_cert = ssl_ca_cert
-        self.cert_file = cert_file
-        self.key_file = key_file
-        self.proxy = proxy
-        self.proxy_headers: dict[str, str] = _copy(proxy_headers)
-        self.trust_env = trust_env
-        self.connection_pool_maxsize = connection_pool_maxsize
-        self.max_response_bytes = max_response_bytes
-        self.strict_responses = strict_responses
         self._debug_handler: Optional[logging.Handler] = None
-        self.debug = debug
+        given = locals()
+        if host is None:
+            given["host"] = self.default_host(server, server_variables)
+        for setting in SETTINGS:  # checked and set in this order: host first
+            value = given[setting.name]
+            setattr(self, setting.name, _copy(value) if setting.copied else value)
 
     def __setattr__(self, name: str, value: Any) -> None:
         check = _CHECKS.get(name)
@@ -533,18 +669,15 @@ class Configuration:
         return None
 
     def __repr__(self) -> str:
-        keys = ", ".join(f"{name!r}: {mask(key)}" for name, key in self.api_key.items())
-        token = mask(self.access_token) if self.access_token else None
-        password = mask(self.password) if self.password else None
-        return (
-            f"{type(self).__name__}(host={without_userinfo(self.host)!r}, api_key="
-            + "{"
-            + keys
-            + "}"
-            f", api_key_prefix={self.api_key_prefix!r}, access_token={token},"
-            f" username={self.username!r}, password={password},"
-            f" timeout={self.timeout!r}, verify_ssl={self.verify_ssl!r})"
+        shown = ", ".join(
+            f"{setting.name}={setting.shown(getattr(self, setting.name))}"
+            for setting in SETTINGS
+            if setting.shown is not None
         )
+        return f"{type(self).__name__}({shown})"
+
+
+Configuration.__doc__ = _docstring(Configuration.__doc__ or "")
 
 
 def _copy(value: Any) -> Any:

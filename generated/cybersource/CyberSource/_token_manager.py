@@ -22,9 +22,11 @@ from collections.abc import Mapping
 from typing import Any, Callable, ClassVar, Generic, Optional, TypeVar
 from urllib.parse import quote_plus
 
-from ._api_client import ApiClient, Operation, basic_authorization, issued_tokens, read_body
+from ._api_client import ApiClient, Operation, read_body
 from ._model import Model
 from ._schema import ModelSchema, resolve
+from ._secrets import issued_tokens
+from ._security import basic_authorization
 from ._token_sharing import SharedToken
 from ._token_store import StoredToken, TokenStore
 from .api_response import ApiResponse

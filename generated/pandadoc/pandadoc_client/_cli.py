@@ -29,6 +29,7 @@ from types import ModuleType
 from typing import Any, NoReturn, Optional, TextIO
 
 from ._schema import ModelSchema, resolve
+from ._secrets import redact_text, shown_forms
 from .exceptions import (
     ApiException,
     ApiTypeError,
@@ -179,7 +180,6 @@ def classify(error: OpenApiException) -> tuple[int, str]:
 
 def build_parser(pkg: Package, prog: str) -> argparse.ArgumentParser:
     """The parser: a ``token`` command whose options follow the package's grants."""
-    grants = pkg.grants
     parser = _Parser(
         prog=prog,
         description=f"Command line of {pkg.name} ({pkg.command}): OAuth 2.0 access tokens.",
@@ -199,6 +199,25 @@ def build_parser(pkg: Package, prog: str) -> argparse.ArgumentParser:
         formatter_class=_Formatter,
         allow_abbrev=False,
     )
+    _add_credentials(token, pkg)
+    _add_where(token, pkg)
+    _add_store(token, pkg)
+    output = token.add_argument_group("output")
+    output.add_argument(
+        "--json", action="store_true", help="print the whole token answer as JSON instead"
+    )
+    output.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log the requests to stderr (never a secret), and a traceback on failure",
+    )
+    return parser
+
+
+def _add_credentials(token: argparse.ArgumentParser, pkg: Package) -> None:
+    """The options that say who asks: the client id, and the secrets from stdin."""
+    grants = pkg.grants
     who = token.add_argument_group("credentials (secrets only from the environment or stdin)")
     who.add_argument(
         "--client-id", metavar="ID", help=f"the OAuth client id (default: ${pkg.env('CLIENT_ID')})"
@@ -230,6 +249,10 @@ def build_parser(pkg: Package, prog: str) -> argparse.ArgumentParser:
                 metavar="URL",
                 help="the redirect_uri of the authorization, sent with --code",
             )
+
+
+def _add_where(token: argparse.ArgumentParser, pkg: Package) -> None:
+    """The options that say where the token endpoint is, and how to reach it."""
     where = token.add_argument_group("where")
     place = where.add_mutually_exclusive_group()
     names = [s.name or s.description for s in pkg.configuration.servers]
@@ -256,6 +279,10 @@ def build_parser(pkg: Package, prog: str) -> argparse.ArgumentParser:
         help="the longest wait to connect, and for each read of the answer, as one timeout"
         " number means in Configuration (default: 10 s to connect, 30 s for each read)",
     )
+
+
+def _add_store(token: argparse.ArgumentParser, pkg: Package) -> None:
+    """The options of the token store: which folder, none, which authorization."""
     kept = token.add_argument_group(
         "token store (a token is reused while it lasts, a rotated refresh token kept)"
     )
@@ -272,28 +299,17 @@ def build_parser(pkg: Package, prog: str) -> argparse.ArgumentParser:
         help="keep nothing: every run asks the token endpoint"
         + (
             " (a refresh token the server rotates is then yours to keep: --json shows it)"
-            if "refresh_token" in grants
+            if "refresh_token" in pkg.grants
             else ""
         ),
     )
-    if "refresh_token" in grants:
+    if "refresh_token" in pkg.grants:
         kept.add_argument(
             "--store-key",
             metavar="NAME",
             help="names one authorization when a client holds several (e.g. one per"
             " merchant), so that their refresh tokens are kept apart",
         )
-    output = token.add_argument_group("output")
-    output.add_argument(
-        "--json", action="store_true", help="print the whole token answer as JSON instead"
-    )
-    output.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help="log the requests to stderr (never a secret), and a traceback on failure",
-    )
-    return parser
 
 
 def _positive_seconds(text: str) -> float:
@@ -521,7 +537,7 @@ class _Redact(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = _redact(message, self.secrets)
+        redacted = redact_text(message, shown_forms(self.secrets))
         if redacted != message:
             record.msg, record.args = redacted, None
         return True
@@ -546,25 +562,17 @@ def _no_refresh_token(pkg: Package) -> str:
     return f"no refresh token: {how}"
 
 
-def _redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret replaced by ``[redacted]``, longest first; as in
-    ``ApiException.redact``, one shorter than four characters is no secret worth cutting
-    (it would cut that letter out of every word)."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    return text
-
-
 def _scrub(text: str, secrets: Iterable[str]) -> str:
     """``text`` on one line, without the secrets or control characters."""
-    text = "".join(ch if ch.isprintable() else " " for ch in _redact(text, secrets))
+    text = "".join(
+        ch if ch.isprintable() else " " for ch in redact_text(text, shown_forms(secrets))
+    )
     return " ".join(text.split())
 
 
 def _print_traceback(secrets: Iterable[str]) -> None:
     """The traceback of the exception being handled, for --verbose, secrets redacted."""
-    sys.stderr.write(_redact(traceback.format_exc(), secrets))
+    sys.stderr.write(redact_text(traceback.format_exc(), shown_forms(secrets)))
 
 
 def _fail(prog: str, message: str, stream: Optional[TextIO] = None) -> None:

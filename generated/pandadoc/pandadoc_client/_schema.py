@@ -25,6 +25,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Optional
 
+from ._secrets import SHOWN_VALUE_LENGTH, field_of, looks_secret
 from .exceptions import ApiTypeError, ApiValueError
 
 if TYPE_CHECKING:
@@ -625,28 +626,6 @@ class OneOf(Schema):
         raise ApiTypeError(
             f"Invalid type for `{name}`: expected {self.name}, got {type(value).__name__}"
         )
-
-
-#: The longest value an error message repeats (an enum miss); longer ones may be secrets.
-SHOWN_VALUE_LENGTH = 32
-
-#: Words that mark a parameter as secret even where the spec has no ``x-secret``.
-SECRET_WORDS = ("secret", "password", "token", "code", "key", "credential", "authorization")
-
-
-def looks_secret(name: str) -> bool:
-    """Whether a parameter's name says its value is a secret (never shown in messages)."""
-    lowered = name.lower()
-    return any(word in lowered for word in SECRET_WORDS)
-
-
-_INDEXES = re.compile(r"(?:\[[^\]]*\])+\Z")
-
-
-def field_of(name: str) -> str:
-    """The field an argument path ends in, whose name says whether it is secret:
-    ``create_access_token_request.grant_type`` is ``grant_type``, ``scopes[0]`` ``scopes``."""
-    return _INDEXES.sub("", name).rpartition(".")[2]
 
 
 def resolve(schema: Schema) -> Schema:

@@ -16,12 +16,13 @@
 const { HIDDEN_SETTINGS, baseOf, limits, readSettings, serverUrl, withoutUserinfo } = require('./configuration.js');
 const {
   ApiConnectionError, ApiError, ApiTypeError, MalformedResponseError, UnauthorizedException,
-  errorClassFor, hidden, issuedTokens, oauthErrorFields, redact, redactHeaders,
+  errorClassFor, hidden, oauthErrorFields,
 } = require('./errors.js');
 const { buildRequest, headerValue } = require('./request.js');
 const { backoff, retryAfterSeconds, retryStatus } = require('./retry.js');
 const { ShapeError, readAnswer } = require('./schema.js');
-const { addCredentials, credentialSecrets } = require('./security.js');
+const { credentialSecrets, issuedTokens, redact, redactHeaders } = require('./secrets.js');
+const { addCredentials } = require('./security.js');
 const { routeFor, tlsOptions } = require('./transport.js');
 
 /** Text that is empty or only white space. */

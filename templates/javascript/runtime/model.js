@@ -6,6 +6,7 @@
 // Checking values against the schema is schema.js.
 
 const { ApiTypeError } = require('./errors.js');
+const { mask } = require('./secrets.js');
 
 /**
  * @typedef {import('./schema').FieldSpec} FieldSpec
@@ -74,16 +75,6 @@ class Model {
   [INSPECT](_depth, options, inspect) {
     return `${this.constructor.name} ${inspect(shownFields(this), options)}`;
   }
-}
-
-/**
- * A secret as it may be shown: its first four characters when it is long, then an ellipsis.
- * @param {string} secret
- * @returns {string}
- */
-function mask(secret) {
-  const chars = Array.from(secret);
-  return `${chars.length >= 12 ? chars.slice(0, 4).join('') : ''}\u2026`;
 }
 
 /**
@@ -253,7 +244,6 @@ module.exports = {
   Model,
   attributeOf,
   isPlainObject,
-  mask,
   plainData,
   toModel,
   unknownField,

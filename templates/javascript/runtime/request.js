@@ -10,7 +10,8 @@
 const { ApiTypeError, ApiValueError, quote } = require('./errors.js');
 const { plainData, toModel } = require('./model.js');
 const { SINGLE_USE_FIELDS, SINGLE_USE_GRANTS } = require('./retry.js');
-const { checkModel, checkValue, looksSecret } = require('./schema.js');
+const { checkModel, checkValue } = require('./schema.js');
+const { looksSecret } = require('./secrets.js');
 
 /**
  * @typedef {import('./schema').FieldSpec} FieldSpec
@@ -358,20 +359,6 @@ function formName(name) {
 }
 
 /**
- * Form-encoded text decoded ('+' a space, %XX its byte), as Python's unquote_plus does.
- * @param {string} text
- * @returns {string}
- */
-function formDecode(text) {
-  const spaced = text.replace(/\+/g, ' ');
-  try {
-    return decodeURIComponent(spaced);
-  } catch {
-    return spaced;
-  }
-}
-
-/**
  * @param {string} value
  * @param {string} where
  * @returns {string}
@@ -383,4 +370,4 @@ function headerValue(value, where) {
   return value;
 }
 
-module.exports = { buildRequest, formDecode, formEncode, formName, headerValue };
+module.exports = { buildRequest, formEncode, formName, headerValue };

@@ -11,6 +11,7 @@
 
 const { ApiTypeError, ApiValueError } = require('./errors.js');
 const { attributeOf, isPlainObject, toModel, unknownField } = require('./model.js');
+const { SHOWN_VALUE_LENGTH, looksSecret } = require('./secrets.js');
 
 /**
  * @typedef {{name: string, type: any, required?: boolean, secret?: boolean, enum?: any[],
@@ -174,21 +175,6 @@ function broken(breaks, path, problem) {
     throw new ShapeError(`'${path}' ${problem}`);
   }
   breaks.push({ path, problem });
-}
-
-/** The longest value a message repeats (an enum miss); a longer one may be a secret. */
-const SHOWN_VALUE_LENGTH = 32;
-
-/** Words that mark a field as secret even where the spec has no x-secret. */
-const SECRET_WORDS = /secret|password|token|code|key|credential|authorization/i;
-
-/**
- * Whether a field's name says its value is a secret: redacted from errors, never shown.
- * @param {string} name
- * @returns {boolean}
- */
-function looksSecret(name) {
-  return SECRET_WORDS.test(name);
 }
 
 /**
@@ -385,6 +371,5 @@ module.exports = {
   ShapeError,
   checkModel,
   checkValue,
-  looksSecret,
   readAnswer,
 };

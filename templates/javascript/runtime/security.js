@@ -1,12 +1,12 @@
 'use strict';
 // Credentials of the spec's security schemes, sent as the Python packages send them
-// (_api_client.py's _authorize, _credential and _secrets): an operation sends the first of
+// (its twin _security.py): an operation sends the first of
 // its security schemes that is configured, and only that one (apiKey with its apiKeyPrefix
 // in a header, query parameter or cookie; accessToken or tokenManager as a bearer token;
 // username and password as HTTP Basic). What a request carries counts as a secret for
-// redaction. The 401 that makes a tokenManager fetch a new token is api_client.js's.
+// redaction (secrets.js's credentialSecrets). The 401 that makes a tokenManager fetch a new token is api_client.js's.
 
-const { formDecode, formEncode, formName, headerValue } = require('./request.js');
+const { formEncode, formName, headerValue } = require('./request.js');
 
 /**
  * @typedef {import('./request').Operation} Operation
@@ -112,34 +112,6 @@ function credential(client, scheme) {
 }
 
 /**
- * The credentials a request may carry, to redact from what a server echoes: every
- * configured key, token and password, and the Authorization value (with the password
- * of an HTTP Basic one, as sent and form-decoded).
- * @param {Credentials} client
- * @param {Object<string, string>} headers
- * @returns {string[]}
- */
-function credentialSecrets(client, headers) {
-  const found = Object.values(client.apiKey || {});
-  for (const value of [client.accessToken, client.password]) {
-    if (value) {
-      found.push(value);
-    }
-  }
-  const authorization = headers.Authorization || '';
-  const space = authorization.indexOf(' ');
-  if (space >= 0) {
-    const value = authorization.slice(space + 1);
-    found.push(value);
-    if (authorization.slice(0, space).toLowerCase() === 'basic') {
-      const password = basicPassword(value);
-      found.push(password, formDecode(password));
-    }
-  }
-  return found;
-}
-
-/**
  * An `Authorization` value for HTTP Basic (RFC 7617, UTF-8).
  * @param {string} username
  * @param {string} password
@@ -149,23 +121,4 @@ function basicAuthorization(username, password) {
   return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
 }
 
-/**
- * The password of an HTTP Basic value ('' when it cannot be read).
- * @param {string} value
- * @returns {string}
- */
-function basicPassword(value) {
-  if (value.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) {
-    return '';
-  }
-  let pair;
-  try {
-    pair = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(value, 'base64'));
-  } catch {
-    return '';
-  }
-  const colon = pair.indexOf(':');
-  return colon < 0 ? '' : pair.slice(colon + 1);
-}
-
-module.exports = { addCredentials, basicAuthorization, credentialSecrets };
+module.exports = { addCredentials, basicAuthorization };

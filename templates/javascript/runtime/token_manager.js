@@ -15,10 +15,11 @@
 
 const { limits } = require('./configuration.js');
 const {
-  ApiError, ApiTypeError, ApiValueError, MalformedResponseError, TokenStoreError, issuedTokens, redact, redactHeaders,
+  ApiError, ApiTypeError, ApiValueError, MalformedResponseError, TokenStoreError,
 } = require('./errors.js');
 const { formEncode } = require('./request.js');
 const { ShapeError, readAnswer } = require('./schema.js');
+const { issuedTokens, redact, redactHeaders } = require('./secrets.js');
 const { basicAuthorization } = require('./security.js');
 const { SharedToken, jitter, serverTime } = require('./token_sharing.js');
 

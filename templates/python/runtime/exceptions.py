@@ -10,11 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Optional
-from urllib.parse import quote, quote_plus
-
-from urllib3 import HTTPHeaderDict
 
 from ._retry import retry_after_seconds
+from ._secrets import redact_headers, redact_text, redact_value, shown_forms
 
 __all__ = [
     "ApiConnectionError",
@@ -98,37 +96,25 @@ class ApiException(OpenApiException):
     def redact(self, secrets: Iterable[str]) -> None:
         """Replace every secret in the body, the error fields and the headers with ``[redacted]``.
 
-        A secret counts as shown in any of the forms a server may echo it in: as
-        is, JSON-escaped (non-ASCII as is or as ``\\uXXXX``, ``/`` as is or as ``\\/``
-        as PHP writes it), or percent-encoded as in the form body.
+        A secret counts as shown in any of the forms a server may echo it in
+        (``_secrets.shown_forms``).
         """
-        shown: set[str] = set()
-        for secret in secrets:
-            if secret and len(secret) >= 4:
-                for escaped in (
-                    json.dumps(secret)[1:-1],
-                    json.dumps(secret, ensure_ascii=False)[1:-1],
-                ):
-                    shown.update((escaped, escaped.replace("/", "\\/")))
-                shown.update((secret, quote(secret, safe=""), quote_plus(secret)))
-        ordered = sorted(shown, key=len, reverse=True)
+        forms = shown_forms(secrets)
         if self.headers:
-            self.headers = _redacted_headers(self.headers, ordered)
+            self.headers = redact_headers(self.headers, forms)
         if self.header_values:
             self.header_values = {
-                name: _redacted_value(value, ordered) for name, value in self.header_values.items()
+                name: redact_value(value, forms) for name, value in self.header_values.items()
             }
-        for secret in ordered:
-            for name in ("body", "reason", "error", "error_description", "error_uri"):
-                value = getattr(self, name)
-                if isinstance(value, str) and secret in value:
-                    setattr(self, name, value.replace(secret, "[redacted]"))
-            self.args = tuple(
-                arg.replace(secret, "[redacted]") if isinstance(arg, str) else arg
-                for arg in self.args
-            )
-            if self.data is not None and secret in repr(self.data):
-                self.data = None  # the error model repeats a secret; body (redacted) stays
+        for name in ("body", "reason", "error", "error_description", "error_uri"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, redact_text(value, forms))
+        self.args = tuple(
+            redact_text(arg, forms) if isinstance(arg, str) else arg for arg in self.args
+        )
+        if self.data is not None and any(form in repr(self.data) for form in forms):
+            self.data = None  # the error model repeats a secret; body (redacted) stays
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self})"
@@ -140,33 +126,6 @@ class ApiException(OpenApiException):
         if self.error_description:
             text += f"; error_description: {self.error_description}"
         return " ".join(text.split())  # one line, whatever the server sent
-
-
-def _redacted_value(value: Any, secrets: list[str]) -> Any:
-    """A typed header value (text, or a list of them) with every secret cut out."""
-    if isinstance(value, list):
-        return [_redacted_value(item, secrets) for item in value]
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, "[redacted]")
-    return value
-
-
-def _redacted_headers(headers: Mapping[str, str], secrets: list[str]) -> Mapping[str, str]:
-    """``headers``, or a copy with every secret in a value replaced by ``[redacted]``."""
-    pairs = list(headers.iteritems() if isinstance(headers, HTTPHeaderDict) else headers.items())
-    cleaned = []
-    for name, value in pairs:
-        for secret in secrets:
-            if secret in value:
-                value = value.replace(secret, "[redacted]")
-        cleaned.append((name, value))
-    if cleaned == pairs:
-        return headers
-    redacted = HTTPHeaderDict()
-    for name, value in cleaned:
-        redacted.add(name, value)
-    return redacted
 
 
 class BadRequestException(ApiException):

@@ -167,13 +167,6 @@ class RESTClient:
         failure and the URL without its query. A URL that is not an absolute
         http(s) one raises ApiValueError before anything is sent.
         """
-        limits = _timeouts.get(timeout)
-        if limits is None:  # urllib3 copies a Timeout before use, so one serves every call
-            # One number is both limits, as in Node: to connect, and to wait for each read.
-            connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-            limits = urllib3.Timeout(connect=connect, read=read)
-            if len(_timeouts) < 64:
-                _timeouts[timeout] = limits
         debug = logger.isEnabledFor(logging.DEBUG)
         started = time.monotonic() if debug else 0.0
         status = 0
@@ -188,86 +181,16 @@ class RESTClient:
                 _proxied(url, origin) if route.whole_url else url[len(origin) :] or "/",
                 body=body,
                 headers=headers,
-                timeout=limits,
+                timeout=_limits(timeout),
                 pool_timeout=pool_wait,
                 retries=_NO_RETRIES,
                 redirect=False,
                 preload_content=False,
             )
             status = response.status
-            try:
-                length = response.length_remaining
-                if (
-                    length is not None
-                    and length <= self._max_bytes
-                    and not response.headers.get("Content-Encoding")
-                ):
-                    data = response.read()  # the common case: a small answer of known length
-                else:
-                    data = response.read(self._max_bytes + 1, decode_content=True)
-            except BaseException:
-                _abandon(response)
-                raise
-            if len(data) > self._max_bytes:
-                _abandon(response)
-                raise MalformedResponseError(
-                    status,
-                    f"the answer to {_where(method, url)} is larger than"
-                    f" max_response_bytes ({self._max_bytes})",
-                    response.headers,
-                )
-            response.release_conn()
-        except urllib3.exceptions.NewConnectionError as error:
-            raise ApiConnectionError(
-                f"could not connect for {_where(method, url)}: {_root_cause(error)}",
-                connected=False,
-            ) from error
-        except urllib3.exceptions.ConnectTimeoutError as error:
-            raise ApiTimeoutError(
-                f"timed out connecting for {_where(method, url)}", connected=False
-            ) from error
-        except urllib3.exceptions.ReadTimeoutError as error:
-            raise ApiTimeoutError(
-                f"timed out waiting for the answer to {_where(method, url)}", connected=True
-            ) from error
-        except urllib3.exceptions.SSLError as error:
-            raise ApiConnectionError(
-                f"TLS failed for {_where(method, url)}: {_root_cause(error)}", connected=True
-            ) from error
-        except urllib3.exceptions.DecodeError as error:
-            raise MalformedResponseError(
-                status,
-                f"the answer to {_where(method, url)} could not be decoded: {_root_cause(error)}",
-            ) from error
-        except urllib3.exceptions.ProxyError as error:
-            refusal = _TUNNEL_REFUSED.search(str(_innermost(error)))
-            if refusal:  # the proxy answered CONNECT with an error status: no retry helps
-                status = int(refusal.group(1))
-                raise exception_class_for(status)(status, refusal.group(2).strip()) from error
-            raise ApiConnectionError(
-                f"the proxy failed for {_where(method, url)}: {_root_cause(error)}", connected=False
-            ) from error
-        except urllib3.exceptions.EmptyPoolError as error:
-            raise ApiConnectionError(
-                f"no free connection for {_where(method, url)} within the connect timeout"
-                " (all connection_pool_maxsize connections are busy)",
-                connected=False,
-            ) from error
-        except urllib3.exceptions.ClosedPoolError as error:
-            raise ApiConnectionError(
-                f"the connection pool closed before {_where(method, url)} was sent", connected=False
-            ) from error
+            data = self._read(response, method, url)
         except urllib3.exceptions.HTTPError as error:
-            not_http = _not_http(error)
-            if not_http is not None:
-                problem = f"{type(not_http).__name__}: {not_http}"[:200]  # the server's bytes
-                raise MalformedResponseError(
-                    status, f"the answer to {_where(method, url)} is not valid HTTP: {problem}"
-                ) from error
-            raise ApiConnectionError(
-                f"connection failed during {_where(method, url)}: {_root_cause(error)}",
-                connected=True,
-            ) from error
+            raise _failure(error, status, _where(method, url)) from error
         if debug:
             logger.debug(
                 "%s -> %s in %.1f ms; request headers: %s",
@@ -277,6 +200,32 @@ class RESTClient:
                 ", ".join(sorted(headers)),
             )
         return RESTResponse(status, response.reason or "", response.headers, data)
+
+    def _read(self, response: urllib3.BaseHTTPResponse, method: str, url: str) -> bytes:
+        """The whole body of an answer, up to max_response_bytes; the connection given back."""
+        try:
+            length = response.length_remaining
+            if (
+                length is not None
+                and length <= self._max_bytes
+                and not response.headers.get("Content-Encoding")
+            ):
+                data = response.read()  # the common case: a small answer of known length
+            else:
+                data = response.read(self._max_bytes + 1, decode_content=True)
+        except BaseException:
+            _abandon(response)
+            raise
+        if len(data) > self._max_bytes:
+            _abandon(response)
+            raise MalformedResponseError(
+                response.status,
+                f"the answer to {_where(method, url)} is larger than"
+                f" max_response_bytes ({self._max_bytes})",
+                response.headers,
+            )
+        response.release_conn()
+        return data
 
     def close(self) -> None:
         """Close every pooled connection; a later request opens new ones."""
@@ -303,6 +252,106 @@ _TUNNEL_REFUSED = re.compile(r"Tunnel connection failed: (\d{3})(.*)")
 #: urllib3 never retries or follows redirects for us: ApiClient decides what to retry.
 _NO_RETRIES = urllib3.Retry(False, redirect=False)
 _timeouts: dict[Timeout, urllib3.Timeout] = {}
+
+
+def _limits(timeout: Timeout) -> urllib3.Timeout:
+    """The urllib3 Timeout of a timeout setting; one number is both limits, as in Node: to
+    connect, and to wait for each read."""
+    limits = _timeouts.get(timeout)
+    if limits is None:  # urllib3 copies a Timeout before use, so one serves every call
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        limits = urllib3.Timeout(connect=connect, read=read)
+        if len(_timeouts) < 64:
+            _timeouts[timeout] = limits
+    return limits
+
+
+class _Failure(NamedTuple):
+    """What a urllib3 failure of a request becomes: the first row whose ``kind`` it is."""
+
+    kind: type[urllib3.exceptions.HTTPError]
+    #: The message, with the request as ``{where}`` and the innermost error as ``{cause}``.
+    message: str
+    #: ApiConnectionError, ApiTimeoutError, or MalformedResponseError for an answer that came.
+    raises: type[ApiException]
+    #: Whether a connection was made: False is the only failure the retry policy may resend.
+    connected: bool = False
+
+
+_FAILURES = (
+    # NewConnectionError is a kind of ConnectTimeoutError in urllib3 2: it comes first.
+    _Failure(
+        urllib3.exceptions.NewConnectionError,
+        "could not connect for {where}: {cause}",
+        ApiConnectionError,
+    ),
+    _Failure(
+        urllib3.exceptions.ConnectTimeoutError, "timed out connecting for {where}", ApiTimeoutError
+    ),
+    _Failure(
+        urllib3.exceptions.ReadTimeoutError,
+        "timed out waiting for the answer to {where}",
+        ApiTimeoutError,
+        connected=True,
+    ),
+    _Failure(
+        urllib3.exceptions.SSLError,
+        "TLS failed for {where}: {cause}",
+        ApiConnectionError,
+        connected=True,
+    ),
+    _Failure(
+        urllib3.exceptions.DecodeError,
+        "the answer to {where} could not be decoded: {cause}",
+        MalformedResponseError,
+    ),
+    _Failure(
+        urllib3.exceptions.ProxyError, "the proxy failed for {where}: {cause}", ApiConnectionError
+    ),
+    _Failure(
+        urllib3.exceptions.EmptyPoolError,
+        "no free connection for {where} within the connect timeout"
+        " (all connection_pool_maxsize connections are busy)",
+        ApiConnectionError,
+    ),
+    _Failure(
+        urllib3.exceptions.ClosedPoolError,
+        "the connection pool closed before {where} was sent",
+        ApiConnectionError,
+    ),
+    _Failure(
+        urllib3.exceptions.HTTPError,
+        "connection failed during {where}: {cause}",
+        ApiConnectionError,
+        connected=True,
+    ),
+)
+
+
+def _failure(error: urllib3.exceptions.HTTPError, status: int, where: str) -> ApiException:
+    """The ApiException that a urllib3 failure of the request ``where`` raises.
+
+    Two of them may be answers that came: a proxy refusing a CONNECT tunnel with an error
+    status (no retry helps: that status's exception), and bytes that are not HTTP.
+    """
+    row = next(row for row in _FAILURES if isinstance(error, row.kind))
+    if row.kind is urllib3.exceptions.ProxyError:
+        refusal = _TUNNEL_REFUSED.search(str(_innermost(error)))
+        if refusal:
+            status = int(refusal.group(1))
+            return exception_class_for(status)(status, refusal.group(2).strip())
+    elif row.kind is urllib3.exceptions.HTTPError:
+        not_http = _not_http(error)
+        if not_http is not None:
+            problem = f"{type(not_http).__name__}: {not_http}"[:200]  # the server's bytes
+            return MalformedResponseError(
+                status, f"the answer to {where} is not valid HTTP: {problem}"
+            )
+    message = row.message.format(where=where, cause=_root_cause(error))
+    raises = row.raises
+    if issubclass(raises, ApiConnectionError):
+        return raises(message, connected=row.connected)
+    return raises(status, message)
 
 
 def _origin(url: str) -> str:

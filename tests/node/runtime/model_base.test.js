@@ -10,7 +10,8 @@ const { describe, test } = require('node:test');
 
 const { Limits, Model, RUNTIME, TokenAnswer, TokenRequest, errors } = require('./fixture');
 
-const { mask, toModel } = require(path.join(RUNTIME, 'model.js'));
+const { toModel } = require(path.join(RUNTIME, 'model.js'));
+const { mask } = require(path.join(RUNTIME, 'secrets.js'));
 const { ShapeError, checkModel, checkValue, readAnswer } = require(path.join(RUNTIME, 'schema.js'));
 
 const SECRET = 'client-secret-0123456789';
