@@ -27,7 +27,15 @@ from typing import Any, Callable
 
 import urllib3
 from cases import CASES, Case, capture, expected_token, make_raw_call
-from measure import NEUTRAL_CWD, Rounds, _top_level_imports, median, quartiles, startup_modules
+from measure import (
+    NEUTRAL_CWD,
+    Rounds,
+    _top_level_imports,
+    median,
+    quartiles,
+    round_orders,
+    startup_modules,
+)
 
 try:
     import aiohttp
@@ -110,11 +118,7 @@ async def interleaved_async(sides: dict[str, Batch], calls: int, rounds: int) ->
         await batch(max(CONCURRENCY, calls // 5))
     names = list(sides)
     result = Rounds({name: [] for name in names}, {name: [] for name in names})
-    for round_number in range(rounds):
-        shift = (round_number // 2) % len(names)
-        order = names[shift:] + names[:shift]
-        if round_number % 2:
-            order.reverse()
+    for order in round_orders(names, rounds):
         for name in order:
             gc.collect()
             done = calls if not name.endswith("×32") else max(1, calls // CONCURRENCY) * CONCURRENCY

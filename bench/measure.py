@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -63,21 +64,27 @@ def _batch(call: Callable[[], Any], calls: int) -> tuple[float, float]:
     return (cpu() - cpu_start) / calls, (wall() - wall_start) / calls
 
 
-def interleaved(
-    sides: dict[str, Callable[[], Any]], calls: int, rounds: int, warmup: int
-) -> Rounds:
-    """Time every side once per round; the order rotates and reverses from round to round,
+def round_orders(names: list[str], rounds: int) -> Iterator[list[str]]:
+    """The order of the sides in each round: it rotates and reverses from round to round,
     so each side goes first, last and in between equally often."""
-    for _ in range(warmup):
-        for call in sides.values():
-            call()
-    names = list(sides)
-    result = Rounds({name: [] for name in names}, {name: [] for name in names})
     for round_number in range(rounds):
         shift = (round_number // 2) % len(names)
         order = names[shift:] + names[:shift]
         if round_number % 2:
             order.reverse()
+        yield order
+
+
+def interleaved(
+    sides: dict[str, Callable[[], Any]], calls: int, rounds: int, warmup: int
+) -> Rounds:
+    """Time every side once per round, in the orders of ``round_orders``."""
+    for _ in range(warmup):
+        for call in sides.values():
+            call()
+    names = list(sides)
+    result = Rounds({name: [] for name in names}, {name: [] for name in names})
+    for order in round_orders(names, rounds):
         for name in order:
             cpu, wall = _batch(sides[name], calls)
             result.cpu[name].append(cpu)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
-import math
 import random
 import threading
 import time
@@ -23,6 +22,7 @@ from typing import Any, Callable, ClassVar, Generic, Optional, TypeVar
 from urllib.parse import quote_plus
 
 from ._api_client import ApiClient, Operation, read_body
+from ._configuration import is_positive_number
 from ._model import Model
 from ._schema import ModelSchema, resolve
 from ._secrets import issued_tokens
@@ -357,7 +357,7 @@ class TokenManager(Generic[T]):
         if record.access_token is None or record.access_token == self._rejected:
             return None
         lifetime = (record.response or {}).get("expires_in")
-        margin = self._margin(lifetime if _seconds(lifetime) else None)
+        margin = self._margin(lifetime if is_positive_number(lifetime) else None)
         expires_at = None
         remaining = 0.0
         if record.expires_at is not None:
@@ -510,7 +510,7 @@ class TokenManager(Generic[T]):
         expires_in = getattr(token, "expires_in", None)
         if expires_in is None:
             return None
-        if not _seconds(expires_in):
+        if not is_positive_number(expires_in):
             raise _malformed(
                 response, "the token answer's expires_in is not a positive number of seconds"
             )
@@ -545,16 +545,6 @@ class TokenManager(Generic[T]):
         if unsent:
             raise ApiValueError(f"The token endpoint takes no {', '.join(unsent)}")
         return arguments
-
-
-def _seconds(value: Any) -> bool:
-    """Whether ``value`` is a positive, finite number of seconds (not a bool)."""
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, (int, float))
-        and math.isfinite(value)
-        and value > 0
-    )
 
 
 def _server_time(headers: Mapping[str, str]) -> float:

@@ -102,9 +102,9 @@ def check_timeout(value: Any, name: str = "timeout") -> Timeout:
     ApiTypeError or ApiValueError naming ``name``. The common case costs two checks.
     """
     if value.__class__ is tuple:
-        if len(value) == 2 and _positive(value[0]) and _positive(value[1]):
+        if len(value) == 2 and is_positive_number(value[0]) and is_positive_number(value[1]):
             return value
-    elif _positive(value):
+    elif is_positive_number(value):
         return value  # type: ignore[no-any-return]
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
@@ -116,7 +116,7 @@ def check_timeout(value: Any, name: str = "timeout") -> Timeout:
     return _seconds(value, name, True)
 
 
-def _positive(value: Any) -> bool:
+def is_positive_number(value: Any) -> bool:
     """Whether ``value`` is a positive, finite int or float (not a bool)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < math.inf
 

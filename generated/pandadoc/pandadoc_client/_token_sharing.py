@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Optional
 
+from ._configuration import is_positive_number
 from ._token_store import StoredToken, TokenStore, store_key
 from .exceptions import ApiTypeError, ApiValueError, TokenStoreError
 
@@ -39,11 +40,7 @@ class SharedToken:
             )
         if name is not None and (not isinstance(name, str) or not name):
             raise ApiValueError("store_key must be a non-empty str (it names one authorization)")
-        if (
-            isinstance(lease, bool)
-            or not isinstance(lease, (int, float))
-            or not 0 < lease < float("inf")
-        ):
+        if not is_positive_number(lease):
             raise ApiValueError(f"lease must be a positive number of seconds, got {lease!r}")
         if on_store_error not in STORE_ERROR_POLICIES:
             raise ApiValueError(f"on_store_error must be 'warn' or 'raise', got {on_store_error!r}")
