@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Mapping
 from typing import Any, Callable, ClassVar, Generic, Optional, TypeVar
 
 from ._api_client import ApiClient as BlockingApiClient
-from ._api_client import NeedToken, Operation, Send, Wait, blocking_token
+from ._api_client import DefaultClient, NeedToken, Operation, Run, Send, Step, Wait, blocking_token
 from ._configuration import AsyncTokenSource, Configuration, Timeout
 from ._model import Model
 from ._token_manager import CodeExchange as BlockingCodeExchange
@@ -44,11 +44,23 @@ from .rest import Transport
 T = TypeVar("T")
 R = TypeVar("R")
 M = TypeVar("M", bound=Model)
-_Client = TypeVar("_Client", bound="ApiClient")
-_Manager = TypeVar("_Manager", bound="TokenManager[Any]")
+_Closing = TypeVar("_Closing", bound="AsyncClosing")
 
 
-class ApiClient:
+class AsyncClosing:
+    """``async with`` it to ``close`` it on the way out."""
+
+    async def __aenter__(self: _Closing) -> _Closing:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Release what it holds."""
+
+
+class ApiClient(AsyncClosing, DefaultClient["ApiClient"]):
     """Sends operations to the API from asyncio; ``async with`` it to close its connections.
 
     The same settings, checks, retries, errors and answers as the blocking ApiClient,
@@ -61,9 +73,6 @@ class ApiClient:
 
     #: The blocking ApiClient class of the package.
     blocking_class: ClassVar[type[BlockingApiClient]] = BlockingApiClient
-
-    _default: ClassVar[Optional[ApiClient]] = None
-    _default_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(
         self,
@@ -80,12 +89,6 @@ class ApiClient:
         self._workers: Optional[Workers] = None
         self._workers_lock = threading.Lock()
 
-    async def __aenter__(self: _Client) -> _Client:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
     async def close(self) -> None:
         """Close every connection this client holds; its worker threads end once idle."""
         with self._workers_lock:
@@ -98,22 +101,6 @@ class ApiClient:
     def rest_client(self) -> Transport:
         """The transport the blocking client sends with."""
         return self.blocking.rest_client
-
-    @classmethod
-    def get_default(cls: type[_Client]) -> _Client:
-        """The client an API class uses when it is given none."""
-        with cls._default_lock:
-            default = cls.__dict__.get("_default")
-            if default is None:
-                default = cls()
-                cls._default = default
-            return default
-
-    @classmethod
-    def set_default(cls, client: Optional[ApiClient]) -> None:
-        """Make ``client`` the default one (None: a new default on next use)."""
-        with cls._default_lock:
-            cls._default = client
 
     @staticmethod
     async def sleep(seconds: float) -> None:
@@ -134,32 +121,28 @@ class ApiClient:
         credentials: Optional[Mapping[str, str]] = None,
     ) -> ApiResponse[T]:
         """``ApiClient.call_api`` as a coroutine: the same request loop, awaited."""
-        steps = self.blocking.exchange(
-            operation,
-            arguments,
-            request_timeout,
-            use_token_manager=use_token_manager,
-            credentials=credentials,
-        )
         # The asyncio driver: the blocking one (ApiClient.call_api) with awaits.
-        try:
-            step = next(steps)
-            while True:
-                thrown: Optional[Exception] = None
-                try:
-                    if type(step) is Send:
-                        outcome: Any = await self.submit(self.blocking.perform, step)
-                    elif type(step) is Wait:
-                        outcome = await (self._sleep or self.sleep)(step.seconds)
-                    else:
-                        assert type(step) is NeedToken
-                        outcome = await self._token(step)
-                except Exception as error:  # noqa: BLE001 - thrown into the loop, which decides
-                    thrown = error
-                step = steps.send(outcome) if thrown is None else steps.throw(thrown)
-        except StopIteration as done:
-            result: ApiResponse[T] = done.value
-            return result
+        run = Run(
+            self.blocking.exchange(
+                operation, arguments, request_timeout, use_token_manager, credentials
+            )
+        )
+        while run.step is not None:
+            try:
+                outcome = await self._perform(run.step)
+            except Exception as error:  # noqa: BLE001 - thrown into the loop, which decides
+                run.throw(error)
+            else:
+                run.resume(outcome)
+        return run.result()
+
+    async def _perform(self, step: Step) -> Any:
+        if type(step) is Send:
+            return await self.submit(self.blocking.perform, step)
+        if type(step) is Wait:
+            return await (self._sleep or self.sleep)(step.seconds)
+        assert type(step) is NeedToken
+        return await self._token(step)
 
     def submit(self, function: Callable[..., R], *args: Any) -> asyncio.Future[R]:
         """Run a blocking function in one of this client's worker threads; await the future.
@@ -275,7 +258,7 @@ def _settle(future: asyncio.Future[Any], succeeded: bool, outcome: Any) -> None:
             future.set_exception(outcome)
 
 
-class TokenManager(Generic[M]):
+class TokenManager(AsyncClosing, Generic[M]):
     """Keeps a valid access token, for asyncio: the blocking TokenManager's rules, awaited.
 
     Takes the same arguments as the package's blocking ``TokenManager`` (``api_client``
@@ -324,12 +307,6 @@ class TokenManager(Generic[M]):
             on_store_error=on_store_error,
         )
         self._flight: Optional[asyncio.Future[str]] = None
-
-    async def __aenter__(self: _Manager) -> _Manager:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
 
     async def close(self) -> None:
         """Close the ApiClient this manager built (one passed in is left open)."""

@@ -54,6 +54,8 @@ logger = logging.getLogger(__package__)
 
 T = TypeVar("T")
 _Client = TypeVar("_Client", bound="ApiClient")
+_C = TypeVar("_C")
+_Default = TypeVar("_Default", bound="DefaultClient[Any]")
 
 
 class Response(NamedTuple):
@@ -221,7 +223,65 @@ Step = Union[Send, Wait, NeedToken]
 Exchange = Generator[Step, Any, ApiResponse[T]]
 
 
-class ApiClient:
+class Run(Generic[T]):
+    """One call's request loop, driven: ``step`` is the step to perform next (None once
+    the loop has returned), ``resume`` and ``throw`` hand it that step's outcome."""
+
+    __slots__ = ("_result", "_steps", "step")
+
+    def __init__(self, steps: Exchange[T]) -> None:
+        self._steps = steps
+        self._result: Optional[ApiResponse[T]] = None
+        self.step: Optional[Step] = None
+        self.resume(None)
+
+    def resume(self, outcome: Any) -> None:
+        """Send the step's outcome into the loop."""
+        self._advance(self._steps.send, outcome)
+
+    def throw(self, error: Exception) -> None:
+        """Throw the exception the step raised into the loop, which decides what it means."""
+        self._advance(self._steps.throw, error)
+
+    def _advance(self, how: Callable[[Any], Step], what: Any) -> None:
+        try:
+            self.step = how(what)
+        except StopIteration as done:
+            self.step, self._result = None, done.value
+
+    def result(self) -> ApiResponse[T]:
+        """What the loop returned."""
+        assert self._result is not None and self.step is None
+        return self._result
+
+
+class DefaultClient(Generic[_C]):
+    """``get_default`` and ``set_default`` of an ApiClient class (``_C``: the clients it takes).
+
+    Each class has its own default, built on first use.
+    """
+
+    _default: ClassVar[Optional[Any]] = None
+    _default_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def get_default(cls: type[_Default]) -> _Default:
+        """The client an API class uses when it is given none."""
+        with cls._default_lock:
+            default: Optional[_Default] = cls.__dict__.get("_default")
+            if default is None:
+                default = cls()
+                cls._default = default
+            return default
+
+    @classmethod
+    def set_default(cls, client: Optional[_C]) -> None:
+        """Make ``client`` the default one (None: a new default on next use)."""
+        with cls._default_lock:
+            cls._default = client
+
+
+class ApiClient(DefaultClient["ApiClient"]):
     """Sends operations to the API; use it as a context manager to close its connections.
 
     :param configuration: host, credentials and settings (default: ``Configuration()``).
@@ -234,9 +294,6 @@ class ApiClient:
     configuration_class: ClassVar[type[Configuration]] = Configuration
     #: The User-Agent header of the package.
     user_agent: ClassVar[str] = "tokenworks/python"
-
-    _default: ClassVar[Optional[ApiClient]] = None
-    _default_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(
         self,
@@ -269,22 +326,6 @@ class ApiClient:
         """Close every connection this client holds."""
         self.rest_client.close()
 
-    @classmethod
-    def get_default(cls: type[_Client]) -> _Client:
-        """The client an API class uses when it is given none."""
-        with cls._default_lock:
-            default = cls.__dict__.get("_default")
-            if default is None:
-                default = cls()
-                cls._default = default
-            return default
-
-    @classmethod
-    def set_default(cls, client: Optional[ApiClient]) -> None:
-        """Make ``client`` the default one (None: a new default on next use)."""
-        with cls._default_lock:
-            cls._default = client
-
     @staticmethod
     def sleep(seconds: float) -> None:
         """Wait between retries; ``ApiClient(sleep=...)`` replaces it."""
@@ -312,34 +353,26 @@ class ApiClient:
         the bearer token, a 401 answer makes it fetch a new token and the
         request is sent once more.
         """
-        steps = self.exchange(
-            operation,
-            arguments,
-            request_timeout,
-            use_token_manager=use_token_manager,
-            credentials=credentials,
+        # The blocking driver; aio.ApiClient.call_api is this with awaits.
+        run = Run(
+            self.exchange(operation, arguments, request_timeout, use_token_manager, credentials)
         )
-        # The blocking driver: perform each step, then send its outcome back into the loop,
-        # or throw in the exception it raised (the loop decides what that means); the loop
-        # returns the answer. aio.ApiClient.call_api is this with awaits.
-        try:
-            step = next(steps)
-            while True:
-                thrown: Optional[Exception] = None
-                try:
-                    if type(step) is Send:
-                        outcome: Any = self.perform(step)
-                    elif type(step) is Wait:
-                        outcome = (self._sleep or self.sleep)(step.seconds)
-                    else:
-                        assert type(step) is NeedToken
-                        outcome = blocking_token(step)
-                except Exception as error:  # noqa: BLE001 - thrown into the loop, which decides
-                    thrown = error
-                step = steps.send(outcome) if thrown is None else steps.throw(thrown)
-        except StopIteration as done:
-            result: ApiResponse[T] = done.value
-            return result
+        while run.step is not None:
+            try:
+                outcome = self._perform(run.step)
+            except Exception as error:  # noqa: BLE001 - thrown into the loop, which decides
+                run.throw(error)
+            else:
+                run.resume(outcome)
+        return run.result()
+
+    def _perform(self, step: Step) -> Any:
+        if type(step) is Send:
+            return self.perform(step)
+        if type(step) is Wait:
+            return (self._sleep or self.sleep)(step.seconds)
+        assert type(step) is NeedToken
+        return blocking_token(step)
 
     def perform(self, send: Send) -> RESTResponse:
         """Send one request over the transport (blocking); ``aio`` runs it in a thread."""
@@ -351,13 +384,13 @@ class ApiClient:
         self,
         operation: Operation[T],
         arguments: Mapping[str, Any],
-        request_timeout: Optional[Timeout] = None,
-        *,
-        use_token_manager: bool = True,
-        credentials: Optional[Mapping[str, str]] = None,
+        request_timeout: Optional[Timeout],
+        use_token_manager: bool,
+        credentials: Optional[Mapping[str, str]],
     ) -> Exchange[T]:
         """The request loop of one call as a generator of steps (see ``Send``, ``Wait``,
-        ``NeedToken``); it returns the ApiResponse or raises the ApiException.
+        ``NeedToken``); it returns the ApiResponse or raises the ApiException. Its
+        arguments are those of ``call_api``, which a driver hands on whole.
 
         Everything but the I/O happens here, for every driver: checking the arguments
         (before the first step: nothing is sent for a bad one), headers and credentials,
