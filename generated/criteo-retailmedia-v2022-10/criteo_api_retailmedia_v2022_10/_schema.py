@@ -22,8 +22,9 @@ import importlib
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Optional
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from ._secrets import SHOWN_VALUE_LENGTH, field_of, looks_secret
 from .exceptions import ApiTypeError, ApiValueError
@@ -96,6 +97,31 @@ def gather(breaks: Optional[list[Invalid]], tolerated: Tolerated, key: str) -> l
         return tolerated.breaks  # the item is done with its list: it becomes the container's
     breaks.extend(tolerated.breaks)
     return breaks
+
+
+def decode_into(
+    result: Union[list[Any], dict[str, Any]],
+    entries: Iterable[tuple[Any, Any]],
+    decode: Callable[[Any], Any],
+    where: Callable[[Any], str],
+    breaks: Optional[list[Invalid]] = None,
+) -> Optional[list[Invalid]]:
+    """Decode the (key, item) entries of a container into ``result[key]``; return ``breaks``
+    with those of the items that break only facets (kept all the same) added. An invalid
+    item raises, placed at ``where(key)``."""
+    for key, item in entries:
+        try:
+            result[key] = decode(item)
+        except Tolerated as tolerated:
+            result[key] = tolerated.value
+            breaks = gather(breaks, tolerated, where(key))
+        except Invalid as error:
+            raise error.at(where(key)) from None
+    return breaks
+
+
+#: Where an item of an array is (``where`` of ``decode_into``).
+_index = "[{}]".format
 
 
 def json_type(value: Any) -> str:
@@ -416,21 +442,14 @@ class Base64(Schema):
         return base64.b64encode(value).decode("ascii")
 
 
+@dataclass(eq=False, repr=False)
 class ListOf(Schema):
     """An array of ``item``."""
 
-    def __init__(
-        self,
-        item: Schema,
-        *,
-        min_items: Optional[int] = None,
-        max_items: Optional[int] = None,
-        unique: bool = False,
-    ) -> None:
-        self.item = item
-        self.min_items = min_items
-        self.max_items = max_items
-        self.unique = unique
+    item: Schema
+    min_items: Optional[int] = None
+    max_items: Optional[int] = None
+    unique: bool = False
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -441,16 +460,8 @@ class ListOf(Schema):
             raise self.invalid(value)
         problem = self.problem(value)
         breaks = None if problem is None else [Invalid(problem)]
-        decode = self.item.decode
-        items = []
-        for index, item in enumerate(value):
-            try:
-                items.append(decode(item))
-            except Tolerated as tolerated:
-                items.append(tolerated.value)
-                breaks = gather(breaks, tolerated, f"[{index}]")
-            except Invalid as error:
-                raise error.at(f"[{index}]") from None
+        items: list[Any] = [None] * len(value)
+        breaks = decode_into(items, enumerate(value), self.item.decode, _index, breaks)
         if breaks:
             raise Tolerated(items, breaks)
         return items
@@ -486,17 +497,8 @@ class MapOf(Schema):
     def decode(self, value: Any) -> Any:
         if type(value) is not dict:
             raise self.invalid(value)
-        decode = self.value.decode
-        result = {}
-        breaks = None
-        for key, item in value.items():
-            try:
-                result[key] = decode(item)
-            except Tolerated as tolerated:
-                result[key] = tolerated.value
-                breaks = gather(breaks, tolerated, str(key))
-            except Invalid as error:
-                raise error.at(str(key)) from None
+        result: dict[str, Any] = {}
+        breaks = decode_into(result, value.items(), self.value.decode, str)
         if breaks:
             raise Tolerated(result, breaks)
         return result
