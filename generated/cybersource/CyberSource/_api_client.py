@@ -612,17 +612,19 @@ def _decoded(
     parsed: Any,
     response: RESTResponse,
     tolerate: Optional[Callable[[Tolerated], None]],
+    what: str = "the answer breaks the spec",
 ) -> Any:
-    """Parsed JSON as the schema's value; what breaks only facets goes to ``tolerate``."""
+    """Parsed JSON (or text) as the schema's value; what breaks only facets goes to
+    ``tolerate``; ``what`` leads the message of a malformed answer."""
     try:
         return schema.decode(parsed)
     except Tolerated as tolerated:
         if tolerate is None:
-            raise _malformed(response, f"the answer breaks the spec: {tolerated}") from None
+            raise _malformed(response, f"{what}: {tolerated}") from None
         tolerate(tolerated)
         return tolerated.value
     except Invalid as error:
-        raise _malformed(response, f"the answer breaks the spec: {error}") from None
+        raise _malformed(response, f"{what}: {error}") from None
     except RecursionError:
         raise _malformed(response, "an answer nested too deeply") from None
 
@@ -633,16 +635,10 @@ def _read_text(
     """A text body in the charset of its Content-Type (UTF-8 by default), checked."""
     charset = _charset(response.headers.get("Content-Type", ""))
     try:
-        return schema.decode(response.data.decode(charset))
+        text = response.data.decode(charset)
     except (UnicodeDecodeError, LookupError):
         raise _malformed(response, "an answer that is not text in its charset") from None
-    except Tolerated as tolerated:
-        if tolerate is None:
-            raise _malformed(response, f"the answer: {tolerated}") from None
-        tolerate(tolerated)
-        return tolerated.value
-    except Invalid as error:
-        raise _malformed(response, f"the answer: {error}") from None
+    return _decoded(schema, text, response, tolerate, "the answer")
 
 
 def _check_token(data: Any, response: RESTResponse) -> None:
