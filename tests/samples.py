@@ -52,7 +52,7 @@ def value_for(schema: Any, depth: int = 0) -> Any:
     if kind == "Ref":
         return value_for(schema.target, depth)
     if kind == "Nullable":
-        return value_for(schema.inner, depth)
+        return value_for(schema.of, depth)
     if kind == "Str":
         return _string(schema)
     if kind == "Number":
@@ -66,7 +66,7 @@ def value_for(schema: Any, depth: int = 0) -> Any:
     if kind == "Base64":
         return "aGVsbG8="
     if kind == "ListOf":
-        item = value_for(schema.item, depth)
+        item = value_for(schema.of, depth)
         if item is _SKIP:
             return _SKIP
         count = max(1, schema.min_items or 0)
@@ -74,7 +74,7 @@ def value_for(schema: Any, depth: int = 0) -> Any:
             return _SKIP
         return [item] * count
     if kind == "MapOf":
-        value = value_for(schema.value, depth)
+        value = value_for(schema.of, depth)
         return _SKIP if value is _SKIP else {"key": value}
     if kind == "ModelSchema":
         return _SKIP if depth >= MAX_DEPTH else wire_sample(schema.model, depth + 1)

@@ -24,7 +24,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Optional, Union
 
 from ._secrets import SHOWN_VALUE_LENGTH, field_of, looks_secret
 from .exceptions import ApiTypeError, ApiValueError
@@ -443,17 +443,31 @@ class Base64(Schema):
 
 
 @dataclass(eq=False, repr=False)
-class ListOf(Schema):
-    """An array of ``item``."""
+class Around(Schema):
+    """A schema built on another one, ``of`` (the items of an array, the values of a map,
+    what a nullable holds), and named after it: each subclass gives ``named``, its name
+    with ``{}`` for that one's."""
 
-    item: Schema
-    min_items: Optional[int] = None
-    max_items: Optional[int] = None
-    unique: bool = False
+    of: Schema
+    named: ClassVar[str]
+
+    def __init_subclass__(cls, named: Optional[str] = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if named is not None:
+            cls.named = named
 
     @property
     def name(self) -> str:  # type: ignore[override]
-        return f"list[{self.item.name}]"
+        return self.named.format(self.of.name)
+
+
+@dataclass(eq=False, repr=False)
+class ListOf(Around, named="list[{}]"):
+    """An array of ``of``."""
+
+    min_items: Optional[int] = None
+    max_items: Optional[int] = None
+    unique: bool = False
 
     def decode(self, value: Any) -> Any:
         if type(value) is not list:
@@ -461,7 +475,7 @@ class ListOf(Schema):
         problem = self.problem(value)
         breaks = None if problem is None else [Invalid(problem)]
         items: list[Any] = [None] * len(value)
-        breaks = decode_into(items, enumerate(value), self.item.decode, _index, breaks)
+        breaks = decode_into(items, enumerate(value), self.of.decode, _index, breaks)
         if breaks:
             raise Tolerated(items, breaks)
         return items
@@ -472,7 +486,7 @@ class ListOf(Schema):
         problem = self.problem(value)
         if problem is not None:
             raise ApiValueError(f"Invalid value for `{name}`: {problem}")
-        return [self.item.encode(item, f"{name}[{index}]") for index, item in enumerate(value)]
+        return [self.of.encode(item, f"{name}[{index}]") for index, item in enumerate(value)]
 
     def problem(self, value: Sequence[Any]) -> Optional[str]:
         if self.min_items is not None and len(value) < self.min_items:
@@ -484,21 +498,14 @@ class ListOf(Schema):
         return None
 
 
-class MapOf(Schema):
-    """An object used as a map: string keys, every value a ``value``."""
-
-    def __init__(self, value: Schema) -> None:
-        self.value = value
-
-    @property
-    def name(self) -> str:  # type: ignore[override]
-        return f"dict[str, {self.value.name}]"
+class MapOf(Around, named="dict[str, {}]"):
+    """An object used as a map: string keys, every value an ``of``."""
 
     def decode(self, value: Any) -> Any:
         if type(value) is not dict:
             raise self.invalid(value)
         result: dict[str, Any] = {}
-        breaks = decode_into(result, value.items(), self.value.decode, str)
+        breaks = decode_into(result, value.items(), self.of.decode, str)
         if breaks:
             raise Tolerated(result, breaks)
         return result
@@ -510,25 +517,18 @@ class MapOf(Schema):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ApiTypeError(f"Invalid type for a key of `{name}`: expected str")
-            result[key] = self.value.encode(item, f"{name}[{key!r}]")
+            result[key] = self.of.encode(item, f"{name}[{key!r}]")
         return result
 
 
-class Nullable(Schema):
-    """``nullable: true``: null (None) or ``inner``."""
-
-    def __init__(self, inner: Schema) -> None:
-        self.inner = inner
-
-    @property
-    def name(self) -> str:  # type: ignore[override]
-        return f"Optional[{self.inner.name}]"
+class Nullable(Around, named="Optional[{}]"):
+    """``nullable: true``: null (None) or an ``of``."""
 
     def decode(self, value: Any) -> Any:
-        return None if value is None else self.inner.decode(value)
+        return None if value is None else self.of.decode(value)
 
     def encode(self, value: Any, name: str) -> Any:
-        return None if value is None else self.inner.encode(value, name)
+        return None if value is None else self.of.encode(value, name)
 
 
 class ModelSchema(Schema):
