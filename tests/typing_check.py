@@ -86,19 +86,14 @@ def pandadoc(host: str) -> OAuth2AccessTokenResponse | None:
 
     with pandadoc_client.ApiClient(configuration) as api_client:
         api_instance = o_auth_2_0_authentication_api.OAuth20AuthenticationApi(api_client)
-        grant_type = "refresh_token"
-        client_id = "479a3c7ba4a8d3cf28702"
-        client_secret = "a66515d3caf9183b8cad3eee546bcba892b45b01"
-        code = "a9a60d4dabb61ade665c712d2b41766e7bb9a2f9"
-        scope = "read+write"
         refresh_token = "f61cc0cffd437c9a596f0acc8eb6f502a7a429d7"
         try:
             api_response = api_instance.access_token(
-                grant_type=grant_type,
-                client_id=client_id,
-                client_secret=client_secret,
-                code=code,
-                scope=scope,
+                grant_type="refresh_token",
+                client_id="479a3c7ba4a8d3cf28702",
+                client_secret="a66515d3caf9183b8cad3eee546bcba892b45b01",
+                code="a9a60d4dabb61ade665c712d2b41766e7bb9a2f9",
+                scope="read+write",
                 refresh_token=refresh_token,
             )
             pprint(api_response)
