@@ -6,7 +6,7 @@ fixture). What it cannot do is here, once:
 - ``ThreadedServer``: a ``ThreadingHTTPServer`` serving a handler class in a daemon thread
   on a free loopback port, over HTTP or TLS (``tls``: a server-side SSLContext; refused
   handshakes are recorded). For servers that hold a request, count connections or see
-  the TLS peer: tests/token_server.py, tests/oauth_server.py, test_concurrency.py,
+  the TLS peer: tests/token_server.py, test_concurrency.py,
   test_client_certificate.py and the proxy tests' target.
 - ``RawServer``: a socket server that reads one request per connection, records it, then
   does what the test says with the socket, for protocol faults (a body cut short, a

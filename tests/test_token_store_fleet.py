@@ -1,6 +1,7 @@
 """Token stores with real parts: fleets of real processes (tests/fleet_worker.py) using the
 installed packages, a real redis-server, and a strict token server that rotates refresh
-tokens and revokes the authorization when a spent one comes back (tests/oauth_server.py).
+tokens and revokes the authorization when a spent one comes back (tests/token_server.py,
+``strict_grants``).
 
 The rules themselves are tested on the runtime (tests/runtime/test_runtime_token_store.py).
 """
@@ -20,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from oauth_server import RotatingTokenServer
 from redis_server import RedisServer
+from token_server import TokenServer
 
 WORKER = str(Path(__file__).with_name("fleet_worker.py"))
 CLIENT_SECRET = "cs-fleet-Q9x"
@@ -85,7 +86,7 @@ class Fleet:
         return done
 
 
-def worker_args(package: str, server: RotatingTokenServer, store: str, *more: str) -> list[str]:
+def worker_args(package: str, server: TokenServer, store: str, *more: str) -> list[str]:
     return [package, "--host", server.url, "--store", store, *more]
 
 
@@ -95,20 +96,20 @@ def no_secret_in(text: str) -> None:
 
 
 def test_a_fleet_asking_at_once_sends_one_token_request(
-    token_server: RotatingTokenServer, store: str
+    token_server: TokenServer, store: str
 ) -> None:
     fleet = Fleet(8, worker_args("zuora_client", token_server, store, "--threads", "8"))
     fleet.go()
     results = fleet.results()
     tokens = {token for answer, _ in results for token in answer["tokens"]}
     assert len(tokens) == 1
-    assert token_server.requests == 1
+    assert token_server.count == 1
     for _, err in results:
         no_secret_in(err)
 
 
 def test_processes_take_turns_on_one_rotating_refresh_token(
-    token_server: RotatingTokenServer, store: str
+    token_server: TokenServer, store: str
 ) -> None:
     start = ("--refresh-token", "rtok-0-Start", "--mode", "rotate")
     fleet = Fleet(4, worker_args("CyberSource", token_server, store, *start, "--rounds", "30"))
@@ -129,7 +130,7 @@ def test_processes_take_turns_on_one_rotating_refresh_token(
 
 
 def test_a_killed_lease_holder_blocks_the_others_for_at_most_its_lease(
-    token_server: RotatingTokenServer, store: str
+    token_server: TokenServer, store: str
 ) -> None:
     lease, timeout = 2.0, 5.0
     args = worker_args(
@@ -152,7 +153,7 @@ def test_a_killed_lease_holder_blocks_the_others_for_at_most_its_lease(
 
 
 def test_a_redis_outage_is_survived_and_sharing_resumes(
-    token_server: RotatingTokenServer, caplog: pytest.LogCaptureFixture
+    token_server: TokenServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     import zuora_client
 
@@ -181,21 +182,21 @@ def test_a_redis_outage_is_survived_and_sharing_resumes(
         (warning,) = caplog.records
         assert "RedisTokenStore(prefix='tokenworks:')" in warning.getMessage()
         no_secret_in(caplog.text)
-        assert token_server.requests == 1
+        assert token_server.count == 1
         with pytest.raises(zuora_client.TokenStoreError) as caught:
             manager(on_store_error="raise").get_token()
         assert "RedisTokenStore" in str(caught.value)
-        assert token_server.requests == 1  # raise: nothing sent
+        assert token_server.count == 1  # raise: nothing sent
         redis.start()
         first = manager().get_token()
         assert manager().get_token() == first  # shared again: the second one sent nothing
-        assert token_server.requests == 2
+        assert token_server.count == 2
     finally:
         redis.stop()
 
 
 def test_a_fleet_with_a_broken_record_or_folder_still_gets_tokens(
-    token_server: RotatingTokenServer, tmp_path: Path
+    token_server: TokenServer, tmp_path: Path
 ) -> None:
     folder = tmp_path / "tokens"
     folder.mkdir(mode=0o700)
