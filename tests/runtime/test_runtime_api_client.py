@@ -20,7 +20,6 @@ from runtime_under_test._media import media_kind
 from runtime_under_test._model import Model, Prop
 from runtime_under_test._request import Param
 from runtime_under_test._schema import ANY, Binary, MapOf, ModelSchema, Number, Str, header_values
-from runtime_under_test._secrets import issued_tokens
 from runtime_under_test._security import basic_authorization
 from runtime_under_test.api_response import ApiResponse
 from runtime_under_test.exceptions import (
@@ -577,16 +576,6 @@ def test_a_broken_token_answer_keeps_no_token_it_issued(body: str) -> None:
             assert secret not in text
     assert error.body is not None and "[redacted]" in error.body
     assert error.unredacted_body == body
-
-
-def test_issued_tokens_reads_cut_and_escaped_bodies() -> None:
-    assert issued_tokens(b'{"access_token": "a\\/b\\u00e9c", "token_type": "x"') == [
-        "a\\/b\\u00e9c",
-        "a/b\u00e9c",
-    ]
-    assert set(issued_tokens(b'{"access_token": "abc\\')) == {"abc"}  # cut inside an escape
-    assert issued_tokens(b'{"refresh_token": 5, "scope": "access_token"}') == []
-    assert issued_tokens(b'{"id_token": "x.y.z"}') == ["x.y.z", "x.y.z", "x.y.z"]
 
 
 @pytest.mark.parametrize(
