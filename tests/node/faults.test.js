@@ -250,7 +250,7 @@ describe('faults of the CyberSource Node package', () => {
     assert.equal(server.requests.length, 0);
   });
 
-  test('secrets: masked in the request model, cut out of errors that echo them, absent from retry logs', async () => {
+  test('secrets: masked in the request model, cut out of errors that echo them (as sent and form-encoded), absent from retry logs', async () => {
     const model = new CyberSource.CreateAccessTokenRequest({ ...fields('authorization_code'), refresh_token: REFRESH });
     for (const shown of [String(model), JSON.stringify(model), util.inspect(model), util.format('%O', [model])]) {
       for (const secret of [SECRET, CODE, REFRESH]) {
@@ -259,24 +259,27 @@ describe('faults of the CyberSource Node package', () => {
       assert.ok(shown.includes('partner'));
     }
 
+    // A secret with characters form encoding changes; the server echoes the body as it came.
+    const special = 'sécret ü€ &=+/?#%~*';
+    const formEncoded = new URLSearchParams({ s: special }).toString().slice(2);
     answer = (request) => ({
       status: 503,
-      headers: { ...JSON_UTF8, 'X-Echo': `secret ${SECRET}, refresh ${REFRESH}` },
-      body: JSON.stringify({ error: 'invalid_client', error_description: `bad secret ${SECRET}, code ${CODE}: ${request.body}` }),
+      headers: { ...JSON_UTF8, 'X-Echo': `secret ${formEncoded}, refresh ${REFRESH}` }, // a header is Latin-1
+      body: JSON.stringify({ error: 'invalid_client', error_description: `bad secret ${special}, code ${CODE}: ${request.body}` }),
     });
     const messages = [];
     const { api } = client(server.url, { logger: { info: (message) => messages.push(message) } });
-    const error = await failure(api.createAccessToken({ ...fields('authorization_code'), refresh_token: REFRESH }));
+    const error = await failure(api.createAccessToken({ ...fields('authorization_code'), client_secret: special, refresh_token: REFRESH }));
     const shown = [error.message, error.body, error.error_description, util.inspect(error, { depth: 4 }), String(error.stack),
       JSON.stringify(error), JSON.stringify(error.data), error.response.text, JSON.stringify(error.response.body),
       JSON.stringify(error.headers), JSON.stringify(error.response.headers)].join('\n');
-    for (const secret of [SECRET, CODE, REFRESH]) {
+    for (const secret of [special, encodeURIComponent(special), formEncoded, CODE, REFRESH]) {
       assert.ok(!shown.includes(secret), `${secret} in\n${shown}`);
     }
-    assert.match(error.error_description, /bad secret \[redacted\], code \[redacted\]/);
+    assert.match(error.error_description, /bad secret \[redacted\], code \[redacted\]: .*\[redacted\]/);
     assert.equal(error.headers['x-echo'], 'secret [redacted], refresh [redacted]');
     assert.ok(error.headers['content-type'].startsWith('application/json'));
-    assert.ok(error.rawBody.includes(SECRET), 'the answer as it came, under its explicit name');
+    assert.ok(error.rawBody.includes(special), 'the answer as it came, under its explicit name');
 
     const refused = client(`http://${HOST}:${await freePort()}`, { logger: { info: (message) => messages.push(message) } });
     await failure(refused.api.createAccessToken(fields('refresh_token')));

@@ -194,21 +194,6 @@ describe('CyberSource Node package on the wire', () => {
     assert.equal(error.error, undefined);
   });
 
-  test('secrets never appear in errors, even when the server echoes them', async () => {
-    answer = (request) => ({
-      status: 400,
-      headers: JSON_UTF8,
-      body: JSON.stringify({ error: 'invalid_grant', error_description: `echo: ${request.body.toString()} ${SECRET} ${CODE}` }),
-    });
-    const { error } = await call(api, tokenRequest({ code: CODE, refresh_token: REFRESH }), {});
-    assert.equal(error.status, 400);
-    const shown = [error.message, error.body, error.error_description, util.inspect(error), String(error.stack)].join('\n');
-    for (const secret of [SECRET, CODE, REFRESH, encodeURIComponent(SECRET)]) {
-      assert.ok(!shown.includes(secret), `a secret shows in the error:\n${shown}`);
-    }
-    assert.ok(error.error_description.includes('[redacted]'));
-  });
-
   test('a 2xx answer that is not JSON is an error whose message holds no body', async () => {
     answer = () => ({ status: 200, headers: JSON_UTF8, body: `{"access_token":"${TOKEN.access_token}"` });
     const { error } = await call(api, tokenRequest({ code: CODE }), {});
