@@ -34,6 +34,7 @@ from runtime_under_test.exceptions import (
     TooManyRequestsException,
     UnauthorizedException,
 )
+from token_operation import KeywordModel, form_model_operation
 
 HOST = "https://api.example.com/v1/"
 JSON = {"Content-Type": "application/json"}
@@ -369,7 +370,7 @@ def test_a_single_use_grant_is_retried_only_when_the_server_refused_it_unseen() 
     assert len(transport.sent) == 2
 
 
-class GrantForm(Model):
+class GrantForm(KeywordModel):
     """A token request's fields as a body model sent as a form (as CyberSource's is)."""
 
     _props = (
@@ -377,11 +378,6 @@ class GrantForm(Model):
         Prop("code", "code", Str(), secret=True),
         Prop("refresh_token", "refresh_token", Str(), secret=True),
     )
-
-    def __init__(self, **values: Optional[str]) -> None:
-        for prop in self._props:
-            setattr(self, prop.attr, values.get(prop.attr))
-        self.additional_properties = {}
 
 
 #: An OAuth token operation whose grant_type may be left out (the server defaults it).
@@ -400,14 +396,8 @@ OAUTH_TOKEN: Operation[Any] = Operation(
     token=True,
 )
 #: The same with the fields in a body model.
-MODEL_TOKEN: Operation[Any] = Operation(
-    "create_token",
-    "POST",
-    "/oauth/token",
-    (Param("grant_request", "grant_request", "body", ModelSchema(GrantForm), required=True),),
-    responses={"200": Response(MapOf(ANY))},
-    content_type="application/x-www-form-urlencoded",
-    token=True,
+MODEL_TOKEN = form_model_operation(
+    "create_token", "/oauth/token", "grant_request", GrantForm, MapOf(ANY)
 )
 TOKEN_ANSWER = answer(200, json.dumps({"access_token": "at-1234"}), JSON)
 
