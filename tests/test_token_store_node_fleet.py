@@ -11,21 +11,24 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
+from fleet import (
+    NODE_WORKER,
+    PYTHON_WORKER,
+    Worker,
+    assert_one_token_for_all,
+    flush,
+    no_secret_in,
+    together,
+)
 from redis_server import RedisServer
 from token_server import TokenServer
 
-TESTS = Path(__file__).resolve().parent
-PYTHON_WORKER = [sys.executable, str(TESTS / "fleet_worker.py"), "CyberSource"]
-NODE_WORKER = ["node", str(TESTS / "node" / "fleet_worker.js")]
 START = "rtok-0-Start"
 pytestmark = [
     pytest.mark.timeout(180),
@@ -39,64 +42,19 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, list[str
     if request.param == "file":
         return f"file:{tmp_path / 'tokens'}", []
     server: RedisServer = request.getfixturevalue("redis")
-    flush(server)
+    flush(server.url)
     return f"redis:{server.url}", ["--redis-client", request.param.split(":")[1]]
 
 
-def flush(server: RedisServer) -> None:
-    import redis as redis_py
-
-    with redis_py.Redis.from_url(server.url) as client:
-        client.flushdb()
-
-
-class Worker:
-    """One worker process, Python or Node.js, ready once it printed `ready`."""
-
-    def __init__(self, command: Sequence[str]) -> None:
-        self.process = subprocess.Popen(
-            list(command),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline().strip()
-        if line != "ready":
-            self.process.kill()
-            _, err = self.process.communicate(timeout=10)
-            raise AssertionError(f"a worker did not start: {line!r} {err}")
-
-    def go(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write("go\n")
-        self.process.stdin.flush()
-
-    def result(self, *, ok: bool = True) -> tuple[dict[str, Any], str]:
-        out, err = self.process.communicate(timeout=120)
-        answer: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-        assert (self.process.returncode == 0) is ok, f"{answer} {err}"
-        return answer, err
-
-
 def python(server: TokenServer, store: str, *more: str) -> Worker:
-    return Worker([*PYTHON_WORKER, "--host", server.url, "--store", store, *more])
+    """A CyberSource Python worker, ready."""
+    command = [*PYTHON_WORKER, "CyberSource", "--host", server.url, "--store", store, *more]
+    return Worker(command).ready()
 
 
 def node(server: TokenServer, store: str, extra: Sequence[str], *more: str) -> Worker:
-    return Worker([*NODE_WORKER, "--host", server.url, "--store", store, *extra, *more])
-
-
-def together(workers: Sequence[Worker]) -> list[tuple[dict[str, Any], str]]:
-    for worker in workers:
-        worker.go()
-    return [worker.result() for worker in workers]
-
-
-def no_secret_in(text: str) -> None:
-    assert "cs-fleet-Q9x" not in text
-    assert "atok-" not in text and "rtok-" not in text
+    """A CyberSource Node.js worker, ready."""
+    return Worker([*NODE_WORKER, "--host", server.url, "--store", store, *extra, *more]).ready()
 
 
 def test_python_and_node_processes_asking_at_once_send_one_token_request(
@@ -106,12 +64,7 @@ def test_python_and_node_processes_asking_at_once_send_one_token_request(
     start = ("--refresh-token", START, "--threads", "4")
     workers = [python(token_server, where, *start) for _ in range(3)]
     workers += [node(token_server, where, extra, *start) for _ in range(3)]
-    results = together(workers)
-    tokens = {token for answer, _ in results for token in answer["tokens"]}
-    assert len(tokens) == 1
-    assert token_server.count == 1
-    for _, err in results:
-        no_secret_in(err)
+    assert_one_token_for_all(together(workers), token_server)
 
 
 def test_node_and_python_take_turns_on_one_rotating_refresh_token(
