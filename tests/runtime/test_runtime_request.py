@@ -239,32 +239,27 @@ class Credentials(KeywordModel):
     )
 
 
+def credentials_body(name: str, content_type: Optional[str], **values: str) -> Request:
+    """A request whose one parameter, the body ``name``, is Credentials(**values)."""
+    param = Param(name, name, "body", ModelSchema(Credentials), required=True)
+    return build_request("/", (param,), {name: Credentials(**values)}, content_type, None)
+
+
 def test_a_body_model_with_a_form_content_type_is_its_properties_as_fields() -> None:
-    param = Param("request", "request", "body", ModelSchema(Credentials), required=True)
-    request = build_request(
-        "/",
-        (param,),
-        {"request": Credentials(client_id="id", client_secret="se cret")},
-        "application/x-www-form-urlencoded",
-        None,
-    )
+    form = "application/x-www-form-urlencoded"
+    request = credentials_body("request", form, client_id="id", client_secret="se cret")
     assert request.body == b"client_id=id&client_secret=se+cret"
-    assert request.headers == {"Content-Type": "application/x-www-form-urlencoded"}
+    assert request.headers == {"Content-Type": form}
     assert request.fields == {"client_id": "id", "client_secret": "se cret"}
     with pytest.raises(
         ApiValueError, match=r"^Missing the required parameter `request.client_secret`$"
     ):
-        build_request("/", (param,), {"request": Credentials(client_id="id")}, None, None)
+        credentials_body("request", None, client_id="id")
 
 
 def test_a_json_body_is_compact_utf8() -> None:
-    param = Param("body", "body", "body", ModelSchema(Credentials), required=True)
-    request = build_request(
-        "/",
-        (param,),
-        {"body": Credentials(client_id="id", client_secret="s\u00e9cret")},
-        "application/json",
-        None,
+    request = credentials_body(
+        "body", "application/json", client_id="id", client_secret="s\u00e9cret"
     )
     assert request.body == '{"client_id":"id","client_secret":"s\u00e9cret"}'.encode()
     assert request.headers == {"Content-Type": "application/json"}
