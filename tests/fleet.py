@@ -12,7 +12,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from token_server import TokenServer
 
@@ -91,3 +91,15 @@ def assert_one_token_for_all(
     assert server.count == 1
     for _, err in results:
         no_secret_in(err)
+
+
+def broken_record(tmp_path: Path, seed: Callable[[str], Worker]) -> tuple[str, Path]:
+    """A FileTokenStore folder whose one record, written by the worker ``seed(store)``, is
+    then cut short: (the --store, the record)."""
+    folder = tmp_path / "tokens"
+    folder.mkdir(mode=0o700)
+    store = f"file:{folder}"
+    together([seed(store)])
+    (record,) = folder.glob("*.json")
+    record.write_text('{"version": 1, "access_token": ')  # cut short
+    return store, record

@@ -24,6 +24,7 @@ from fleet import (
     PYTHON_WORKER,
     Worker,
     assert_one_token_for_all,
+    broken_record,
     flush,
     no_secret_in,
     started,
@@ -147,12 +148,11 @@ def test_a_redis_outage_is_survived_and_sharing_resumes(
 def test_a_fleet_with_a_broken_record_or_folder_still_gets_tokens(
     token_server: TokenServer, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "tokens"
-    folder.mkdir(mode=0o700)
-    together(fleet(1, worker_args("zuora_client", token_server, f"file:{folder}")))
-    (record,) = folder.glob("*.json")
-    record.write_text('{"version": 1, "access_token": ')  # cut short
-    broken = fleet(2, worker_args("zuora_client", token_server, f"file:{folder}"))
+    def zuora(store: str, count: int = 1) -> list[Worker]:
+        return fleet(count, worker_args("zuora_client", token_server, store))
+
+    where, record = broken_record(tmp_path, lambda store: zuora(store)[0])
+    broken = zuora(where, 2)
     for answer, err in together(broken):
         assert answer["tokens"][0].startswith("atok-")
         assert err.count("WARNING") == 1 and "cannot be read" in err
@@ -160,7 +160,7 @@ def test_a_fleet_with_a_broken_record_or_folder_still_gets_tokens(
     assert json.loads(record.read_text())["access_token"].startswith("atok-")  # repaired
     blocked = tmp_path / "a-file"
     blocked.write_text("")
-    nowhere = fleet(1, worker_args("zuora_client", token_server, f"file:{blocked / 'tokens'}"))
+    nowhere = zuora(f"file:{blocked / 'tokens'}")
     ((answer, err),) = together(nowhere)
     assert answer["tokens"][0].startswith("atok-")
     assert "FileTokenStore" in err and "cannot make the folder" in err

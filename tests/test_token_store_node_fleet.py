@@ -22,6 +22,7 @@ from fleet import (
     PYTHON_WORKER,
     Worker,
     assert_one_token_for_all,
+    broken_record,
     flush,
     no_secret_in,
     together,
@@ -169,14 +170,9 @@ def test_a_redis_outage_warns_once_and_fetches_locally_or_raises(token_server: T
 def test_node_processes_with_a_broken_record_or_folder_still_get_tokens(
     token_server: TokenServer, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "tokens"
-    folder.mkdir(mode=0o700)
-    where = f"file:{folder}"
-    seed = python(token_server, where, "--refresh-token", START)
-    seed.go()
-    seed.result()
-    (record,) = folder.glob("*.json")
-    record.write_text('{"version": 1, "access_token": ')  # cut short
+    where, record = broken_record(
+        tmp_path, lambda store: python(token_server, store, "--refresh-token", START)
+    )
     # The record held the rotated refresh token; the worker is given it, as a service that
     # keeps it elsewhere too (onToken) would be. (One worker: a store that cannot be read
     # leaves each process to renew alone, which a rotating refresh token does not survive.)
