@@ -114,6 +114,11 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def section(title: str, note: str, headers: list[str], rows: list[list[str]]) -> str:
+    """A section of bench/results.md: its title, what was measured, and the table."""
+    return f"## {title}\n\n{note}\n\n{table(headers, rows)}\n"
+
+
 def us(seconds: float) -> str:
     return f"{seconds * 1e6:.1f}"
 
@@ -224,7 +229,7 @@ def section_calls(title: str, note: str, results: dict[str, Rounds], goal: float
     ]
     if as_sent:
         headers += ["raw sent as the package sends CPU µs", "package / that"]
-    return f"## {title}\n\n{note}\n\n{table(headers, rows)}\n"
+    return section(title, note, headers, rows)
 
 
 def recording_import_time(
@@ -262,14 +267,15 @@ def section_imports(settings: Settings) -> str:
         "import", "cumulative ms", f"ratio to urllib3 (goal ≤ {GOAL_IMPORT_RATIO})", "ratio IQR",
         "verdict",
     ]
-    return (
-        "## 3. Import time in a fresh interpreter\n\n"
+    return section(
+        "3. Import time in a fresh interpreter",
         f"`python -X importtime -c \"import <module>\"`: cumulative µs of the top-level import(s)"
         f" beyond interpreter start-up. {settings.interpreter_rounds} rounds; in each, every"
         " package is imported in a fresh interpreter right next to a fresh `import urllib3`"
         " (order alternating), and the ratio is the median of those pairs' ratios. The"
-        " package's import includes urllib3's.\n\n"
-        + table(headers, rows) + "\n"
+        " package's import includes urllib3's.",
+        headers,
+        rows,
     )
 
 
@@ -343,16 +349,17 @@ def section_synthetic(settings: Settings) -> str:
         "import", "cumulative ms", f"ratio to urllib3 (goal ≤ {GOAL_SYNTHETIC_IMPORT_RATIO})",
         "ratio IQR", "verdict",
     ]
-    return (
-        "## 3b. Import time of a large package\n\n"
+    return section(
+        "3b. Import time of a large package",
         f"bench/synthetic_spec.py writes a spec of {SYNTHETIC_OPERATIONS} operations; generated"
         f" with our templates (scripts/generate.py, ruff pass included) it has {operations}"
         f" operations in {modules} API modules and {models} model modules. Generation took"
         f" {median(generation_s):.2f} s wall (median of {len(generation_s)}). Its import is"
         f" measured as in item 3 ({settings.interpreter_rounds} paired rounds): API and model"
         " modules load on first use, so it should cost what a token package's import costs"
-        " (zuora_client, measured in the same rounds).\n\n"
-        + table(headers, rows) + "\n"
+        " (zuora_client, measured in the same rounds).",
+        headers,
+        rows,
     )
 
 
@@ -378,13 +385,14 @@ def section_memory(settings: Settings) -> str:
         "import", "VmRSS after import (MiB)", "Δ vs urllib3 (MiB, goal ≤ +2)", "verdict",
         "installed kB, no __pycache__", "installed kB, with __pycache__", "verdict (< 300 kB)",
     ]
-    return (
-        "## 4. Memory after import, installed size\n\n"
+    return section(
+        "4. Memory after import, installed size",
         f"VmRSS of a fresh interpreter right after the import (median of"
         f" {settings.interpreter_rounds}); Δ is the median of per-round differences. Size: the"
         " installed package directory in site-packages (1 kB = 1000 bytes); the size verdict"
-        " uses the larger, with __pycache__.\n\n"
-        + table(headers, rows) + "\n"
+        " uses the larger, with __pycache__.",
+        headers,
+        rows,
     )
 
 
@@ -413,12 +421,13 @@ def section_generation(settings: Settings) -> str:
         same = f"{len(result.differing)} file(s) differ from the repository's generated/: {shown}"
     else:
         same = "identical to the repository's generated/"
-    return (
-        "## 5. Generation\n\n"
+    return section(
+        "5. Generation",
         "Wall time, in a scratch copy of openapi/, templates/, scripts/, ruff.toml and the Makefile with a"
         f" symlink to .venv (the repository is not written). Output of the scratch run: {same}."
-        f" The no-op run said: `{result.noop_output or '(nothing)'}`.\n\n"
-        + table(headers, rows) + "\n"
+        f" The no-op run said: `{result.noop_output or '(nothing)'}`.",
+        headers,
+        rows,
     )
 
 
@@ -441,11 +450,12 @@ def section_get_token(host: str, settings: Settings, socket_results: dict[str, R
         "package", "cached get_token() ns/call (goal < 2000)", "verdict",
         "one token request, wall µs (item 1)", "CPU µs (item 1)", "request / cached",
     ]
-    return (
-        "## 6. Cached `TokenManager.get_token()`\n\n"
+    return section(
+        "6. Cached `TokenManager.get_token()`",
         f"`time.perf_counter` over {settings.get_token_calls:,} calls after one real fetch,"
-        f" median of {settings.rounds} rounds, next to one token request of item 1.\n\n"
-        + table(headers, rows) + "\n"
+        f" median of {settings.rounds} rounds, next to one token request of item 1.",
+        headers,
+        rows,
     )
 
 

@@ -27,8 +27,8 @@ from measure import REPO, cached_call_ns
 
 sys.path.insert(0, str(REPO / "tests"))
 import zuora_client
-from oauth_server import RotatingTokenServer
 from redis_server import RedisServer
+from token_server import TokenServer
 from zuora_client._token_store import StoredToken
 
 CLIENT_ID = "5b1e8c4a-2f3d-4a6b-9c7e-1d0f2a3b4c5d"
@@ -92,12 +92,12 @@ def _waiting_pickup_ms(manager: Any, rounds: int) -> float:
     return statistics.median(delays) * 1e3
 
 
-def _fleet_requests(store: str, server: RotatingTokenServer, seconds: float) -> tuple[int, int]:
+def _fleet_requests(store: str, server: TokenServer, seconds: float) -> tuple[int, int]:
     """(token requests, expiries) while FLEET processes use tokens for ``seconds``.
 
     The expiries are the most tokens one process went through.
     """
-    before = server.requests
+    before = server.count
     processes = [
         subprocess.Popen(
             [
@@ -133,7 +133,7 @@ def _fleet_requests(store: str, server: RotatingTokenServer, seconds: float) -> 
         if "tokens" not in answer:
             raise RuntimeError(f"a fleet process failed: {answer}")
         expiries = max(expiries, len(answer["tokens"]))
-    return server.requests - before, expiries
+    return server.count - before, expiries
 
 
 def section_stores(get_token_calls: int, rounds: int, quick: bool) -> str:
@@ -142,7 +142,7 @@ def section_stores(get_token_calls: int, rounds: int, quick: bool) -> str:
     if redis.binary is not None:
         redis.start()
         redis_url = redis.url
-    server = RotatingTokenServer(expires_in=3600)
+    server = TokenServer(strict_grants=True)
     try:
         with tempfile.TemporaryDirectory() as folder:
             rows = _single_process_rows(
@@ -220,7 +220,7 @@ def _single_process_rows(
 
 def _fleet_rows(redis_url: str | None, quick: bool) -> list[list[str]]:
     seconds = 4.5 if quick else 8.5
-    server = RotatingTokenServer(expires_in=4)
+    server = TokenServer(strict_grants=True, expires_in=4)
     rows = []
     try:
         with tempfile.TemporaryDirectory() as folder:

@@ -413,6 +413,14 @@ def _generator_configs(
             written["additionalProperties"]["configurationSettings"] = configuration_settings(
                 runtime, str(properties["packageName"])
             )
+        elif config.get("generatorName") == "javascript":
+            # What ApiClient.settings and the README say of the package, and the options.
+            package = node_package_values(properties)
+            runtime = root / str(config["templateDir"]) / "runtime"
+            options = node_options(runtime, {**package, "firstServer": first_server(normalised)})
+            merged = written["additionalProperties"]
+            assert isinstance(merged, dict)
+            merged.update(package, configurationSettings=options)
         given.append(folder / f"{path.stem}.json")
         given[-1].write_text(json.dumps(written, indent=1), encoding="utf-8")
     return given
@@ -513,6 +521,69 @@ def configuration_settings(runtime: Path, package: str) -> list[dict[str, str]]:
         rows.append(
             {"name": name, "default": shown, "meaning": re.sub(r"``(.+?)``", r"`\1`", meaning)}
         )
+    return rows
+
+
+def node_package_values(properties: dict[str, object]) -> dict[str, str]:
+    """What a Node package's ApiClient.settings and README say of the package: the variable
+    that names its default host, and its User-Agent."""
+    return {
+        "hostVariable": f"{str(properties['moduleName']).upper()}_HOST",
+        "userAgent": f"{properties['projectName']}/{properties['projectVersion']} (Node.js)",
+    }
+
+
+def first_server(spec: dict[str, object]) -> str:
+    """The URL of the spec's first server (a Node client's default host), or ``(none)``."""
+    servers = spec.get("servers") or []
+    assert isinstance(servers, list)
+    return str(servers[0]["url"]) if servers else "(none)"
+
+
+#: Prints the ApiClient options of configuration.js (``OPTIONS``) as JSON, a default as
+#: util.inspect writes it.
+_NODE_OPTIONS_SCRIPT = """
+const { inspect } = require('node:util');
+const { OPTIONS } = require(process.argv[1]);
+const given = (value) => (value === undefined ? '' : '`' + inspect(value, { breakLength: Infinity }) + '`');
+console.log(JSON.stringify(OPTIONS.map((option) => ({
+  name: option.name, type: option.type, meaning: option.meaning, test: option.test, setting: option.check !== null,
+  default: option.shown === undefined ? given(option.default) : option.shown,
+}))));
+"""
+
+
+def node_options(runtime: Path, package: dict[str, str]) -> list[dict[str, object]]:
+    """The rows of a Node package's ApiClientOptions and ApiClient fields (index.d.ts) and
+    README options table, read from where each option is declared once: ``OPTIONS`` in the
+    runtime's ``configuration.js`` (run by node). ``{hostVariable}`` and the like in a row's
+    default become the package's ``package`` values."""
+    node = shutil.which("node")
+    if node is None:
+        raise SystemExit("node (Node.js 18+) is needed to generate a Node package: install it")
+    run = subprocess.run(
+        [node, "-e", _NODE_OPTIONS_SCRIPT, str(runtime / "configuration.js")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if run.returncode != 0:
+        raise SystemExit(
+            f"reading the options of {runtime / 'configuration.js'} failed:\n{run.stderr}"
+        )
+    rows: list[dict[str, object]] = json.loads(run.stdout)
+    for row in rows:
+        row["default"] = re.sub(
+            r"\{(hostVariable|firstServer|userAgent)\}",
+            lambda m: package[m[1]],
+            str(row["default"]),
+        )
+        # index.d.ts's doc comment: the meaning, and the default when there is one.
+        shown = row["default"]
+        row["comment"] = f"{row['meaning']} Default: {shown}." if shown else row["meaning"]
+        # A field of the ApiClient class there (not the test hooks); undefined without a default.
+        row["field"] = row.pop("setting") and not row["test"]
+        row["fieldType"] = row["type"] if shown else f"{row['type']} | undefined"
     return rows
 
 

@@ -41,18 +41,25 @@ def call(provider: str, client: Any, timeout: Any = None) -> Any:
     return derived_call(BY_NAME[provider].module, client, _request_timeout=timeout)
 
 
+def cybersource_request(
+    client_secret: str, code: str, refresh_token: str, grant_type: str = "refresh_token"
+) -> Any:
+    """CyberSource's request model holding every secret it takes."""
+    return CyberSource.CreateAccessTokenRequest(
+        client_id="client-id",
+        client_secret=client_secret,
+        grant_type=grant_type,
+        code=code,
+        refresh_token=refresh_token,
+    )
+
+
 def secret_call(
     provider: str, client: Any, client_secret: str, code: str, refresh_token: str
 ) -> Any:
     """The token call with every secret the operation takes in its form fields."""
     if provider == "cybersource":
-        request = CyberSource.CreateAccessTokenRequest(
-            client_id="client-id",
-            client_secret=client_secret,
-            grant_type="refresh_token",
-            code=code,
-            refresh_token=refresh_token,
-        )
+        request = cybersource_request(client_secret, code, refresh_token)
         return CyberSource.OAuthApi(client).create_access_token(request)
     if provider == "pandadoc":
         return pandadoc_client.OAuth20AuthenticationApi(client).access_token(

@@ -1,5 +1,6 @@
 """Shared fixtures: one Prism mock per spec for the whole session; for the token store fleets
-(Python and Node.js processes), a real redis-server per module and a rotating token server;
+(Python and Node.js processes), a real redis-server per module and a strict token server
+(tests/token_server.py);
 the retry waits of every package, recorded instead of slept; a URL that refuses; a token
 endpoint over HTTP and over TLS (tests/servers.py Target) and forward proxies."""
 
@@ -17,11 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from certificates import issue, make_ca
 from drivers import driver_fixture
 from mock_servers import PrismServer, start_all, stop_all
-from oauth_server import RotatingTokenServer
 from providers import PACKAGES
 from redis_server import RedisServer
 from servers import PROXY_CREDENTIALS, ForwardProxy, Target, serve_target
 from servers import refused_url as refusing_url
+from token_server import TokenServer
 
 
 @pytest.fixture(scope="session")
@@ -54,9 +55,9 @@ def redis() -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def token_server() -> Iterator[RotatingTokenServer]:
-    """The strict token server, whose one valid refresh token is rtok-0-Start."""
-    server = RotatingTokenServer(refresh_token="rtok-0-Start")
+def token_server() -> Iterator[TokenServer]:
+    """A token server with strict grants, whose one valid refresh token is rtok-0-Start."""
+    server = TokenServer(strict_grants=True, refresh_token="rtok-0-Start")
     yield server
     server.close()
 

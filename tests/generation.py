@@ -13,9 +13,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
+
+import pytest
 
 BIN = Path(sys.executable).parent
 GENERATE = Path(__file__).resolve().parent.parent / "scripts" / "generate.py"
+SPECS = Path(__file__).resolve().parent / "specs"  # the probe specs
 
 
 def start_generation(configs: list[str], root: Path) -> subprocess.Popen[bytes]:
@@ -136,3 +140,21 @@ def imported_probe(spec: Path, package: str, root: Path) -> Iterator[ModuleType]
         sys.path.remove(str(out))
         for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
             del sys.modules[name]
+
+
+def probe_fixture(spec: str, package: str) -> Any:
+    """A module-scoped ``probe`` fixture: tests/specs/<spec>.yaml generated as ``package``,
+    imported for the module's tests (``probe = probe_fixture(...)`` in the module)."""
+
+    @pytest.fixture(scope="module")
+    def probe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+        root = tmp_path_factory.mktemp(spec)
+        with imported_probe(SPECS / f"{spec}.yaml", package, root) as module:
+            yield module
+
+    return probe
+
+
+def probe_client(probe: ModuleType, host: str, **settings: Any) -> Any:
+    """An ApiClient of a probe package for ``host``, without retries."""
+    return probe.ApiClient(probe.Configuration(host=host, retries=0, **settings))

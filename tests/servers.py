@@ -6,13 +6,14 @@ fixture). What it cannot do is here, once:
 - ``ThreadedServer``: a ``ThreadingHTTPServer`` serving a handler class in a daemon thread
   on a free loopback port, over HTTP or TLS (``tls``: a server-side SSLContext; refused
   handshakes are recorded). For servers that hold a request, count connections or see
-  the TLS peer: tests/token_server.py, tests/oauth_server.py, test_concurrency.py,
+  the TLS peer: tests/token_server.py, test_concurrency.py,
   test_client_certificate.py and the proxy tests' target.
 - ``RawServer``: a socket server that reads one request per connection, records it, then
   does what the test says with the socket, for protocol faults (a body cut short, a
   reset, a stall, bytes that are not HTTP) and requests checked byte for byte.
 - ``ForwardProxy``: a forward proxy (HTTP forwarding and CONNECT tunnels) to loopback.
-- ``Target`` (``serve_target``): a token endpoint over HTTP or TLS that records headers.
+- ``Target`` (``serve_target``): a token endpoint over HTTP or TLS that records headers;
+  its handler's base, ``TokenAnswerHandler``, also serves test_client_certificate.py.
 - ``refused_url``: a URL whose port is bound but not listening.
 """
 
@@ -435,22 +436,36 @@ class Target:
         return self.ca_cert is not None
 
 
-class _TargetHandler(BaseHTTPRequestHandler):
+class TokenAnswerHandler(BaseHTTPRequestHandler):
+    """Reads a POST, lets ``record()`` note what it needs, answers 200 with ``answer()``."""
+
     protocol_version = "HTTP/1.1"
+    content_type = "application/json"
     server: Any
+
+    def record(self) -> None:
+        """What a subclass records of the request, in ``self.server.state``."""
+
+    def answer(self) -> bytes:
+        return TOKEN_BODY.encode()
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        self.server.state.requests.append({k.lower(): v for k, v in self.headers.items()})
-        body = TOKEN_BODY.encode()
+        self.record()
+        body = self.answer()
         self.send_response(200)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", self.content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
     def log_message(self, *args: Any) -> None:
         """Quiet: the tests read what the server recorded."""
+
+
+class _TargetHandler(TokenAnswerHandler):
+    def record(self) -> None:
+        self.server.state.requests.append({k.lower(): v for k, v in self.headers.items()})
 
 
 @contextlib.contextmanager

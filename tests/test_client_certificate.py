@@ -14,7 +14,6 @@ import shutil
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ import pytest
 import yaml
 from certificates import issue, make_ca
 from mock_servers import spec_path
-from servers import ThreadedServer, server_tls
+from servers import ThreadedServer, TokenAnswerHandler, server_tls
 
 # Every test runs with the blocking classes and with the aio ones (conftest.driver).
 pytestmark = [
@@ -86,22 +85,16 @@ class MutualTlsServer(ThreadedServer):
         self.close()
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: Any
+class _Handler(TokenAnswerHandler):
+    protocol_version = "HTTP/1.0"
+    content_type = "application/json;charset=utf-8"
 
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+    def record(self) -> None:
         assert isinstance(self.connection, ssl.SSLSocket)
         self.server.state.presented.append(self.connection.getpeercert(binary_form=True) or b"")
-        body = json.dumps(success_example()).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json;charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
-    def log_message(self, *args: Any) -> None:
-        """Quiet: the tests read what the server recorded instead."""
+    def answer(self) -> bytes:
+        return json.dumps(success_example()).encode()
 
 
 @pytest.fixture()

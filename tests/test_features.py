@@ -16,13 +16,12 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from generation import GENERATE, imported_probe
+from generation import GENERATE, imported_probe, probe_client, probe_fixture
 from providers import REPO_ROOT
 from pytest_httpserver import HTTPServer
 from werkzeug import Request
@@ -48,16 +47,11 @@ PET = {
 }
 
 
-@pytest.fixture(scope="module")
-def probe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    root = tmp_path_factory.mktemp("features")
-    with imported_probe(REPO_ROOT / "tests" / "specs" / "features.yaml", PACKAGE, root) as package:
-        yield package
+probe = probe_fixture("features", PACKAGE)
 
 
 def client(probe: ModuleType, server: HTTPServer, **options: Any) -> Any:
-    configuration = probe.Configuration(host=server.url_for("").rstrip("/"), retries=0, **options)
-    return probe.ApiClient(configuration)
+    return probe_client(probe, server.url_for("").rstrip("/"), **options)
 
 
 def pets(probe: ModuleType, server: HTTPServer, **options: Any) -> Any:

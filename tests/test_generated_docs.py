@@ -19,7 +19,6 @@ import json
 import os
 import pkgutil
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,6 @@ import yaml
 from generation import run_example
 from mock_servers import PrismServer, spec_path
 from providers import PROVIDERS, REPO_ROOT, Provider
-from redis_server import RedisServer
 
 PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
@@ -128,17 +126,6 @@ def test_example_runs(
 TOP_README = REPO_ROOT / "README.md"
 
 
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    """A real redis-server for the README's RedisTokenStore example."""
-    server = RedisServer()
-    if server.binary is None:
-        pytest.skip("redis-server is not installed (make test installs it)")
-    server.start()
-    yield server.url
-    server.stop()
-
-
 @pytest.mark.parametrize("index", range(len(python_blocks(TOP_README))))
 def test_top_level_readme_example_runs(
     index: int, prism: dict[str, PrismServer], tmp_path: Path, request: pytest.FixtureRequest
@@ -149,7 +136,7 @@ def test_top_level_readme_example_runs(
     env = {**os.environ, **{p.host_variable: prism[p.name].url for p in PROVIDERS}}
     env["TOKENWORKS_CACHE_DIR"] = str(tmp_path / "token-cache")
     if "REDIS_URL" in code:
-        env["REDIS_URL"] = request.getfixturevalue("redis_url")
+        env["REDIS_URL"] = request.getfixturevalue("redis").url  # conftest.py
     result = run_example(code, tmp_path, env)
     output = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     assert result.returncode == 0, output

@@ -12,12 +12,11 @@ import base64
 import datetime
 import importlib.util
 import json
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import pytest
-from generation import GENERATE, imported_probe
+from generation import GENERATE, probe_client, probe_fixture
 from providers import REPO_ROOT
 from pytest_httpserver import HTTPServer
 
@@ -34,15 +33,11 @@ ITEM = {
 }
 
 
-@pytest.fixture(scope="module")
-def probe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    root = tmp_path_factory.mktemp("names")
-    with imported_probe(REPO_ROOT / "tests" / "specs" / "names.yaml", PACKAGE, root) as package:
-        yield package
+probe = probe_fixture("names", PACKAGE)
 
 
 def client(probe: ModuleType, server: HTTPServer) -> Any:
-    return probe.ApiClient(probe.Configuration(host=server.url_for("").rstrip("/"), retries=0))
+    return probe_client(probe, server.url_for("").rstrip("/"))
 
 
 def test_a_schema_named_as_a_package_class_is_renamed(probe: ModuleType) -> None:

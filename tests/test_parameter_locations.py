@@ -9,28 +9,20 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
-from generation import imported_probe
-from providers import REPO_ROOT
+from generation import probe_client, probe_fixture
 from pytest_httpserver import HTTPServer
 
 PACKAGE = "locations_probe"
 
 
-@pytest.fixture(scope="module")
-def probe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    """The probe package, generated from tests/specs/locations.yaml."""
-    root = tmp_path_factory.mktemp("locations")
-    with imported_probe(REPO_ROOT / "tests" / "specs" / "locations.yaml", PACKAGE, root) as package:
-        yield package
+probe = probe_fixture("locations", PACKAGE)  # tests/specs/locations.yaml
 
 
 def _api(probe: ModuleType, url: str) -> object:
-    client = probe.ApiClient(probe.Configuration(host=url, retries=0))
-    return importlib.import_module(f"{PACKAGE}.api.items_api").ItemsApi(client)
+    return importlib.import_module(f"{PACKAGE}.api.items_api").ItemsApi(probe_client(probe, url))
 
 
 def test_every_location_reaches_the_wire_encoded(probe: ModuleType, httpserver: HTTPServer) -> None:

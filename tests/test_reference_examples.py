@@ -16,7 +16,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 import yaml
+from generation import run_example
 from mock_servers import PrismServer, spec_path
 from providers import BY_NAME, PROVIDERS, REFERENCE, ZUORA_CLIENT_ID, doc_example, doc_page
 from pytest_httpserver import HTTPServer
@@ -34,6 +34,15 @@ PANDADOC_API_KEY = "0f6b1c2d3e4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c"
 CRITEO_ACCESS_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJteS1hcHAifQ.c2lnbmF0dXJl"
 NO_AUTH_HEADERS = ("Authorization", "apiAccessKeyId", "apiSecretAccessKey")
 Form = tuple[tuple[str, str], ...]
+#: Criteo's example calls with every field of the form, each "<name>_example" replaced.
+CRITEO_FORM: Form = (
+    ("grant_type", "client_credentials"),
+    ("client_id", "my-client-id"),
+    ("client_secret", "my-client-secret"),
+    ("redirect_uri", "https://app.example.com/oauth/callback"),
+    ("code", "my-authorization-code"),
+    ("refresh_token", "my-refresh-token"),
+)
 
 
 @dataclass(frozen=True)
@@ -99,29 +108,10 @@ EXAMPLES = (
         "/oauth2/token",
         (
             ("'YOUR_ACCESS_TOKEN'", repr(CRITEO_ACCESS_TOKEN)),
-            ('"grant_type_example"', '"client_credentials"'),
-            ('"client_id_example"', '"my-client-id"'),
-            ('"client_secret_example"', '"my-client-secret"'),
-            ('"redirect_uri_example"', '"https://app.example.com/oauth/callback"'),
-            ('"code_example"', '"my-authorization-code"'),
-            ('"refresh_token_example"', '"my-refresh-token"'),
+            *((f'"{name}_example"', json.dumps(value)) for name, value in CRITEO_FORM),
         ),
         '"https://api.criteo.com"',
-        (
-            (
-                ("grant_type", "client_credentials"),
-                ("client_id", "my-client-id"),
-                ("client_secret", "my-client-secret"),
-            ),
-            (
-                ("grant_type", "client_credentials"),
-                ("client_id", "my-client-id"),
-                ("client_secret", "my-client-secret"),
-                ("redirect_uri", "https://app.example.com/oauth/callback"),
-                ("code", "my-authorization-code"),
-                ("refresh_token", "my-refresh-token"),
-            ),
-        ),
+        (CRITEO_FORM[:3], CRITEO_FORM),  # the client_credentials call, then every field
         authorization=f"Bearer {CRITEO_ACCESS_TOKEN}",
     ),
     Example(
@@ -198,17 +188,7 @@ def run_as_user(example: Example, url: str, tmp_path: Path) -> subprocess.Comple
         env.pop(other.host_variable, None)
     if example.host_literal is None:
         env[provider.host_variable] = url  # the example uses the default client
-    script = tmp_path / "example.py"
-    script.write_text(user_script(example, url), encoding="utf-8")
-    return subprocess.run(
-        [sys.executable, script.name],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_example(user_script(example, url), tmp_path, env)
 
 
 def assert_obtained_tokens(example: Example, result: subprocess.CompletedProcess[str]) -> None:

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import pytest
-from generation import imported_probe
-from providers import REPO_ROOT
+from generation import probe_client, probe_fixture
 from pytest_httpserver import HTTPServer
 
 PACKAGE = "shapes_probe"
@@ -33,18 +31,12 @@ THING = {
 }
 
 
-@pytest.fixture(scope="module")
-def probe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    root = tmp_path_factory.mktemp("shapes")
-    with imported_probe(REPO_ROOT / "tests" / "specs" / "shapes.yaml", PACKAGE, root) as package:
-        yield package
+probe = probe_fixture("shapes", PACKAGE)
 
 
 def api(probe: ModuleType, server: HTTPServer) -> Any:
-    configuration = probe.Configuration(
-        host=server.url_for("/v1").rstrip("/"), access_token="bearer-secret-1", retries=0
-    )
-    return probe.DefaultApi(probe.ApiClient(configuration))
+    host = server.url_for("/v1").rstrip("/")
+    return probe.DefaultApi(probe_client(probe, host, access_token="bearer-secret-1"))
 
 
 def test_properties_named_as_model_attributes_get_var(probe: ModuleType) -> None:

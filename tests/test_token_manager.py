@@ -124,13 +124,28 @@ def test_criteo_with_a_stored_refresh_token_uses_the_refresh_grant(server: Token
 
 
 @pytest.mark.parametrize("name", ["cybersource", "pandadoc"])
-def test_refresh_only_packages_need_a_refresh_token_or_a_code(
-    name: str, server: TokenServer
+@pytest.mark.parametrize(
+    ("attempt", "message"),
+    [
+        pytest.param(lambda tm: tm.get_token(), "refresh token", id="no-refresh-token-nor-code"),
+        pytest.param(
+            lambda tm: tm.exchange_code(
+                "auth-code-77", redirect_uri="https://app.example/callback"
+            ),
+            "redirect_uri",
+            id="a-redirect_uri-the-endpoint-does-not-take",
+        ),
+    ],
+)
+def test_refresh_only_packages_refuse_before_sending(
+    name: str, attempt: Callable[[Any], object], message: str, server: TokenServer
 ) -> None:
+    """Without client_credentials, a manager needs a refresh token or a code; and its
+    exchange_code takes no redirect_uri when the token endpoint does not."""
     pkg = PACKAGES[name]
     tm = manager(pkg, server, refresh_token=None)
-    with pytest.raises(pkg.module.ApiValueError, match="refresh token"):
-        tm.get_token()
+    with pytest.raises(pkg.module.ApiValueError, match=message):
+        attempt(tm)
     assert server.count == 0
 
 
@@ -175,17 +190,6 @@ def test_exchange_code_then_refresh_with_the_returned_refresh_token(
     tm.invalidate()
     assert tm.get_token() == access(2)
     assert server.seen[1].form == refresh_grant(refresh(1))
-
-
-@pytest.mark.parametrize("name", ["cybersource", "pandadoc"])
-def test_exchange_code_refuses_a_redirect_uri_the_endpoint_does_not_take(
-    name: str, server: TokenServer
-) -> None:
-    pkg = PACKAGES[name]
-    tm = manager(pkg, server, refresh_token=None)
-    with pytest.raises(pkg.module.ApiValueError, match="redirect_uri"):
-        tm.exchange_code("auth-code-77", redirect_uri="https://app.example/callback")
-    assert server.count == 0
 
 
 def test_a_strict_server_refuses_a_direct_token_call_that_also_carries_an_api_key(

@@ -1,7 +1,7 @@
 """Python and Node.js processes sharing one token store: the CyberSource Python package
 (tests/fleet_worker.py) and the CyberSource Node.js package (tests/node/fleet_worker.js) on
-the same folder and the same Redis, against the strict rotating token server
-(tests/oauth_server.py). The Node runtime's own rules are tested in
+the same folder and the same Redis, against a token server with strict,
+rotating grants (tests/token_server.py). The Node runtime's own rules are tested in
 tests/node/runtime/token_store.test.js.
 """
 
@@ -11,21 +11,25 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
-from oauth_server import RotatingTokenServer
+from fleet import (
+    NODE_WORKER,
+    PYTHON_WORKER,
+    Worker,
+    assert_one_token_for_all,
+    broken_record,
+    flush,
+    no_secret_in,
+    together,
+)
 from redis_server import RedisServer
+from token_server import TokenServer
 
-TESTS = Path(__file__).resolve().parent
-PYTHON_WORKER = [sys.executable, str(TESTS / "fleet_worker.py"), "CyberSource"]
-NODE_WORKER = ["node", str(TESTS / "node" / "fleet_worker.js")]
 START = "rtok-0-Start"
 pytestmark = [
     pytest.mark.timeout(180),
@@ -39,90 +43,33 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, list[str
     if request.param == "file":
         return f"file:{tmp_path / 'tokens'}", []
     server: RedisServer = request.getfixturevalue("redis")
-    flush(server)
+    flush(server.url)
     return f"redis:{server.url}", ["--redis-client", request.param.split(":")[1]]
 
 
-def flush(server: RedisServer) -> None:
-    import redis as redis_py
-
-    with redis_py.Redis.from_url(server.url) as client:
-        client.flushdb()
-
-
-class Worker:
-    """One worker process, Python or Node.js, ready once it printed `ready`."""
-
-    def __init__(self, command: Sequence[str]) -> None:
-        self.process = subprocess.Popen(
-            list(command),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline().strip()
-        if line != "ready":
-            self.process.kill()
-            _, err = self.process.communicate(timeout=10)
-            raise AssertionError(f"a worker did not start: {line!r} {err}")
-
-    def go(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write("go\n")
-        self.process.stdin.flush()
-
-    def result(self, *, ok: bool = True) -> tuple[dict[str, Any], str]:
-        out, err = self.process.communicate(timeout=120)
-        answer: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-        assert (self.process.returncode == 0) is ok, f"{answer} {err}"
-        return answer, err
+def python(server: TokenServer, store: str, *more: str) -> Worker:
+    """A CyberSource Python worker, ready."""
+    command = [*PYTHON_WORKER, "CyberSource", "--host", server.url, "--store", store, *more]
+    return Worker(command).ready()
 
 
-def python(server: RotatingTokenServer, store: str, *more: str) -> Worker:
-    return Worker([*PYTHON_WORKER, "--host", server.url, "--store", store, *more])
-
-
-def node(server: RotatingTokenServer, store: str, extra: Sequence[str], *more: str) -> Worker:
-    return Worker([*NODE_WORKER, "--host", server.url, "--store", store, *extra, *more])
-
-
-def together(workers: Sequence[Worker]) -> list[tuple[dict[str, Any], str]]:
-    for worker in workers:
-        worker.go()
-    return [worker.result() for worker in workers]
-
-
-def reset(server: RotatingTokenServer) -> None:
-    """A new authorization: START is the one valid refresh token again."""
-    server.refresh_token = START
-    server.spent.clear()
-    server.revoked = False
-
-
-def no_secret_in(text: str) -> None:
-    assert "cs-fleet-Q9x" not in text
-    assert "atok-" not in text and "rtok-" not in text
+def node(server: TokenServer, store: str, extra: Sequence[str], *more: str) -> Worker:
+    """A CyberSource Node.js worker, ready."""
+    return Worker([*NODE_WORKER, "--host", server.url, "--store", store, *extra, *more]).ready()
 
 
 def test_python_and_node_processes_asking_at_once_send_one_token_request(
-    token_server: RotatingTokenServer, store: tuple[str, list[str]]
+    token_server: TokenServer, store: tuple[str, list[str]]
 ) -> None:
     where, extra = store
     start = ("--refresh-token", START, "--threads", "4")
     workers = [python(token_server, where, *start) for _ in range(3)]
     workers += [node(token_server, where, extra, *start) for _ in range(3)]
-    results = together(workers)
-    tokens = {token for answer, _ in results for token in answer["tokens"]}
-    assert len(tokens) == 1
-    assert token_server.requests == 1
-    for _, err in results:
-        no_secret_in(err)
+    assert_one_token_for_all(together(workers), token_server)
 
 
 def test_node_and_python_take_turns_on_one_rotating_refresh_token(
-    token_server: RotatingTokenServer, store: tuple[str, list[str]]
+    token_server: TokenServer, store: tuple[str, list[str]]
 ) -> None:
     where, extra = store
     rotate = ("--refresh-token", START, "--mode", "rotate", "--rounds", "15")
@@ -151,7 +98,7 @@ def test_node_and_python_take_turns_on_one_rotating_refresh_token(
 
 @pytest.mark.parametrize("killed", ["node", "python"])
 def test_a_killed_lease_holder_blocks_python_and_node_for_at_most_its_lease(
-    token_server: RotatingTokenServer, store: tuple[str, list[str]], killed: str
+    token_server: TokenServer, store: tuple[str, list[str]], killed: str
 ) -> None:
     """A Node.js holder SIGKILLed mid-fetch (a Python and a Node waiter); a Python one, whose
     lease a Node waiter takes over (the Python-only case is tests/test_token_store_fleet.py)."""
@@ -181,9 +128,7 @@ def test_a_killed_lease_holder_blocks_python_and_node_for_at_most_its_lease(
     assert token_server.invalid_grants == 0
 
 
-def test_a_redis_outage_warns_once_and_fetches_locally_or_raises(
-    token_server: RotatingTokenServer,
-) -> None:
+def test_a_redis_outage_warns_once_and_fetches_locally_or_raises(token_server: TokenServer) -> None:
     server = RedisServer()
     if server.binary is None:
         pytest.skip("redis-server is not installed (make test installs it)")
@@ -191,7 +136,7 @@ def test_a_redis_outage_warns_once_and_fetches_locally_or_raises(
     start = ("--refresh-token", START)
     for client in ("node-redis", "ioredis"):
         extra = ["--redis-client", client]
-        reset(token_server)
+        token_server.reset(START)
         worker = node(token_server, where, extra, *start)  # Redis is down
         worker.go()
         answer, err = worker.result()
@@ -199,40 +144,35 @@ def test_a_redis_outage_warns_once_and_fetches_locally_or_raises(
         assert err.count("TokenStoreWarning") == 1, err
         assert "RedisTokenStore(prefix='tokenworks:')" in err
         no_secret_in(err)
-        requests = token_server.requests
+        requests = token_server.count
         raising = node(token_server, where, extra, *start, "--on-store-error", "raise")
         raising.go()
         answer, _ = raising.result(ok=False)
         assert answer["error"] == "TokenStoreError" and "RedisTokenStore" in answer["message"]
-        assert token_server.requests == requests  # raise: nothing sent
+        assert token_server.count == requests  # raise: nothing sent
     server.start()
     try:
-        reset(token_server)
+        token_server.reset(START)
         first = node(token_server, where, ["--redis-client", "node-redis"], *start)
         first.go()
         (answer, err) = first.result()
-        requests = token_server.requests
+        requests = token_server.count
         second = python(token_server, where, *start)
         second.go()
         (shared, _) = second.result()
         assert shared["tokens"] == answer["tokens"]  # shared again: the second sent nothing
-        assert token_server.requests == requests
+        assert token_server.count == requests
         assert "Warning" not in err
     finally:
         server.stop()
 
 
 def test_node_processes_with_a_broken_record_or_folder_still_get_tokens(
-    token_server: RotatingTokenServer, tmp_path: Path
+    token_server: TokenServer, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "tokens"
-    folder.mkdir(mode=0o700)
-    where = f"file:{folder}"
-    seed = python(token_server, where, "--refresh-token", START)
-    seed.go()
-    seed.result()
-    (record,) = folder.glob("*.json")
-    record.write_text('{"version": 1, "access_token": ')  # cut short
+    where, record = broken_record(
+        tmp_path, lambda store: python(token_server, store, "--refresh-token", START)
+    )
     # The record held the rotated refresh token; the worker is given it, as a service that
     # keeps it elsewhere too (onToken) would be. (One worker: a store that cannot be read
     # leaves each process to renew alone, which a rotating refresh token does not survive.)
@@ -250,7 +190,7 @@ def test_node_processes_with_a_broken_record_or_folder_still_get_tokens(
     blocked = tmp_path / "a-file"
     blocked.write_text("")
     nowhere = node(token_server, f"file:{blocked / 'tokens'}", [], "--refresh-token", START)
-    reset(token_server)
+    token_server.reset(START)
     nowhere.go()
     answer, err = nowhere.result()
     assert answer["tokens"][0].startswith("atok-")

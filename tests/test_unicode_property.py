@@ -139,9 +139,14 @@ def refused(
 # --- form fields --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("provider", FORM_PROVIDERS)
-@EXAMPLES
-@given(data=st.data())
+def for_each_form_provider(test: Callable[..., None]) -> Any:
+    """A property of every provider's form, its values drawn from ``data``."""
+    return pytest.mark.parametrize("provider", FORM_PROVIDERS)(
+        EXAMPLES(given(data=st.data())(test))
+    )
+
+
+@for_each_form_provider
 def test_any_unicode_form_value_arrives_exactly(
     provider: str, data: st.DataObject, server: TokenServer, clients: dict[str, Any]
 ) -> None:
@@ -165,9 +170,7 @@ def test_any_unicode_form_value_arrives_exactly(
     assert parsed == {name: [value] for name, value in fields.items()}
 
 
-@pytest.mark.parametrize("provider", FORM_PROVIDERS)
-@EXAMPLES
-@given(data=st.data())
+@for_each_form_provider
 def test_lone_surrogate_is_refused_before_sending(
     provider: str, data: st.DataObject, server: TokenServer, clients: dict[str, Any]
 ) -> None:

@@ -160,6 +160,18 @@ def _refused(
     return call, error, where, shown
 
 
+def _bad_correlation_id(
+    value: str, shown: str
+) -> tuple[Callable[[str], Any], str, str, str | None]:
+    """A case: CyberSource's call with the correlation id ``value``, refused without ``shown``."""
+    return _refused(
+        lambda u: cybersource(u).create_access_token(cs_request(), v_c_client_correlation_id=value),
+        "ApiValueError",
+        "v_c_client_correlation_id",
+        shown,
+    )
+
+
 REFUSED: dict[str, tuple[Callable[[str], Any], str, str, str | None]] = {
     # explicit None for a required parameter
     "zuora-none-client_id": _refused(
@@ -337,45 +349,16 @@ REFUSED: dict[str, tuple[Callable[[str], Any], str, str, str | None]] = {
         "client_secret",
     ),
     # CyberSource correlation id: exactly 36 of [A-Za-z0-9.-_:]
-    "cybersource-correlation-35": _refused(
-        lambda u: cybersource(u).create_access_token(
-            cs_request(), v_c_client_correlation_id=CORRELATION_ID[:35]
-        ),
-        "ApiValueError",
-        "v_c_client_correlation_id",
-        CORRELATION_ID[:35],
+    "cybersource-correlation-35": _bad_correlation_id(CORRELATION_ID[:35], CORRELATION_ID[:35]),
+    "cybersource-correlation-37": _bad_correlation_id(CORRELATION_ID + "0", CORRELATION_ID),
+    "cybersource-correlation-bang": _bad_correlation_id(
+        CORRELATION_ID[:35] + "!", CORRELATION_ID[:35]
     ),
-    "cybersource-correlation-37": _refused(
-        lambda u: cybersource(u).create_access_token(
-            cs_request(), v_c_client_correlation_id=CORRELATION_ID + "0"
-        ),
-        "ApiValueError",
-        "v_c_client_correlation_id",
-        CORRELATION_ID,
+    "cybersource-correlation-trailing-lf": _bad_correlation_id(
+        CORRELATION_ID[:35] + "\n", CORRELATION_ID[:35]
     ),
-    "cybersource-correlation-bang": _refused(
-        lambda u: cybersource(u).create_access_token(
-            cs_request(), v_c_client_correlation_id=CORRELATION_ID[:35] + "!"
-        ),
-        "ApiValueError",
-        "v_c_client_correlation_id",
-        CORRELATION_ID[:35],
-    ),
-    "cybersource-correlation-trailing-lf": _refused(
-        lambda u: cybersource(u).create_access_token(
-            cs_request(), v_c_client_correlation_id=CORRELATION_ID[:35] + "\n"
-        ),
-        "ApiValueError",
-        "v_c_client_correlation_id",
-        CORRELATION_ID[:35],
-    ),
-    "cybersource-correlation-crlf": _refused(
-        lambda u: cybersource(u).create_access_token(
-            cs_request(), v_c_client_correlation_id=CORRELATION_ID[:34] + "\r\n"
-        ),
-        "ApiValueError",
-        "v_c_client_correlation_id",
-        CORRELATION_ID[:34],
+    "cybersource-correlation-crlf": _bad_correlation_id(
+        CORRELATION_ID[:34] + "\r\n", CORRELATION_ID[:34]
     ),
     # CR/LF in credentials, which also become a header
     "pandadoc-api-key-crlf": _refused(

@@ -1,9 +1,21 @@
-"""A scriptable OAuth token server for the tests, and the packages' token-manager facts.
+"""The suite's OAuth token server, and the packages' token-manager facts.
 
-``TokenServer`` is an in-process threaded HTTP server that records every request and answers
-each one as the test scripts it (by default: a fresh token ``access(n)`` for the n-th
-request). ``PACKAGES`` says what each package's TokenManager must do (from the spec's
-x-token-manager). Used by test_token_manager.py, test_cli.py and test_unicode_property.py.
+``TokenServer`` is an in-process threaded HTTP server (tests/servers.py ``ThreadedServer``)
+on a free loopback port that records every request. A request the test scripted (``then``)
+gets its ``Reply``; any other is answered by the server's grant rules:
+
+- by default, any request gets a token: ``access(n)`` for the n-th request, ``expires_in``
+  and, while ``rotate`` is on, a new refresh token ``refresh(n)``;
+- with ``strict_grants`` (the fleet tests with real processes, bench/stores.py), those of a
+  strict server that rotates refresh tokens: ``client_credentials`` issues an access token;
+  ``refresh_token`` with the one valid ``refresh_token`` issues one and a new refresh token,
+  and the old one is spent. A spent one answers ``400 invalid_grant`` and, as strict servers
+  do, revokes the whole authorization (``revoked``); ``authorization_code`` with
+  ``issued_code`` starts a new one.
+
+``hold`` (an Event) makes the requests that arrive while it is set wait for it, ``delay``
+wait a while, so a test can kill a process while its request is in flight. ``PACKAGES``
+says what each package's TokenManager must do (from the spec's x-token-manager).
 """
 
 from __future__ import annotations
@@ -12,7 +24,7 @@ import importlib
 import json
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from types import ModuleType
@@ -125,23 +137,39 @@ class Reply:
 
 
 class TokenServer:
-    """Records every request; answers each with the next scripted Reply, else a token.
+    """Records every request; answers each with the next scripted Reply, else by its grants.
 
-    The default token answer for the n-th request is ``access(n)``, ``expires_in``
-    (``EXPIRES_IN``; None leaves the field out) and, while ``rotate`` is on, a new
-    refresh token ``refresh(n)``.
+    ``count`` is the number of requests received, ``grants`` the same by grant type.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        strict_grants: bool = False,
+        refresh_token: str | None = None,
+        expires_in: float | None = EXPIRES_IN,
+    ) -> None:
         self.seen: list[Seen] = []
         self.script: deque[Reply] = deque()
-        self.expires_in: float | None = EXPIRES_IN
+        self.expires_in = expires_in  # None leaves the field out
         self.rotate = False
         #: Refuse a request that authenticates the client more than one way, as a strict
         #: server (oidc-provider, RFC 6749 section 2.3.1) does.
         self.strict_client_auth = False
+        self.strict_grants = strict_grants
+        self.refresh_token = refresh_token  # with strict_grants: the one valid, if any
+        self.issued_code = "code-7Hq2"
+        self.spent: set[str] = set()
+        self.revoked = False
+        self.grants: Counter[str] = Counter()
+        self.invalid_grants = 0
+        self.delay = 0.0
+        self.hold: threading.Event | None = None
+        self.arrived = threading.Event()
+        self._holds: list[threading.Event] = []
         self._lock = threading.Lock()
-        self._server = ThreadedServer(_handler_for(self))
+        # A fleet connects at once: the default listen() backlog of 5 would drop some.
+        self._server = ThreadedServer(_handler_for(self), backlog=256)
         self.url = self._server.url
 
     @property
@@ -163,28 +191,71 @@ class TokenServer:
         """Answer the next requests with these, in order."""
         self.script.extend(replies)
 
-    def token_body(self, n: int) -> dict[str, Any]:
+    def reset(self, refresh_token: str) -> None:
+        """A new authorization: ``refresh_token`` is the one valid refresh token again."""
+        with self._lock:
+            self.refresh_token = refresh_token
+            self.spent.clear()
+            self.revoked = False
+
+    def token_body(self, n: int, *, rotate: bool = False) -> dict[str, Any]:
         body: dict[str, Any] = {"access_token": access(n), "token_type": "Bearer"}
         if self.expires_in is not None:
             body["expires_in"] = self.expires_in
-        if self.rotate:
+        if rotate or self.rotate:
             body["refresh_token"] = refresh(n)
         return body
 
-    def record(self, seen: Seen) -> Reply:
+    def receive(self, seen: Seen) -> tuple[int, Reply | None, list[threading.Event]]:
+        """Record a request: its number, its Reply if scripted (or refused at once), and
+        the events it must wait for before it is answered."""
         with self._lock:
             self.seen.append(seen)
             n = len(self.seen)
+            self.grants[dict(seen.pairs).get("grant_type", "")] += 1
+            reply: Reply | None = None
             if self.strict_client_auth and client_auth_mechanisms(seen) > 1:
-                return Reply(400, dict(ONE_MECHANISM))
-            reply = self.script.popleft() if self.script else Reply()
-        if reply.body is None:
-            reply.body = self.token_body(n)
-        return reply
+                reply = Reply(400, dict(ONE_MECHANISM))
+            elif self.script:
+                reply = self.script.popleft()
+            holds = [event for event in (self.hold, reply and reply.hold) if event]
+            self._holds += holds
+            return n, reply, holds
+
+    def answer(self, n: int, seen: Seen) -> Reply:
+        """The answer to the n-th request, by the grant rules."""
+        with self._lock:
+            if not self.strict_grants:
+                return Reply(200, self.token_body(n))
+            form = dict(seen.pairs)
+            grant = form.get("grant_type", "")
+            if grant == "client_credentials":
+                return Reply(200, self.token_body(n))
+            if grant == "authorization_code" and form.get("code") == self.issued_code:
+                self.revoked = False
+                return Reply(200, self._rotated(n))
+            if grant == "refresh_token":
+                sent = form.get("refresh_token")
+                if not self.revoked and sent is not None and sent == self.refresh_token:
+                    self.spent.add(sent)
+                    return Reply(200, self._rotated(n))
+                if sent in self.spent:
+                    self.revoked = True  # a spent token came back: the grant may be stolen
+                self.invalid_grants += 1
+                return Reply(400, dict(INVALID_GRANT))
+            return Reply(400, {"error": "unsupported_grant_type"})
+
+    def _rotated(self, n: int) -> dict[str, Any]:
+        self.refresh_token = refresh(n)
+        return self.token_body(n, rotate=True)
 
     def close(self) -> None:
+        for hold in self._holds:
+            hold.set()
         self._server.close()
 
+
+INVALID_GRANT = {"error": "invalid_grant", "error_description": "refresh token not valid"}
 
 #: What oidc-provider answers a token request that authenticates the client twice.
 ONE_MECHANISM = {
@@ -215,13 +286,19 @@ def _handler_for(server: TokenServer) -> type[BaseHTTPRequestHandler]:
                 parse_qsl(body, keep_blank_values=True, strict_parsing=bool(body)),
                 raw,
             )
-            reply = server.record(seen)
-            if reply.hold is not None:
-                reply.hold.wait(30)
-            if reply.delay:
-                time.sleep(reply.delay)
+            n, reply, holds = server.receive(seen)
+            server.arrived.set()
+            for hold in holds:
+                hold.wait(60)
+            delay = reply.delay if reply is not None else server.delay
+            if delay:
+                time.sleep(delay)
+            if reply is None:
+                reply = server.answer(n, seen)
+            elif reply.body is None:
+                reply.body = server.token_body(n)
             data = json.dumps(reply.body).encode("utf-8")
-            self.send_response(reply.status)
+            self.send_response(reply.status)  # adds Date, as real servers do
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             for name, value in reply.headers.items():

@@ -7,9 +7,9 @@
 const assert = require('node:assert/strict');
 const net = require('node:net');
 const util = require('node:util');
-const { after, before, describe, test } = require('node:test');
+const { describe, test } = require('node:test');
 
-const { HOST, PACKAGE_DIR, freePort, startRecorder } = require('./support');
+const { HOST, PACKAGE_DIR, freePort, recorderForSuite } = require('./support');
 
 const CyberSource = require(PACKAGE_DIR);
 
@@ -38,16 +38,7 @@ function failure(promise) {
 }
 
 describe('faults of the CyberSource Node package', () => {
-  let server;
-  let answer;
-
-  before(async () => {
-    server = await startRecorder((request) => answer(request));
-  });
-
-  after(async () => {
-    await server.close();
-  });
+  const recorder = recorderForSuite();
 
   const oauth = (status) => JSON.stringify({ error: `error_${status}`, error_description: `what went wrong (${status})` });
 
@@ -68,9 +59,9 @@ describe('faults of the CyberSource Node package', () => {
 
   for (const [status, className, model, requests] of STATUSES) {
     test(`HTTP ${status}: ${className}, OAuth fields parsed, ${requests} request(s)`, async () => {
-      answer = () => ({ status, headers: JSON_UTF8, body: oauth(status) });
-      server.requests.length = 0;
-      const { api, waits } = client(server.url);
+      recorder.answer = () => ({ status, headers: JSON_UTF8, body: oauth(status) });
+      recorder.server.requests.length = 0;
+      const { api, waits } = client(recorder.server.url);
       const error = await failure(api.createAccessToken(fields('refresh_token')));
       assert.equal(error.constructor, CyberSource[className]);
       assert.ok(error instanceof CyberSource.ApiError);
@@ -84,47 +75,47 @@ describe('faults of the CyberSource Node package', () => {
         assert.ok(error.data instanceof CyberSource[model]);
       }
       assert.ok(!error.message.includes('\n'));
-      assert.equal(server.requests.length, requests);
+      assert.equal(recorder.server.requests.length, requests);
       assert.equal(waits.length, requests - 1);
     });
   }
 
   test('429 with Retry-After: a single-use grant goes again after the wait the server asked', async () => {
-    answer = () => ({ status: 429, headers: { ...JSON_UTF8, 'Retry-After': '2' }, body: oauth(429) });
-    server.requests.length = 0;
-    const { api, waits } = client(server.url);
+    recorder.answer = () => ({ status: 429, headers: { ...JSON_UTF8, 'Retry-After': '2' }, body: oauth(429) });
+    recorder.server.requests.length = 0;
+    const { api, waits } = client(recorder.server.url);
     const error = await failure(api.createAccessToken(fields('authorization_code')));
     assert.ok(error instanceof CyberSource.TooManyRequestsException);
     assert.equal(error.retryAfter, 2);
-    assert.equal(server.requests.length, 3);
+    assert.equal(recorder.server.requests.length, 3);
     assert.deepEqual(waits, [2, 2]);
   });
 
   test('an error body nesting 100,000 arrays: the status\'s class, the raw body kept', async () => {
     const deep = `{"error": "invalid_request", "detail": ${'['.repeat(100000)}${']'.repeat(100000)}}`;
-    answer = () => ({ status: 400, headers: JSON_UTF8, body: deep });
-    server.requests.length = 0;
-    const { api } = client(server.url);
+    recorder.answer = () => ({ status: 400, headers: JSON_UTF8, body: deep });
+    recorder.server.requests.length = 0;
+    const { api } = client(recorder.server.url);
     const error = await failure(api.createAccessToken(fields('refresh_token')));
     assert.ok(error instanceof CyberSource.BadRequestException, String(error));
     assert.equal(error.body, deep);
     assert.equal(error.error, 'invalid_request'); // Node's JSON.parse takes any depth
-    assert.equal(server.requests.length, 1);
+    assert.equal(recorder.server.requests.length, 1);
   });
 
   test('429 with Retry-After over the cap: raised at once, retryAfter set', async () => {
-    answer = () => ({ status: 429, headers: { ...JSON_UTF8, 'Retry-After': '600' }, body: oauth(429) });
-    server.requests.length = 0;
-    const { api, waits } = client(server.url);
+    recorder.answer = () => ({ status: 429, headers: { ...JSON_UTF8, 'Retry-After': '600' }, body: oauth(429) });
+    recorder.server.requests.length = 0;
+    const { api, waits } = client(recorder.server.url);
     const error = await failure(api.createAccessToken(fields('refresh_token')));
     assert.equal(error.retryAfter, 600);
-    assert.equal(server.requests.length, 1);
+    assert.equal(recorder.server.requests.length, 1);
     assert.deepEqual(waits, []);
   });
 
   test('a proxy\'s HTML error page: the status class, body kept, no OAuth fields', async () => {
-    answer = () => ({ status: 502, headers: { 'Content-Type': 'text/html' }, body: '<html><h1>502 Bad Gateway</h1></html>' });
-    const error = await failure(client(server.url).api.createAccessToken(fields('refresh_token')));
+    recorder.answer = () => ({ status: 502, headers: { 'Content-Type': 'text/html' }, body: '<html><h1>502 Bad Gateway</h1></html>' });
+    const error = await failure(client(recorder.server.url).api.createAccessToken(fields('refresh_token')));
     assert.ok(error instanceof CyberSource.ServiceException);
     assert.equal(error.body, '<html><h1>502 Bad Gateway</h1></html>');
     assert.equal(error.error, undefined);
@@ -145,16 +136,16 @@ describe('faults of the CyberSource Node package', () => {
 
   for (const [what, body, message] of MALFORMED) {
     test(`a 200 answer that is ${what}: MalformedResponseError naming the problem, not the value`, async () => {
-      answer = () => ({ status: 200, headers: JSON_UTF8, body });
-      server.requests.length = 0;
-      const error = await failure(client(server.url).api.createAccessToken(fields('refresh_token')));
+      recorder.answer = () => ({ status: 200, headers: JSON_UTF8, body });
+      recorder.server.requests.length = 0;
+      const error = await failure(client(recorder.server.url).api.createAccessToken(fields('refresh_token')));
       assert.ok(error instanceof CyberSource.MalformedResponseError, `${error.name}: ${error.message}`);
       assert.equal(error.status, 200);
       assert.match(error.message, message);
       for (const shown of [error.message, util.inspect(error), JSON.stringify(error), String(error.stack)]) {
         assert.ok(!shown.includes(ACCESS) && !shown.includes('12345') && !shown.includes(REFRESH), shown);
       }
-      assert.equal(server.requests.length, 1);
+      assert.equal(recorder.server.requests.length, 1);
     });
   }
 
@@ -170,14 +161,14 @@ describe('faults of the CyberSource Node package', () => {
   });
 
   test('no answer within the read timeout: ApiTimeoutError, connected, not retried', async () => {
-    answer = () => null;
-    server.requests.length = 0;
-    const { api, waits } = client(server.url, { timeout: { connect: 5000, read: 200 } });
+    recorder.answer = () => null;
+    recorder.server.requests.length = 0;
+    const { api, waits } = client(recorder.server.url, { timeout: { connect: 5000, read: 200 } });
     const error = await failure(api.createAccessToken(fields('refresh_token')));
     assert.ok(error instanceof CyberSource.ApiTimeoutError && error instanceof CyberSource.ApiConnectionError);
     assert.deepEqual([error.status, error.connected, error.code], [0, true, 'ETIMEDOUT']);
     assert.match(error.message, /timed out waiting for the answer/);
-    assert.equal(server.requests.length, 1);
+    assert.equal(recorder.server.requests.length, 1);
     assert.deepEqual(waits, []);
   });
 
@@ -222,8 +213,8 @@ describe('faults of the CyberSource Node package', () => {
   });
 
   test('bad input is refused before anything is sent, naming the parameter', async () => {
-    server.requests.length = 0;
-    const { api } = client(server.url);
+    recorder.server.requests.length = 0;
+    const { api } = client(recorder.server.url);
     const cases = [
       [undefined, CyberSource.ApiValueError, /Missing the required parameter 'createAccessTokenRequest'/],
       [{ ...fields('refresh_token'), refreshTokn: 'x' }, CyberSource.ApiTypeError, /Unknown field 'refreshTokn'.*did you mean 'refresh_token'/],
@@ -247,10 +238,10 @@ describe('faults of the CyberSource Node package', () => {
     assert.throws(() => api.createAccessToken(fields('refresh_token'), { vCClientCorrelationId: 'short' }), /vCClientCorrelationId/);
     assert.throws(() => new CyberSource.CreateAccessTokenRequest({ refreshTokn: 'x' }), CyberSource.ApiTypeError);
     await new Promise((resolve) => setTimeout(resolve, 30));
-    assert.equal(server.requests.length, 0);
+    assert.equal(recorder.server.requests.length, 0);
   });
 
-  test('secrets: masked in the request model, cut out of errors that echo them, absent from retry logs', async () => {
+  test('secrets: masked in the request model, cut out of errors that echo them (as sent and form-encoded), absent from retry logs', async () => {
     const model = new CyberSource.CreateAccessTokenRequest({ ...fields('authorization_code'), refresh_token: REFRESH });
     for (const shown of [String(model), JSON.stringify(model), util.inspect(model), util.format('%O', [model])]) {
       for (const secret of [SECRET, CODE, REFRESH]) {
@@ -259,24 +250,27 @@ describe('faults of the CyberSource Node package', () => {
       assert.ok(shown.includes('partner'));
     }
 
-    answer = (request) => ({
+    // A secret with characters form encoding changes; the server echoes the body as it came.
+    const special = 'sécret ü€ &=+/?#%~*';
+    const formEncoded = new URLSearchParams({ s: special }).toString().slice(2);
+    recorder.answer = (request) => ({
       status: 503,
-      headers: { ...JSON_UTF8, 'X-Echo': `secret ${SECRET}, refresh ${REFRESH}` },
-      body: JSON.stringify({ error: 'invalid_client', error_description: `bad secret ${SECRET}, code ${CODE}: ${request.body}` }),
+      headers: { ...JSON_UTF8, 'X-Echo': `secret ${formEncoded}, refresh ${REFRESH}` }, // a header is Latin-1
+      body: JSON.stringify({ error: 'invalid_client', error_description: `bad secret ${special}, code ${CODE}: ${request.body}` }),
     });
     const messages = [];
-    const { api } = client(server.url, { logger: { info: (message) => messages.push(message) } });
-    const error = await failure(api.createAccessToken({ ...fields('authorization_code'), refresh_token: REFRESH }));
+    const { api } = client(recorder.server.url, { logger: { info: (message) => messages.push(message) } });
+    const error = await failure(api.createAccessToken({ ...fields('authorization_code'), client_secret: special, refresh_token: REFRESH }));
     const shown = [error.message, error.body, error.error_description, util.inspect(error, { depth: 4 }), String(error.stack),
       JSON.stringify(error), JSON.stringify(error.data), error.response.text, JSON.stringify(error.response.body),
       JSON.stringify(error.headers), JSON.stringify(error.response.headers)].join('\n');
-    for (const secret of [SECRET, CODE, REFRESH]) {
+    for (const secret of [special, encodeURIComponent(special), formEncoded, CODE, REFRESH]) {
       assert.ok(!shown.includes(secret), `${secret} in\n${shown}`);
     }
-    assert.match(error.error_description, /bad secret \[redacted\], code \[redacted\]/);
+    assert.match(error.error_description, /bad secret \[redacted\], code \[redacted\]: .*\[redacted\]/);
     assert.equal(error.headers['x-echo'], 'secret [redacted], refresh [redacted]');
     assert.ok(error.headers['content-type'].startsWith('application/json'));
-    assert.ok(error.rawBody.includes(SECRET), 'the answer as it came, under its explicit name');
+    assert.ok(error.rawBody.includes(special), 'the answer as it came, under its explicit name');
 
     const refused = client(`http://${HOST}:${await freePort()}`, { logger: { info: (message) => messages.push(message) } });
     await failure(refused.api.createAccessToken(fields('refresh_token')));

@@ -86,23 +86,19 @@ async function startPrism({ timeoutMs = 60000 } = {}) {
 }
 
 /**
- * An HTTP server that records every request (method, url, headers, body bytes) and answers
- * with `respond(request)` -> {status, headers, body}; `respond` may return null to never answer.
+ * Listen on HOST with the server `create(handler)` makes, recording each request (method,
+ * url, headers, body bytes, and what `details(req)` adds) and answering it with
+ * `respond(request)` -> {status, headers, body}; `respond` may return null to never answer.
+ * `socketEvent` names the server's event for a new connection. Resolves {port, requests, close}.
  */
-async function startRecorder(respond) {
+async function listenRecording(create, socketEvent, respond, details) {
   const requests = [];
   const sockets = new Set();
-  const server = http.createServer((req, res) => {
+  const server = create((req, res) => {
     const chunks = [];
     req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
-      const request = {
-        method: req.method,
-        url: req.url,
-        headers: req.headers,
-        rawHeaders: req.rawHeaders,
-        body: Buffer.concat(chunks),
-      };
+      const request = { method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks), ...details(req) };
       requests.push(request);
       const answer = respond(request);
       if (answer === null) {
@@ -112,13 +108,13 @@ async function startRecorder(respond) {
       res.end(answer.body === undefined ? '' : answer.body);
     });
   });
-  server.on('connection', (socket) => {
+  server.on(socketEvent, (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise((resolve) => server.listen(0, HOST, resolve));
   return {
-    url: `http://${HOST}:${server.address().port}`,
+    port: server.address().port,
     requests,
     close: () => new Promise((resolve) => {
       for (const socket of sockets) {
@@ -127,6 +123,33 @@ async function startRecorder(respond) {
       server.close(() => resolve());
     }),
   };
+}
+
+/**
+ * An HTTP server that records every request (method, url, headers, rawHeaders, body bytes)
+ * and answers with `respond(request)` -> {status, headers, body}; `respond` may return null
+ * to never answer.
+ */
+async function startRecorder(respond) {
+  const { port, requests, close } = await listenRecording(
+    (handler) => http.createServer(handler), 'connection', respond, (req) => ({ rawHeaders: req.rawHeaders }),
+  );
+  return { url: `http://${HOST}:${port}`, requests, close };
+}
+
+/**
+ * For a describe block: a startRecorder server, started before its tests and closed after.
+ * `recorder.server` is the server (url, requests); the tests set `recorder.answer`, which
+ * answers each request.
+ */
+function recorderForSuite() {
+  const { after, before } = require('node:test');
+  const recorder = { server: undefined, answer: () => null };
+  before(async () => {
+    recorder.server = await startRecorder((request) => recorder.answer(request));
+  });
+  after(() => recorder.server.close());
+  return recorder;
 }
 
 /**
@@ -186,43 +209,24 @@ function makeCertificates() {
  */
 async function startMutualTlsServer(certs, respond) {
   const https = require('node:https');
-  const requests = [];
-  const sockets = new Set();
-  const server = https.createServer({
-    key: fs.readFileSync(certs.serverKey),
-    cert: fs.readFileSync(certs.serverCert),
-    ca: fs.readFileSync(certs.ca),
-    requestCert: true,
-    rejectUnauthorized: true,
-  }, (req, res) => {
-    const chunks = [];
-    req.on('data', (chunk) => chunks.push(chunk));
-    req.on('end', () => {
-      const peer = req.socket.getPeerCertificate();
-      const request = { method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks), clientCN: peer && peer.subject ? peer.subject.CN : undefined };
-      requests.push(request);
-      const answer = respond(request);
-      res.writeHead(answer.status, answer.headers || {});
-      res.end(answer.body === undefined ? '' : answer.body);
-    });
-  });
   const handshakes = [];
-  server.on('tlsClientError', (error) => handshakes.push(error.code || error.message));
-  server.on('secureConnection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise((resolve) => server.listen(0, HOST, resolve));
-  return {
-    url: `https://${HOST}:${server.address().port}`,
-    port: server.address().port,
-    requests,
-    handshakes,
-    close: () => new Promise((resolve) => {
-      sockets.forEach((socket) => socket.destroy());
-      server.close(() => resolve());
-    }),
+  const create = (handler) => {
+    const server = https.createServer({
+      key: fs.readFileSync(certs.serverKey),
+      cert: fs.readFileSync(certs.serverCert),
+      ca: fs.readFileSync(certs.ca),
+      requestCert: true,
+      rejectUnauthorized: true,
+    }, handler);
+    server.on('tlsClientError', (error) => handshakes.push(error.code || error.message));
+    return server;
   };
+  const clientCN = (req) => {
+    const peer = req.socket.getPeerCertificate();
+    return { clientCN: peer && peer.subject ? peer.subject.CN : undefined };
+  };
+  const { port, requests, close } = await listenRecording(create, 'secureConnection', respond, clientCN);
+  return { url: `https://${HOST}:${port}`, port, requests, handshakes, close };
 }
 
 /**
@@ -365,4 +369,5 @@ module.exports = {
   specExampleValue,
   startPrism,
   startRecorder,
+  recorderForSuite,
 };

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from runtime_under_test._model import Model, Prop
+from runtime_under_test._model import Prop
 from runtime_under_test._request import (
     Param,
     Request,
@@ -27,6 +27,7 @@ from runtime_under_test._request import (
 )
 from runtime_under_test._schema import ANY, Binary, Bool, ListOf, MapOf, ModelSchema, Number, Str
 from runtime_under_test.exceptions import ApiTypeError, ApiValueError
+from token_operation import KeywordModel
 
 PRIMITIVE = 5
 ARRAY = [3, 4, 5]
@@ -230,47 +231,35 @@ def test_an_empty_form_is_an_empty_body() -> None:
     assert request.fields == {}
 
 
-class Credentials(Model):
+class Credentials(KeywordModel):
     _props = (
         Prop("client_id", "client_id", Str(), required=True),
         Prop("client_secret", "client_secret", Str(), required=True, secret=True),
         Prop("scope", "scope", Str()),
     )
 
-    def __init__(
-        self,
-        client_id: Optional[str] = None,
-        client_secret: Optional[str] = None,
-        scope: Optional[str] = None,
-    ) -> None:
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.scope = scope
-        self.additional_properties = {}
+
+def credentials_body(name: str, content_type: Optional[str], **values: str) -> Request:
+    """A request whose one parameter, the body ``name``, is Credentials(**values)."""
+    param = Param(name, name, "body", ModelSchema(Credentials), required=True)
+    return build_request("/", (param,), {name: Credentials(**values)}, content_type, None)
 
 
 def test_a_body_model_with_a_form_content_type_is_its_properties_as_fields() -> None:
-    param = Param("request", "request", "body", ModelSchema(Credentials), required=True)
-    request = build_request(
-        "/",
-        (param,),
-        {"request": Credentials("id", "se cret")},
-        "application/x-www-form-urlencoded",
-        None,
-    )
+    form = "application/x-www-form-urlencoded"
+    request = credentials_body("request", form, client_id="id", client_secret="se cret")
     assert request.body == b"client_id=id&client_secret=se+cret"
-    assert request.headers == {"Content-Type": "application/x-www-form-urlencoded"}
+    assert request.headers == {"Content-Type": form}
     assert request.fields == {"client_id": "id", "client_secret": "se cret"}
     with pytest.raises(
         ApiValueError, match=r"^Missing the required parameter `request.client_secret`$"
     ):
-        build_request("/", (param,), {"request": Credentials("id")}, None, None)
+        credentials_body("request", None, client_id="id")
 
 
 def test_a_json_body_is_compact_utf8() -> None:
-    param = Param("body", "body", "body", ModelSchema(Credentials), required=True)
-    request = build_request(
-        "/", (param,), {"body": Credentials("id", "s\u00e9cret")}, "application/json", None
+    request = credentials_body(
+        "body", "application/json", client_id="id", client_secret="s\u00e9cret"
     )
     assert request.body == '{"client_id":"id","client_secret":"s\u00e9cret"}'.encode()
     assert request.headers == {"Content-Type": "application/json"}

@@ -37,7 +37,6 @@ from runtime_under_test._schema import (
     parse_datetime,
     resolve,
 )
-from runtime_under_test._secrets import looks_secret
 from runtime_under_test.exceptions import ApiTypeError, ApiValueError
 
 UTC = datetime.timezone.utc
@@ -172,25 +171,6 @@ def test_decode_messages_never_hold_the_value() -> None:
     secret = "s3cr3t-Value-1234"
     for schema in (Str(enum=("a",)), Str(max_length=3), Str(pattern="^x$"), Number(), Bool()):
         assert secret not in str(invalid(schema, secret))
-
-
-@pytest.mark.parametrize(
-    ("name", "secret"),
-    [
-        ("client_secret", True),
-        ("Password", True),
-        ("refresh_token", True),
-        ("code", True),
-        ("x_api_key", True),
-        ("Authorization", True),
-        ("credentials", True),
-        ("scope", False),
-        ("grant_type", False),
-        ("redirect_uri", False),
-    ],
-)
-def test_looks_secret(name: str, secret: bool) -> None:
-    assert looks_secret(name) is secret
 
 
 # --- Number, Bool -------------------------------------------------------------------------

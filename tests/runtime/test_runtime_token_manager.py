@@ -13,8 +13,7 @@ import pytest
 from doubles import FakeTransport, Sent, answer
 from runtime_under_test._api_client import ApiClient, Operation, Response
 from runtime_under_test._configuration import Configuration, SecurityScheme
-from runtime_under_test._model import Model, Prop
-from runtime_under_test._request import Param
+from runtime_under_test._model import Prop
 from runtime_under_test._schema import ANY, MapOf, ModelSchema, Str
 from runtime_under_test._token_manager import TokenManager
 from runtime_under_test.exceptions import (
@@ -29,11 +28,13 @@ from token_operation import (
     CLIENT_SECRET,
     JSON,
     BasicManager,
+    KeywordModel,
     Manager,
     RefreshOnly,
     Token,
     api,
     form,
+    form_model_operation,
     manager,
     oauth_error,
     token,
@@ -524,29 +525,16 @@ def test_many_401s_with_the_same_token_cause_one_renewal() -> None:
 # --- token operations with a form body model, and closing ----------------------------------------------
 
 
-class TokenForm(Model):
+class TokenForm(KeywordModel):
     _props = (
         Prop("grant_type", "grant_type", Str(), required=True),
         Prop("client_id", "client_id", Str(), required=True),
         Prop("client_secret", "client_secret", Str(), required=True, secret=True),
     )
 
-    def __init__(self, **values: Any) -> None:
-        for prop in self._props:
-            setattr(self, prop.attr, values.get(prop.attr))
-        self.additional_properties = {}
-
 
 class FormModelManager(TokenManager[Token]):
-    operation = Operation(
-        "create",
-        "POST",
-        "/token",
-        (Param("request", "request", "body", ModelSchema(TokenForm), required=True),),
-        responses={"200": Response(ModelSchema(Token))},
-        content_type="application/x-www-form-urlencoded",
-        token=True,
-    )
+    operation = form_model_operation("create", "/token", "request", TokenForm, ModelSchema(Token))
     grants = frozenset({"client_credentials"})
 
 

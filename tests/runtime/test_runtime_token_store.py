@@ -96,6 +96,28 @@ class FakeRedis:
         return 0
 
 
+class Outage(MemoryTokenStore):
+    """A memory store that fails while ``down``: its reads, and its writes unless told not."""
+
+    def __init__(self, *, down: bool, writes_fail: bool = True) -> None:
+        super().__init__()
+        self.down = down
+        self.writes_fail = writes_fail
+
+    def __repr__(self) -> str:
+        return "Outage()"
+
+    def read(self, key: str) -> Optional[str]:
+        if self.down:
+            raise TokenStoreError("Outage(): cannot read: Connection refused")
+        return super().read(key)
+
+    def write(self, key: str, record: str) -> None:
+        if self.down and self.writes_fail:
+            raise TokenStoreError("Outage(): cannot write: Connection refused")
+        super().write(key, record)
+
+
 class Broken(TokenStore):
     """A store whose every call fails, as a store that cannot be reached."""
 
@@ -404,20 +426,7 @@ def test_a_store_that_fails_is_reported_once_and_the_manager_fetches(
 
 
 def test_sharing_resumes_when_the_store_answers_again(caplog: pytest.LogCaptureFixture) -> None:
-    class Flaky(MemoryTokenStore):
-        down = True
-
-        def read(self, key: str) -> Optional[str]:
-            if self.down:
-                raise TokenStoreError("Flaky(): down")
-            return super().read(key)
-
-        def write(self, key: str, record: str) -> None:
-            if self.down:
-                raise TokenStoreError("Flaky(): down")
-            super().write(key, record)
-
-    store = Flaky()
+    store = Outage(down=True)
     manager, _ = shared(store, token("at-1", 1), token("at-2", 3600))
     with caplog.at_level(logging.INFO):
         manager.get_token()
@@ -433,15 +442,7 @@ def test_while_the_store_fails_a_token_that_has_not_expired_is_kept(
 ) -> None:
     """A refresh token must not be spent alone while other processes cannot be told."""
 
-    class Outage(MemoryTokenStore):
-        down = False
-
-        def read(self, key: str) -> Optional[str]:
-            if self.down:
-                raise TokenStoreError("Outage(): cannot read: Connection refused")
-            return super().read(key)
-
-    store = Outage()
+    store = Outage(down=False, writes_fail=False)
     manager, transport = shared(
         store, token("at-1", 600, refresh_token="rt-1"), token("at-2", 600, refresh_token="rt-2")
     )

@@ -1,5 +1,7 @@
 """A small token operation and TokenManagers bound to it, for the token manager's and the
-token stores' runtime tests: an ApiClient over a FakeTransport, a FakeClock."""
+token stores' runtime tests: an ApiClient over a FakeTransport, a FakeClock. Also a model
+built from keyword values and a token operation that sends one as a form, for the tests of
+body models (request, api_client, token manager)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from runtime_under_test._api_client import ApiClient, Operation, Response
 from runtime_under_test._configuration import Configuration
 from runtime_under_test._model import Model, Prop
 from runtime_under_test._request import Param
-from runtime_under_test._schema import ANY, MapOf, ModelSchema, Number, Str
+from runtime_under_test._schema import ANY, MapOf, ModelSchema, Number, Schema, Str
 from runtime_under_test._token_manager import CodeExchange, TokenManager
 
 JSON = {"Content-Type": "application/json"}
@@ -91,3 +93,27 @@ def manager(
     clock = FakeClock()
     made = cls(CLIENT_ID, CLIENT_SECRET, api_client=client, clock=clock, **options)
     return made, transport, clock
+
+
+class KeywordModel(Model):
+    """A model built from keyword values, those not given None (a subclass sets _props)."""
+
+    def __init__(self, **values: Any) -> None:
+        for prop in self._props:
+            setattr(self, prop.attr, values.get(prop.attr))
+        self.additional_properties = {}
+
+
+def form_model_operation(
+    name: str, path: str, param: str, model: type[Model], answer: Schema
+) -> Operation[Any]:
+    """A token operation whose one parameter ``param`` is ``model``, sent as a form."""
+    return Operation(
+        name,
+        "POST",
+        path,
+        (Param(param, param, "body", ModelSchema(model), required=True),),
+        responses={"200": Response(answer)},
+        content_type="application/x-www-form-urlencoded",
+        token=True,
+    )

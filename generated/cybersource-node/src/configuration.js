@@ -28,65 +28,182 @@ const { send } = require('./transport.js');
 
 const DEFAULT_TIMEOUT = Object.freeze({ connect: 10000, read: 30000 });
 const MiB = 1024 * 1024;
+const NONE = Object.freeze({});
 
 /**
- * The options `new ApiClient({...})` takes, and their defaults: the one list of them
- * (tests/node/runtime/configuration.test.js holds index.d.ts and the README to it).
+ * How a given value (or the default) becomes a setting: the checked value, or an ApiTypeError /
+ * ApiValueError that names the option and never shows its value.
+ * @template T
+ * @typedef {(value: any, name: string, settings: Settings, given: Object<string, any>) => T} Check
  */
-const OPTIONS = Object.freeze({
-  basePath: undefined,
-  server: undefined,
-  timeout: DEFAULT_TIMEOUT,
-  retries: 2,
-  retryAfterCap: 60,
-  backoffFactor: 0.5,
-  maxResponseBytes: MiB,
-  apiKey: undefined,
-  apiKeyPrefix: undefined,
-  accessToken: undefined,
-  username: undefined,
-  password: undefined,
-  tokenManager: undefined,
-  proxy: undefined,
-  proxyHeaders: undefined,
-  trustEnv: true,
-  agent: undefined,
-  certFile: undefined,
-  keyFile: undefined,
-  caFile: undefined,
-  passphrase: undefined,
-  rejectUnauthorized: true,
-  defaultHeaders: undefined,
-  logger: undefined,
-  strictResponses: false,
-  transport: undefined,
-  sleep: undefined,
-  random: undefined,
-  now: undefined,
-});
 
 /**
- * The settings of a new ApiClient from its options, each checked, in the order they are
- * checked (the first bad one throws), and the caches of what is derived from them; the
- * client copies them onto itself in this order (the order util.inspect shows).
+ * One option of `new ApiClient({...})`, declared once: the reading and checks, the hidden list,
+ * and (scripts/generate.py) the package's index.d.ts ApiClientOptions and README table are derived.
+ * @template {string} N
+ * @template T
+ * @typedef {object} Option
+ * @property {N} name
+ * @property {Check<T>|null} check The setting from the value; null: no setting, it only chooses another's value.
+ * @property {unknown} default Taken when the option is not given.
+ * @property {string} type Its TypeScript type in index.d.ts.
+ * @property {string} meaning One line (Markdown): index.d.ts's doc comment and the README's Meaning.
+ * @property {boolean} hidden Kept out of console output (util.inspect): credentials and key material.
+ * @property {boolean} test For tests: typed, not in the README.
+ * @property {string|undefined} shown The README's Default where the value depends on the package:
+ *   `{hostVariable}`, `{firstServer}` and `{userAgent}` stand for those of its spec.
+ */
+
+/**
+ * @template {string} N
+ * @template T
+ * @param {N} name
+ * @param {Check<T>} check
+ * @param {string} type
+ * @param {{default?: unknown, hidden?: boolean, test?: boolean, shown?: string}} more
+ * @param {string} meaning
+ * @returns {Option<N, T>}
+ */
+function option(name, check, type, more, meaning) {
+  return Object.freeze({ name, check, type, meaning, default: undefined, hidden: false, test: false, shown: undefined, ...more });
+}
+
+/**
+ * An option that is no setting of its own: it only chooses another's value.
+ * @template {string} N
+ * @param {N} name
+ * @param {string} type
+ * @param {string} meaning
+ */
+function choice(name, type, meaning) {
+  return Object.freeze({ ...option(name, unchecked, type, {}, meaning), check: null });
+}
+
+// The checks of OPTIONS; each is given the option's name for its messages.
+
+/**
+ * basePath if given, else the server chosen, else the default host.
+ * @param {string|undefined} value @param {string} name @param {Settings} settings @param {Object<string, any>} given
+ */
+const hostUrl = (value, name, settings, given) => (value !== undefined
+  ? checkUrl(value, name)
+  : given.server !== undefined ? serverUrl(settings, given.server, 'server') : defaultHost(settings));
+/** @type {Check<Object<string, string>>} */
+const withUserAgent = (value, _name, settings) => ({ 'User-Agent': settings.userAgent || 'Node.js', ...value });
+/** @type {Check<number>} */
+const count = (value, name) => checkNumber(value, name, true);
+/** @type {Check<number>} */
+const seconds = (value, name) => checkNumber(value, name, false);
+/** @type {Check<Object<string, string>>} */
+const schemeTexts = (value, name, settings) => checkTexts(value, name, schemeNames(settings, 'apiKey'));
+/** @type {Check<Object<string, string>>} */
+const texts = (value, name) => checkTexts(value, name, null);
+/** @type {Check<boolean>} Anything but false is true. */
+const notFalse = (value) => value !== false;
+/** @type {Check<string|undefined>} Taken as given (a file is read when a call needs it). */
+const unchecked = (value) => value;
+/**
+ * @template T
+ * @param {T} fallback Taken for any falsy value.
+ * @returns {Check<T>}
+ */
+const orElse = (fallback) => (value) => value || fallback;
+
+/**
+ * The options `new ApiClient({...})` takes, in the order they are checked (the first bad one
+ * throws) and the client holds them (the order util.inspect shows).
+ */
+const OPTIONS = Object.freeze([
+  option('basePath', hostUrl, 'string', { shown: '`${hostVariable}`, else `{firstServer}`' },
+    'The URL the operation paths are appended to.'),
+  choice('server', 'ServerName | number',
+    "One of the spec's servers, by name or index, instead of `basePath` (also `apiClient.useServer(name)`)."),
+  option('defaultHeaders', withUserAgent, 'Record<string, string>', { shown: "`{'User-Agent': '{userAgent}'}`" },
+    'Headers sent with every request.'),
+  option('timeout', checkTimeout, 'number | Timeouts', { default: DEFAULT_TIMEOUT },
+    'Milliseconds to connect, and to wait for each read once connected: `{connect, read}`, or one number for both; '
+    + '`0` for no limit.'),
+  option('retries', count, 'number', { default: 2 },
+    'How many times a call is sent again when the server certainly did not process it; `0` for never.'),
+  option('retryAfterCap', seconds, 'number', { default: 60 },
+    'The longest `Retry-After` wait honoured, in seconds; a longer one fails at once with `retryAfter` set.'),
+  option('backoffFactor', seconds, 'number', { default: 0.5 },
+    'Seconds: retries without `Retry-After` wait a random time below `backoffFactor * 2 ** attempt`.'),
+  option('maxResponseBytes', count, 'number', { default: MiB },
+    'The largest answer body read; a longer one fails with `MalformedResponseError`.'),
+  option('strictResponses', checkFlag, 'boolean', { default: false },
+    "Refuse an answer that breaks only a facet of the spec (enum, length, pattern, range, a date's format), else "
+    + 'accepted with a warning.'),
+  option('apiKey', schemeTexts, 'ApiKeys', { default: NONE, hidden: true }, 'API keys by security scheme name.'),
+  option('apiKeyPrefix', schemeTexts, 'ApiKeys', { default: NONE },
+    "The prefix sent before each API key (`'Token'` sends `Token <key>`), by security scheme name."),
+  option('accessToken', checkText, 'string', { hidden: true },
+    'OAuth 2.0 or HTTP bearer access token, sent as `Authorization: Bearer <token>`.'),
+  option('username', checkText, 'string', {}, 'User name for HTTP Basic.'),
+  option('password', checkText, 'string', { hidden: true }, 'Password for HTTP Basic.'),
+  option('tokenManager', checkTokenSource, 'TokenSource', { hidden: true },
+    'A `TokenManager` (or any object with `getToken()` and `invalidate(token)`) that supplies the bearer token; '
+    + 'a 401 answer makes it fetch a new one and the call is sent once more.'),
+  option('proxy', checkText, 'string', { hidden: true },
+    'URL of an HTTP(S) proxy for every request; `http://user:password@host:port` for one that wants credentials.'),
+  option('proxyHeaders', texts, 'Record<string, string>', { default: NONE, hidden: true },
+    'More headers for the proxy alone.'),
+  option('trustEnv', notFalse, 'boolean', { default: true },
+    'Without `proxy` (and `agent`), use the proxy that `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` name.'),
+  option('agent', /** @type {Check<object|undefined>} */ (unchecked), 'object', {},
+    'An `http.Agent` or `https.Agent`: keep-alive, sockets, TLS options; it decides the route itself, so it excludes '
+    + "`proxy` and the environment's proxies."),
+  option('certFile', unchecked, 'string', {}, 'Client certificate file (PEM), for mutual TLS.'),
+  option('keyFile', unchecked, 'string', {}, 'Its private key file (PEM).'),
+  option('caFile', unchecked, 'string', {}, "CA certificates file (PEM) to verify the server with, instead of Node's."),
+  option('passphrase', unchecked, 'string', { hidden: true }, 'The passphrase of `keyFile`.'),
+  option('rejectUnauthorized', notFalse, 'boolean', { default: true }, "Verify the server's certificate."),
+  option('logger', /** @type {Check<Logger|undefined>} */ (unchecked), '{ info(message: string): void; warn?(message: string): void }', {},
+    'Told about each retry (`info(message)`) and about each answer field accepted though it breaks a facet of the spec '
+    + '(`warn(message)` if it has one, else a process warning, `ResponseWarning`).'),
+  option('transport', orElse(send), 'Transport', { test: true }, 'For tests: what sends a request.'),
+  option('sleep', orElse(sleep), '(seconds: number) => Promise<void>', { test: true },
+    'For tests: the wait between retries.'),
+  option('random', orElse(Math.random), '() => number', { test: true }, 'For tests: the jitter of the backoff, in [0, 1).'),
+  option('now', orElse(Date.now), '() => number', { test: true },
+    'For tests: milliseconds since the epoch, to read Retry-After dates.'),
+]);
+
+/**
+ * @typedef {{info: (message: string) => void, warn?: (message: string) => void}} Logger
+ * @typedef {typeof OPTIONS[number]} AnyOption
+ * @typedef {{[O in AnyOption as O['check'] extends null ? never : O['name']]: ReturnType<NonNullable<O['check']>>}} OptionSettings
+ * @typedef {OptionSettings & ReturnType<typeof derivedSettings>} ClientSettings The settings of an ApiClient.
+ */
+
+/**
+ * The settings of a new ApiClient from its options, each checked, in the order of OPTIONS,
+ * then what is derived from them; the client holds them in this order.
  * @param {string|object|undefined} options The base URL, or the options.
  * @param {Settings} settings What the spec says: servers, user agent, host variable, schemes.
+ * @returns {ClientSettings}
  */
 function readSettings(options, settings) {
   const given = checkOptions(options);
-  const option = (/** @type {string} */ key) => (given[key] === undefined ? /** @type {any} */ (OPTIONS)[key] : given[key]);
+  /** @type {Object<string, any>} */
+  const read = {};
+  for (const { name, check, default: fallback } of OPTIONS) {
+    if (check !== null) {
+      read[name] = check(given[name] === undefined ? fallback : given[name], name, settings, given);
+    }
+  }
+  if (read.proxy && read.agent) {
+    throw new ApiValueError('Give ApiClient a proxy or an agent, not both');
+  }
+  if (read.proxy) {
+    parseProxy(read.proxy, read.proxyHeaders, {}, 'proxy'); // a bad URL is refused now
+  }
+  return /** @type {ClientSettings} */ ({ ...read, ...derivedSettings() });
+}
+
+/** The caches of what is derived from the settings, and the environment's proxies. */
+function derivedSettings() {
   return {
-    /** @type {string} The URL the operation paths are appended to. */
-    basePath: given.basePath !== undefined
-      ? checkUrl(given.basePath, 'basePath')
-      : given.server !== undefined ? serverUrl(settings, given.server, 'server') : defaultHost(settings),
-    /** @type {Object<string, string>} Headers sent with every request. */
-    defaultHeaders: { 'User-Agent': settings.userAgent || 'Node.js', ...option('defaultHeaders') },
-    ...limitSettings(option),
-    ...credentialSettings(option, settings),
-    ...routeSettings(option),
-    ...tlsSettings(option),
-    ...hookSettings(option),
     /** @type {Base|undefined} */
     parsedBase: undefined,
     /** @type {{key: string, options: object}|undefined} */
@@ -99,10 +216,10 @@ function readSettings(options, settings) {
   };
 }
 
-/** The settings that stay out of console output: credentials, and key material read from keyFile. */
+/** The settings that stay out of console output: credentials, key material, and the caches. */
 const HIDDEN_SETTINGS = Object.freeze([
-  'passphrase', 'tlsCache', 'apiKey', 'accessToken', 'password', 'tokenManager', 'proxy', 'proxyHeaders',
-  'environment', 'routeCache', 'parsedBase',
+  ...OPTIONS.filter((entry) => entry.hidden).map((entry) => entry.name),
+  ...Object.keys(derivedSettings()),
 ]);
 
 /**
@@ -115,35 +232,16 @@ function checkOptions(options) {
   if (typeof given !== 'object' || Array.isArray(given)) {
     throw new ApiTypeError('ApiClient takes a base URL or an object of options');
   }
+  const names = OPTIONS.map((entry) => entry.name);
   for (const key of Object.keys(given)) {
-    if (!Object.hasOwn(OPTIONS, key)) {
-      throw new ApiTypeError(`ApiClient has no option '${key}'; it takes ${Object.keys(OPTIONS).join(', ')}`);
+    if (!names.includes(/** @type {any} */ (key))) {
+      throw new ApiTypeError(`ApiClient has no option '${key}'; it takes ${names.join(', ')}`);
     }
   }
   if (given.basePath !== undefined && given.server !== undefined) {
     throw new ApiValueError('Give ApiClient a basePath or a server, not both');
   }
   return given;
-}
-
-/** @typedef {(key: string) => any} Option An option as given, or its default. */
-
-/** @param {Option} option */
-function limitSettings(option) {
-  return {
-    /** @type {number|{connect: number, read: number}} Milliseconds. */
-    timeout: checkTimeout(option('timeout')),
-    /** @type {number} */
-    retries: checkNumber(option('retries'), 'retries', true),
-    /** @type {number} Seconds: the longest Retry-After honoured. */
-    retryAfterCap: checkNumber(option('retryAfterCap'), 'retryAfterCap', false),
-    /** @type {number} Seconds: the first backoff ceiling, doubled on each retry. */
-    backoffFactor: checkNumber(option('backoffFactor'), 'backoffFactor', false),
-    /** @type {number} */
-    maxResponseBytes: checkNumber(option('maxResponseBytes'), 'maxResponseBytes', true),
-    /** @type {boolean} Refuse answers that break only a facet of the spec (enum, pattern...). */
-    strictResponses: checkFlag(option('strictResponses'), 'strictResponses'),
-  };
 }
 
 /**
@@ -156,80 +254,6 @@ function checkFlag(value, name) {
     throw new ApiTypeError(`${name} must be true or false`);
   }
   return value;
-}
-
-/**
- * @param {Option} option
- * @param {Settings} settings
- */
-function credentialSettings(option, settings) {
-  return {
-    /** @type {Object<string, string>} API keys by security scheme name. */
-    apiKey: checkTexts(option('apiKey'), 'apiKey', schemeNames(settings, 'apiKey')),
-    /** @type {Object<string, string>} The prefix sent before each API key, by security scheme name. */
-    apiKeyPrefix: checkTexts(option('apiKeyPrefix'), 'apiKeyPrefix', schemeNames(settings, 'apiKey')),
-    /** @type {string|undefined} OAuth 2.0 / bearer access token, sent as `Authorization: Bearer`. */
-    accessToken: checkText(option('accessToken'), 'accessToken'),
-    /** @type {string|undefined} User name for HTTP Basic. */
-    username: checkText(option('username'), 'username'),
-    /** @type {string|undefined} Password for HTTP Basic. */
-    password: checkText(option('password'), 'password'),
-    /** @type {TokenSource|undefined} Supplies the bearer token; a 401 makes it fetch a new one. */
-    tokenManager: checkTokenSource(option('tokenManager')),
-  };
-}
-
-/** @param {Option} option */
-function routeSettings(option) {
-  const route = {
-    /** @type {string|undefined} http://user:password@host:port of a proxy for every request. */
-    proxy: checkText(option('proxy'), 'proxy'),
-    /** @type {Object<string, string>} More headers for the proxy alone. */
-    proxyHeaders: checkTexts(option('proxyHeaders'), 'proxyHeaders', null),
-    /** @type {boolean} Without proxy (and agent), use the proxy the environment names. */
-    trustEnv: option('trustEnv') !== false,
-    /** @type {object|undefined} An http.Agent or https.Agent: sockets, TLS; it decides the route itself. */
-    agent: option('agent'),
-  };
-  if (route.proxy && route.agent) {
-    throw new ApiValueError('Give ApiClient a proxy or an agent, not both');
-  }
-  if (route.proxy) {
-    parseProxy(route.proxy, route.proxyHeaders, {}, 'proxy'); // a bad URL is refused now
-  }
-  return route;
-}
-
-/** @param {Option} option */
-function tlsSettings(option) {
-  return {
-    /** @type {string|undefined} Client certificate file (PEM), for mutual TLS. */
-    certFile: option('certFile'),
-    /** @type {string|undefined} Its private key file (PEM). */
-    keyFile: option('keyFile'),
-    /** @type {string|undefined} CA certificates (PEM) to verify the server with. */
-    caFile: option('caFile'),
-    /** @type {string|undefined} The passphrase of keyFile. */
-    passphrase: option('passphrase'),
-    /** @type {boolean} */
-    rejectUnauthorized: option('rejectUnauthorized') !== false,
-  };
-}
-
-/** @param {Option} option */
-function hookSettings(option) {
-  return {
-    /** @type {{info: (message: string) => void, warn?: (message: string) => void}|undefined} */
-    logger: option('logger'),
-    /** @type {(request: TransportRequest, callback: (error: any, answer?: TransportAnswer) => void) => void} */
-    transport: option('transport') || send,
-    /** @type {(seconds: number) => Promise<void>} */
-    sleep: option('sleep') || sleep,
-    /** @type {() => number} */
-    random: option('random') || Math.random,
-    /** @type {() => number} */
-    now: option('now') || Date.now,
-  };
 }
 
 /**

@@ -63,24 +63,29 @@ declare namespace CyberSource {
     callback: (error: ApiConnectionError | null, answer?: TransportAnswer) => void,
   ) => void;
 
+  /** The options of `new ApiClient({...})`. */
   interface ApiClientOptions {
-    /** The URL the operation paths are appended to. */
+    /** The URL the operation paths are appended to. Default: `$CYBERSOURCE_HOST`, else `https://api-ma.Cybersource.com`. */
     basePath?: string;
-    /** One of the spec's servers, by name or index (instead of basePath). */
+    /** One of the spec's servers, by name or index, instead of `basePath` (also `apiClient.useServer(name)`). */
     server?: ServerName | number;
-    /** Milliseconds: {connect, read}, or one number for both (default 10000 and 30000); 0 for no limit. */
+    /** Headers sent with every request. Default: `{'User-Agent': 'CyberSource/1.1.0 (Node.js)'}`. */
+    defaultHeaders?: Record<string, string>;
+    /** Milliseconds to connect, and to wait for each read once connected: `{connect, read}`, or one number for both; `0` for no limit. Default: `{ connect: 10000, read: 30000 }`. */
     timeout?: number | Timeouts;
-    /** Retries of a call the server certainly did not process (default 2). */
+    /** How many times a call is sent again when the server certainly did not process it; `0` for never. Default: `2`. */
     retries?: number;
-    /** Seconds: the longest Retry-After honoured (default 60). */
+    /** The longest `Retry-After` wait honoured, in seconds; a longer one fails at once with `retryAfter` set. Default: `60`. */
     retryAfterCap?: number;
-    /** Seconds: the first backoff ceiling, doubled on each retry (default 0.5). */
+    /** Seconds: retries without `Retry-After` wait a random time below `backoffFactor * 2 ** attempt`. Default: `0.5`. */
     backoffFactor?: number;
-    /** The largest answer read (default 1 MiB). */
+    /** The largest answer body read; a longer one fails with `MalformedResponseError`. Default: `1048576`. */
     maxResponseBytes?: number;
-    /** API keys by security scheme name. */
+    /** Refuse an answer that breaks only a facet of the spec (enum, length, pattern, range, a date's format), else accepted with a warning. Default: `false`. */
+    strictResponses?: boolean;
+    /** API keys by security scheme name. Default: `{}`. */
     apiKey?: ApiKeys;
-    /** The prefix sent before each API key (`Token` sends `Token <key>`), by security scheme name. */
+    /** The prefix sent before each API key (`'Token'` sends `Token <key>`), by security scheme name. Default: `{}`. */
     apiKeyPrefix?: ApiKeys;
     /** OAuth 2.0 or HTTP bearer access token, sent as `Authorization: Bearer <token>`. */
     accessToken?: string;
@@ -88,32 +93,28 @@ declare namespace CyberSource {
     username?: string;
     /** Password for HTTP Basic. */
     password?: string;
-    /** Supplies the bearer token; a 401 makes it fetch a new one and the call is sent once more. */
+    /** A `TokenManager` (or any object with `getToken()` and `invalidate(token)`) that supplies the bearer token; a 401 answer makes it fetch a new one and the call is sent once more. */
     tokenManager?: TokenSource;
-    /** URL of an HTTP(S) proxy, `http://user:password@host:port` for one that wants credentials. */
+    /** URL of an HTTP(S) proxy for every request; `http://user:password@host:port` for one that wants credentials. */
     proxy?: string;
-    /** More headers for the proxy alone. */
+    /** More headers for the proxy alone. Default: `{}`. */
     proxyHeaders?: Record<string, string>;
-    /** Without proxy (and agent), use HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY (default true). */
+    /** Without `proxy` (and `agent`), use the proxy that `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` name. Default: `true`. */
     trustEnv?: boolean;
-    /** An http.Agent or https.Agent: sockets, TLS options; it decides the route (not with proxy). */
+    /** An `http.Agent` or `https.Agent`: keep-alive, sockets, TLS options; it decides the route itself, so it excludes `proxy` and the environment's proxies. */
     agent?: object;
     /** Client certificate file (PEM), for mutual TLS. */
     certFile?: string;
     /** Its private key file (PEM). */
     keyFile?: string;
-    /** CA certificates file (PEM) to verify the server with. */
+    /** CA certificates file (PEM) to verify the server with, instead of Node's. */
     caFile?: string;
-    /** The passphrase of keyFile. */
+    /** The passphrase of `keyFile`. */
     passphrase?: string;
-    /** Verify the server's certificate (default true). */
+    /** Verify the server's certificate. Default: `true`. */
     rejectUnauthorized?: boolean;
-    /** Headers sent with every request. */
-    defaultHeaders?: Record<string, string>;
-    /** Told about each retry (info), and about each answer field accepted though it breaks a facet of the spec (warn, if it has one; else a process warning). */
+    /** Told about each retry (`info(message)`) and about each answer field accepted though it breaks a facet of the spec (`warn(message)` if it has one, else a process warning, `ResponseWarning`). */
     logger?: { info(message: string): void; warn?(message: string): void };
-    /** Refuse an answer that breaks only a facet of the spec (enum, length, pattern, range, a date's format); default false: accepted, with a warning. */
-    strictResponses?: boolean;
     /** For tests: what sends a request. */
     transport?: Transport;
     /** For tests: the wait between retries. */
@@ -150,6 +151,7 @@ declare namespace CyberSource {
     retryAfterCap: number;
     backoffFactor: number;
     maxResponseBytes: number;
+    strictResponses: boolean;
     apiKey: ApiKeys;
     apiKeyPrefix: ApiKeys;
     accessToken: string | undefined;
@@ -159,13 +161,13 @@ declare namespace CyberSource {
     proxy: string | undefined;
     proxyHeaders: Record<string, string>;
     trustEnv: boolean;
-    strictResponses: boolean;
     agent: object | undefined;
     certFile: string | undefined;
     keyFile: string | undefined;
     caFile: string | undefined;
     passphrase: string | undefined;
     rejectUnauthorized: boolean;
+    logger: { info(message: string): void; warn?(message: string): void } | undefined;
     /** Sends to one of the spec's servers from now on. */
     useServer(server: ServerName | number): this;
   }

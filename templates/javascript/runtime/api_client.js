@@ -30,6 +30,7 @@ const BLANK = /^\s*$/;
 
 /**
  * @typedef {import('./configuration').Settings} Settings
+ * @typedef {import('./configuration').ClientSettings} ClientSettings
  * @typedef {import('./configuration').TokenSource} TokenSource
  * @typedef {import('./request').Operation} Operation
  * @typedef {import('./security').CallOptions} CallOptions
@@ -40,54 +41,24 @@ const BLANK = /^\s*$/;
  * @typedef {{options: TransportRequest, secrets: string[], singleUse: boolean, managed: string|null}} Request
  */
 
-class BaseApiClient {
+/**
+ * Holds the settings as its own fields: those of configuration.js's OPTIONS, in their order,
+ * then the caches (typed from there, so that an option is declared in one place).
+ * @type {new (settings: ClientSettings) => ClientSettings}
+ */
+const ClientFields = /** @type {any} */ (class {
+  constructor(/** @type {ClientSettings} */ settings) {
+    Object.assign(this, settings);
+  }
+});
+
+class BaseApiClient extends ClientFields {
   /**
-   * @param {string|object} [options] The base URL, or the options: basePath or server
-   *   (a name or index of the spec's servers), timeout ({connect, read} in ms, or one
-   *   number for both), retries, retryAfterCap and backoffFactor (seconds),
-   *   maxResponseBytes; credentials by security scheme: apiKey and apiKeyPrefix ({scheme
-   *   name: text}), accessToken, username and password, tokenManager ({getToken(),
-   *   invalidate(token)}); proxy (http://user:password@host:port), proxyHeaders, trustEnv
-   *   (without proxy, use HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY; default true); agent,
-   *   certFile, keyFile, caFile, passphrase, rejectUnauthorized, defaultHeaders, logger
-   *   ({info(message)}, and warn(message) if it has one); strictResponses (refuse an
-   *   answer that breaks only a facet of the spec; default false); for tests, transport, sleep(seconds) -> Promise, random() and
-   *   now() (ms since the epoch). configuration.js checks them and says what each is.
+   * @param {string|object} [options] The base URL, or the options, each checked
+   *   (configuration.js's OPTIONS declares them: name, default, check and meaning).
    */
   constructor(options) {
-    const settings = readSettings(options, this.settings);
-    this.basePath = settings.basePath;
-    this.defaultHeaders = settings.defaultHeaders;
-    this.timeout = settings.timeout;
-    this.retries = settings.retries;
-    this.retryAfterCap = settings.retryAfterCap;
-    this.backoffFactor = settings.backoffFactor;
-    this.maxResponseBytes = settings.maxResponseBytes;
-    this.strictResponses = settings.strictResponses;
-    this.apiKey = settings.apiKey;
-    this.apiKeyPrefix = settings.apiKeyPrefix;
-    this.accessToken = settings.accessToken;
-    this.username = settings.username;
-    this.password = settings.password;
-    this.tokenManager = settings.tokenManager;
-    this.proxy = settings.proxy;
-    this.proxyHeaders = settings.proxyHeaders;
-    this.trustEnv = settings.trustEnv;
-    this.agent = settings.agent;
-    this.certFile = settings.certFile;
-    this.keyFile = settings.keyFile;
-    this.caFile = settings.caFile;
-    this.passphrase = settings.passphrase;
-    this.rejectUnauthorized = settings.rejectUnauthorized;
-    this.logger = settings.logger;
-    this.transport = settings.transport;
-    this.sleep = settings.sleep;
-    this.random = settings.random;
-    this.now = settings.now;
-    this.parsedBase = settings.parsedBase;
-    this.tlsCache = settings.tlsCache;
-    this.environment = settings.environment;
-    this.routeCache = settings.routeCache;
+    super(readSettings(options, specOf(new.target)));
     // The (operation, field) pairs whose broken facets were told: each is told once.
     Object.defineProperty(this, 'warned', { value: new Set() });
     // Credentials, and the key material read from keyFile, stay out of console output.
@@ -114,7 +85,7 @@ class BaseApiClient {
 
   /** @returns {Settings} What the spec says: servers, user agent, host variable. */
   get settings() {
-    return /** @type {any} */ (this.constructor).settings || { servers: [] };
+    return specOf(this.constructor);
   }
 
   /** The servers of the spec: [{url, name, description}]. */
@@ -599,5 +570,14 @@ function decode(bytes, contentType) {
 
 /** @type {Map<string, string>} Content-Type -> charset, for the few a server sends. */
 const charsets = new Map();
+
+/**
+ * What the spec says (the generated ApiClient's `settings`), or no servers.
+ * @param {Function} clientClass
+ * @returns {Settings}
+ */
+function specOf(clientClass) {
+  return /** @type {any} */ (clientClass).settings || { servers: [] };
+}
 
 module.exports = { BaseApiClient };
