@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, ClassVar, Optional, TypeVar
 
 from ._schema import Invalid, Schema, Tolerated, gather
@@ -16,22 +15,31 @@ _M = TypeVar("_M", bound="Model")
 _MISSING = object()
 
 
-@dataclass(eq=False)
 class Prop:
     """One property of a model: attribute name, wire name, type and flags from the spec."""
 
-    attr: str
-    wire: str
-    schema: Schema
-    required: bool = False
-    nullable: bool = False
-    read_only: bool = False
-    secret: bool = False
-    #: The schema's ``plain`` type, for the fast path of ``Model.decode``.
-    plain: Optional[type] = field(init=False, repr=False)
+    __slots__ = ("attr", "nullable", "plain", "read_only", "required", "schema", "secret", "wire")
 
-    def __post_init__(self) -> None:
-        self.plain = self.schema.plain
+    def __init__(
+        self,
+        attr: str,
+        wire: str,
+        schema: Schema,
+        *,
+        required: bool = False,
+        nullable: bool = False,
+        read_only: bool = False,
+        secret: bool = False,
+    ) -> None:
+        self.attr = attr
+        self.wire = wire
+        self.schema = schema
+        self.required = required
+        self.nullable = nullable
+        self.read_only = read_only
+        self.secret = secret
+        #: The schema's ``plain`` type, for the fast path of ``Model.decode``.
+        self.plain = schema.plain
 
 
 class Model:

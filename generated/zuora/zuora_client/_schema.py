@@ -23,7 +23,6 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Optional, Union
 
 from ._secrets import SHOWN_VALUE_LENGTH, field_of, looks_secret
@@ -442,14 +441,15 @@ class Base64(Schema):
         return base64.b64encode(value).decode("ascii")
 
 
-@dataclass(eq=False, repr=False)
 class Around(Schema):
     """A schema built on another one, ``of`` (the items of an array, the values of a map,
     what a nullable holds), and named after it: each subclass gives ``named``, its name
     with ``{}`` for that one's."""
 
-    of: Schema
     named: ClassVar[str]
+
+    def __init__(self, of: Schema) -> None:
+        self.of = of
 
     def __init_subclass__(cls, named: Optional[str] = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -461,13 +461,21 @@ class Around(Schema):
         return self.named.format(self.of.name)
 
 
-@dataclass(eq=False, repr=False)
 class ListOf(Around, named="list[{}]"):
     """An array of ``of``."""
 
-    min_items: Optional[int] = None
-    max_items: Optional[int] = None
-    unique: bool = False
+    def __init__(
+        self,
+        of: Schema,
+        *,
+        min_items: Optional[int] = None,
+        max_items: Optional[int] = None,
+        unique: bool = False,
+    ) -> None:
+        super().__init__(of)
+        self.min_items = min_items
+        self.max_items = max_items
+        self.unique = unique
 
     def decode(self, value: Any) -> Any:
         if type(value) is not list:
