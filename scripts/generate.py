@@ -110,19 +110,19 @@ def normalise_spec(spec: dict[str, object]) -> dict[str, object]:
     return normalised
 
 
-def _load_media_kind() -> Callable[[str], str]:
-    """The runtime's rule for media types (templates/python/runtime/_media.py)."""
-    path = ROOT / "templates" / "python" / "runtime" / "_media.py"
-    spec = importlib.util.spec_from_file_location("tokenworks_media", path)
+def _runtime_module(name: str) -> Any:
+    """A dependency-free module of the Python runtime (templates/python/runtime/), whose
+    rule the generator follows too."""
+    path = ROOT / "templates" / "python" / "runtime" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"tokenworks{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    kind: Callable[[str], str] = module.media_kind
-    return kind
+    return module
 
 
-#: How an answer of a media type is read: ``json``, ``text``, ``any`` or ``bytes``.
-media_kind = _load_media_kind()
+#: How an answer of a media type is read: ``json``, ``text``, ``any`` or ``bytes`` (_media.py).
+media_kind: Callable[[str], str] = _runtime_module("_media").media_kind
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -165,8 +165,8 @@ def _string_schema(spec: dict[str, object], schema: object) -> bool | None:
     return isinstance(schema, dict) and schema.get("type") == "string"
 
 
-#: What a grant needs besides grant_type (RFC 6749 sections 4.1.3 and 6), as the runtime has it.
-GRANT_NEEDS = {"authorization_code": "code", "refresh_token": "refresh_token"}
+#: The field each grant needs besides grant_type (the runtime's _grants.py).
+GRANT_NEEDS = {grant: needs[0] for grant, needs in _runtime_module("_grants").GRANT_NEEDS.items()}
 
 
 def _fill_token_examples(spec: dict[str, object]) -> None:

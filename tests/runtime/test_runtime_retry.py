@@ -50,17 +50,13 @@ def test_the_matrix_holds_retries_and_refusals() -> None:
 
 
 def test_the_cap_is_the_policys() -> None:
-    assert RetryPolicy(retry_after_cap=120.0).retry_status(503, 90.0, False) is True
-    assert RetryPolicy(retry_after_cap=10.0).retry_status(503, 11.0, False) is False
-
-
-def test_defaults() -> None:
-    assert RetryPolicy() == (2, 0.5, 60.0)
+    assert RetryPolicy(2, 0.5, retry_after_cap=120.0).retry_status(503, 90.0, False) is True
+    assert RetryPolicy(2, 0.5, retry_after_cap=10.0).retry_status(503, 11.0, False) is False
 
 
 @pytest.mark.parametrize("attempt", range(6))
 def test_backoff_is_full_jitter_up_to_factor_times_two_to_the_attempt(attempt: int) -> None:
-    policy = RetryPolicy(backoff_factor=0.5, retry_after_cap=60.0)
+    policy = RetryPolicy(2, backoff_factor=0.5, retry_after_cap=60.0)
     asked: list[tuple[float, float]] = []
 
     def highest(low: float, high: float) -> float:
@@ -73,13 +69,13 @@ def test_backoff_is_full_jitter_up_to_factor_times_two_to_the_attempt(attempt: i
 
 
 def test_backoff_never_exceeds_the_cap() -> None:
-    policy = RetryPolicy(backoff_factor=10.0, retry_after_cap=15.0)
+    policy = RetryPolicy(2, backoff_factor=10.0, retry_after_cap=15.0)
     assert policy.backoff(3, uniform=lambda low, high: high) == 15.0
     assert policy.backoff(0, uniform=lambda low, high: high) == 10.0
 
 
 def test_backoff_with_the_default_uniform_stays_within_bounds() -> None:
-    policy = RetryPolicy(backoff_factor=0.5)
+    policy = RetryPolicy(2, backoff_factor=0.5, retry_after_cap=60.0)
     for attempt in range(4):
         for _ in range(20):
             assert 0.0 <= policy.backoff(attempt) <= 0.5 * 2**attempt

@@ -26,14 +26,15 @@ RETRY_STATUSES = frozenset({429, 503})
 
 
 class RetryPolicy(NamedTuple):
-    """How many retries, and the waits between them."""
+    """How many retries, and the waits between them (a Configuration's ``retry_policy``:
+    the defaults are its settings')."""
 
     #: Retries after the first attempt; 0 disables retrying.
-    retries: int = 2
+    retries: int
     #: The first backoff wait, in seconds; doubled on each retry, with full jitter.
-    backoff_factor: float = 0.5
+    backoff_factor: float
     #: The longest ``Retry-After`` honoured; a longer one raises at once.
-    retry_after_cap: float = 60.0
+    retry_after_cap: float
 
     def retry_status(self, status: int, retry_after: Optional[float], single_use: bool) -> bool:
         """Whether an answer with ``status`` may be sent again (attempts aside)."""

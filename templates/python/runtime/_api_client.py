@@ -23,6 +23,7 @@ from collections.abc import Generator, Mapping
 from typing import Any, Callable, ClassVar, Generic, NamedTuple, Optional, TypeVar, Union
 
 from ._configuration import AsyncTokenSource, Configuration, Timeout, TokenSource, check_timeout
+from ._grants import GRANT_NEEDS
 from ._media import media_kind
 from ._request import Param, Request, build_request, form_body, header_value
 from ._retry import retry_after_seconds
@@ -68,10 +69,6 @@ class Response(NamedTuple):
     schema: Optional[Schema] = None
     headers: tuple[tuple[str, Schema], ...] = ()
     media: Optional[str] = None
-
-
-#: What each grant needs besides grant_type, and the section of RFC 6749 that says so.
-GRANT_NEEDS = {"authorization_code": ("code", "4.1.3"), "refresh_token": ("refresh_token", "6")}
 
 
 class Operation(Generic[T]):
