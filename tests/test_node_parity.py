@@ -39,6 +39,7 @@ DRIVER = Path(__file__).resolve().parent / "node" / "parity_driver.js"
 TOKEN_PATH = "/oauth2/v3/token"
 SECRET = "Zm9vYmFyLXNlY3JldC0xMjM0NTY3ODkw"
 REFRESH = "eyJraWQiOiJyZWZyZXNoIn0.stored-refresh"
+CODE = "code-from-the-redirect-0123456789"
 ACCESS = "eyJhbGciOiJSUzI1NiJ9.parity.c2ln"
 ROTATED = "rt/rotated+parity=="  # with a '/', which PHP's json_encode writes as '\\/'
 CORRELATION_ID = "3a1c1b5e-7d2f-4c3b-9a4e-2f6d8e0b1c7a"
@@ -105,6 +106,10 @@ CASES = [
     Case("429-single-use", Answer(429, oauth(429))),
     Case("503-single-use", Answer(503, oauth(503))),
     Case("503-retry-after-single-use", Answer(503, oauth(503), retry_after="1")),
+    # So is an authorization_code grant (the operation's x-single-use lists both).
+    Case("503-code-single-use", Answer(503, oauth(503)),
+         fields={"client_id": "partner", "client_secret": SECRET, "grant_type": "authorization_code",
+                 "code": CODE}),
     # 200 answers that are not what the spec promises.
     Case("200-empty", Answer(200, "")),
     Case("200-not-json", Answer(200, '{"access_token": "abc", ')),

@@ -4,22 +4,27 @@
 // (path, query, header, cookie, form, body), encoded byte for byte as the Python packages
 // encode it (a form and a query as urlencode / quote_plus, UTF-8, RFC 3986 unreserved
 // characters kept). A token request's grant is checked for what it needs, and a request
-// carrying a single-use grant is marked so (retry.js). The credentials of the spec's
-// security schemes are security.js; the host, route and TLS are added by api_client.js.
+// carrying a single-use credential is marked so (isSingleUse; retry.js acts on it). The
+// credentials of the spec's security schemes are security.js; the host, route and TLS are
+// added by api_client.js.
 
 const { ApiTypeError, ApiValueError, quote } = require('./errors.js');
 const { plainData, toModel } = require('./model.js');
-const { SINGLE_USE_FIELDS, SINGLE_USE_GRANTS } = require('./retry.js');
+const { SINGLE_USE_FIELDS } = require('./retry.js');
 const { checkModel, checkValue } = require('./schema.js');
 const { looksSecret } = require('./secrets.js');
 
 /**
+ * An operation as the generated api/ modules describe it. tokenGrants: a token operation's
+ * grants (the spec's x-grants), null for any other; singleUse: the form field values whose
+ * request the server uses up, e.g. {grant_type: ['refresh_token']} (x-single-use), or null.
  * @typedef {import('./schema').FieldSpec} FieldSpec
  * @typedef {import('./model').Model} Model
  * @typedef {import('./model').ModelClass} ModelClass
  * @typedef {{operationId: string, method: string, path: string, contentType: string|null,
  *   accept: string|null, authNames?: string[], params: FieldSpec[], returnType?: any,
- *   responses: Object<string, any>, tokenGrants?: string[]|null}} Operation
+ *   responses: Object<string, any>, tokenGrants?: string[]|null,
+ *   singleUse?: Object<string, readonly string[]>|null}} Operation
  */
 
 /** Visible ASCII, spaces and tabs: what a header value may hold. */
@@ -35,7 +40,7 @@ const GRANT_NEEDS = Object.freeze({ authorization_code: ['code', '4.1.3'], refre
 /**
  * A request's parts as its parameters are added.
  * @typedef {{path: string, query: string, headers: Object<string, string>, cookies: string,
- *   form: string, body: unknown, secrets: string[], singleUse: boolean, token: boolean,
+ *   form: string, body: unknown, secrets: string[], token: boolean,
  *   fields: Object<string, string>}} Parts
  * @typedef {{path: string, query: string, headers: Object<string, string>, payload: Buffer|null,
  *   secrets: string[], singleUse: boolean}} BuiltRequest
@@ -44,7 +49,7 @@ const GRANT_NEEDS = Object.freeze({ authorization_code: ['code', '4.1.3'], refre
 /**
  * The request of one call as its arguments make it, before credentials and a host: path,
  * query text ('?...' or ''), headers (defaultHeaders first), body, the secrets it carries,
- * and whether it is single-use (retry.js). Throws when an argument does not fit the spec.
+ * and whether it is single-use (isSingleUse). Throws when an argument does not fit the spec.
  * @param {Operation} operation
  * @param {Object<string, unknown>} args
  * @param {Object<string, string>} defaultHeaders
@@ -60,9 +65,8 @@ function buildRequest(operation, args, defaultHeaders) {
     form: '',
     body: undefined,
     secrets: [],
-    singleUse: false,
     token: Boolean(operation.tokenGrants),
-    fields: {}, // the form fields sent, by name: a token request's grant is checked
+    fields: {}, // the form fields sent, by name (the last value): grant and single-use checks
   };
   for (const param of operation.params) {
     addParam(parts, operation, param, args[param.name]);
@@ -80,8 +84,30 @@ function buildRequest(operation, args, defaultHeaders) {
     headers: requestHeaders(operation, defaultHeaders, parts.headers, payload),
     payload,
     secrets: parts.secrets,
-    singleUse: parts.singleUse,
+    singleUse: isSingleUse(operation, parts.fields),
   };
+}
+
+/**
+ * Whether a request carries a credential the server uses up (Python: Operation.is_single_use):
+ * a field value the operation's singleUse lists (e.g. grant_type refresh_token), or, for a
+ * token operation or one with singleUse, a non-empty code or refresh_token (RFC 6749
+ * sections 4.1.2 and 10.4) whatever its grant_type (which a server may default).
+ * @param {Operation} operation
+ * @param {Object<string, string>} fields The form fields sent, by name.
+ * @returns {boolean}
+ */
+function isSingleUse(operation, fields) {
+  const singleUse = operation.singleUse || {};
+  const names = Object.keys(singleUse);
+  if (operation.tokenGrants || names.length > 0) {
+    for (const name of SINGLE_USE_FIELDS) {
+      if (Object.hasOwn(fields, name) && fields[name] !== '') {
+        return true;
+      }
+    }
+  }
+  return names.some((name) => Object.hasOwn(fields, name) && singleUse[name].includes(fields[name]));
 }
 
 /**
@@ -150,8 +176,8 @@ const LOCATIONS = {
 };
 
 /**
- * Adds a form field; notes a secret, a single-use grant or field, and (for a token
- * request) the first value of each field.
+ * Adds a form field; notes a secret, and the field's value by name (a repeated field's last,
+ * as Python's dict of the form keeps it).
  * @param {Parts} parts
  * @param {string} name
  * @param {string} text
@@ -162,17 +188,7 @@ function addFormField(parts, name, text, spec) {
   if (spec.secret || looksSecret(name)) {
     parts.secrets.push(text);
   }
-  if (name === 'grant_type' && SINGLE_USE_GRANTS.has(text)) {
-    parts.singleUse = true;
-  }
-  if (parts.token) {
-    if (SINGLE_USE_FIELDS.has(name) && text !== '') {
-      parts.singleUse = true;
-    }
-    if (!Object.hasOwn(parts.fields, name)) {
-      parts.fields[name] = text;
-    }
-  }
+  parts.fields[name] = text;
 }
 
 /**

@@ -8,16 +8,11 @@
 // that the provider rotates) is different: if a gateway answers 503 after the server spent
 // it, sending it again gets invalid_grant and loses the new token. Such a request is
 // retried only when no connection was made, or on 429 with a Retry-After header (the
-// server refused it before looking at it).
+// server refused it before looking at it). Which requests are single-use is decided by
+// request.js from the operation's singleUse grants (the spec's x-single-use).
 
 /** Statuses that say the request was not processed, so sending it again is safe. */
 const RETRY_STATUSES = new Set([429, 503]);
-
-/**
- * Grants whose code or refresh token works once: a request the server may have seen is
- * not sent again, except on 429 with Retry-After (the server said it did not process it).
- */
-const SINGLE_USE_GRANTS = new Set(['authorization_code', 'refresh_token']);
 
 /**
  * The form fields of a token request whose value the server uses up: an authorization code
@@ -85,4 +80,4 @@ function retryAfterSeconds(value, now = Date.now()) {
   return Number.isNaN(when) ? null : Math.max(0, (when - now) / 1000);
 }
 
-module.exports = { SINGLE_USE_FIELDS, SINGLE_USE_GRANTS, backoff, retryAfterSeconds, retryStatus };
+module.exports = { SINGLE_USE_FIELDS, backoff, retryAfterSeconds, retryStatus };

@@ -404,6 +404,7 @@ describe('token requests (RFC 6749)', () => {
     ],
     returnType: TokenAnswer,
     tokenGrants: Object.freeze(['refresh_token', 'authorization_code']),
+    singleUse: Object.freeze({ grant_type: Object.freeze(['authorization_code', 'refresh_token']) }),
     responses: { 200: TokenAnswer },
   });
   const call = (client, operation, args) => new Promise((resolve) => {
@@ -435,6 +436,26 @@ describe('token requests (RFC 6749)', () => {
       assert.equal(data.access_token, TOKEN.access_token);
       assert.equal(scripted.requests.length, 2);
     }
+  });
+
+  test('the single-use grants are the operation\'s (x-single-use), not every grant_type refresh_token', async () => {
+    // Not a token operation, as the generator prints one with singleUse or without.
+    const plain = { ...FORM_TOKEN, tokenGrants: null, singleUse: null };
+    const grants = { ...plain, singleUse: Object.freeze({ grant_type: Object.freeze(['refresh_token']) }) };
+    const attempts = async (operation, args) => {
+      const scripted = scriptedClient((attempt) => (attempt === 0 ? { status: 503 } : ok()));
+      await call(scripted.client, operation, args);
+      return scripted.requests.length;
+    };
+    assert.equal(await attempts(plain, { grantType: 'refresh_token' }), 2);
+    assert.equal(await attempts(plain, { grantType: 'refresh_token', refreshToken: REFRESH }), 2);
+    assert.equal(await attempts(grants, { grantType: 'refresh_token' }), 1);
+    assert.equal(await attempts(grants, { grantType: 'authorization_code' }), 2); // not one it lists
+    // With single-use grants, a code or refresh token is single-use whatever grant_type says,
+    // as in a token operation (Python: Operation.is_single_use).
+    assert.equal(await attempts(grants, { grantType: 'client_credentials', refreshToken: REFRESH }), 1);
+    assert.equal(await attempts(grants, { authCode: CODE }), 1);
+    assert.equal(await attempts(grants, { grantType: 'client_credentials', refreshToken: '' }), 2);
   });
 
   test('a grant without what it needs is refused, naming the parameter, before anything is sent', () => {

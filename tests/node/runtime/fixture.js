@@ -60,6 +60,7 @@ const TOKEN_OPERATION = Object.freeze({
   ],
   returnType: TokenAnswer,
   tokenGrants: Object.freeze(['client_credentials', 'refresh_token', 'authorization_code']),
+  singleUse: Object.freeze({ grant_type: Object.freeze(['authorization_code', 'refresh_token']) }),
   responses: { 200: TokenAnswer, 400: OAuthError, 401: OAuthError },
 });
 

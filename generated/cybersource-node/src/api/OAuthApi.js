@@ -94,6 +94,8 @@ OAuthApi.operations = Object.freeze({
       'refresh_token',
       'authorization_code',
     ]),
+    // x-single-use: a request with one of these is not sent again once the server may have seen it.
+    singleUse: Object.freeze({ grant_type: Object.freeze(['authorization_code', 'refresh_token']) }),
     responses: {
       '200': AccessTokenResponse,
       '400': BadRequestError,
