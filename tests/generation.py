@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,6 +21,15 @@ import pytest
 BIN = Path(sys.executable).parent
 GENERATE = Path(__file__).resolve().parent.parent / "scripts" / "generate.py"
 SPECS = Path(__file__).resolve().parent / "specs"  # the probe specs
+
+
+def generate_script() -> ModuleType:
+    """scripts/generate.py as a module, for tests of its functions."""
+    loaded = importlib.util.spec_from_file_location("generate_script", GENERATE)
+    assert loaded is not None and loaded.loader is not None
+    module = importlib.util.module_from_spec(loaded)
+    loaded.loader.exec_module(module)
+    return module
 
 
 def start_generation(configs: list[str], root: Path) -> subprocess.Popen[bytes]:

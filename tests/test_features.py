@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import importlib
-import importlib.util
 import inspect
 import json
 import logging
@@ -21,7 +20,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from generation import GENERATE, imported_probe, probe_client, probe_fixture
+from generation import generate_script, imported_probe, probe_client, probe_fixture
 from providers import REPO_ROOT
 from pytest_httpserver import HTTPServer
 from werkzeug import Request
@@ -332,11 +331,7 @@ def test_json_media_without_a_schema_must_still_be_json(
 
 def _normalise(spec: dict[str, Any]) -> dict[str, Any]:
     """scripts/generate.py's normalise_spec: what the generator reads instead of ``spec``."""
-    loaded = importlib.util.spec_from_file_location("generate_script", GENERATE)
-    assert loaded is not None and loaded.loader is not None
-    module = importlib.util.module_from_spec(loaded)
-    loaded.loader.exec_module(module)
-    normalised: dict[str, Any] = module.normalise_spec(spec)
+    normalised: dict[str, Any] = generate_script().normalise_spec(spec)
     return normalised
 
 

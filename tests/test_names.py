@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import base64
 import datetime
-import importlib.util
 import json
 from types import ModuleType
 from typing import Any
 
 import pytest
-from generation import GENERATE, probe_client, probe_fixture
+from generation import GENERATE, generate_script, probe_client, probe_fixture
 from providers import REPO_ROOT
 from pytest_httpserver import HTTPServer
 
@@ -122,16 +121,8 @@ def test_an_operation_named_class_sends_a_recursive_model(
         probe.ImportApi(api_client).call_class(tree=probe.Tree(children=[probe.Tree()]))
 
 
-def _generate_script() -> Any:
-    loaded = importlib.util.spec_from_file_location("generate_script", GENERATE)
-    assert loaded is not None and loaded.loader is not None
-    module = importlib.util.module_from_spec(loaded)
-    loaded.loader.exec_module(module)
-    return module
-
-
 def test_renaming_follows_refs_and_discriminator_mappings() -> None:
-    script = _generate_script()
+    script = generate_script()
     reserved = script.reserved_model_names(REPO_ROOT / "templates" / "python" / "runtime")
     assert {"Configuration", "Response", "Model", "Operation", "List", "Optional"} <= reserved
     pet = {"$ref": "#/components/schemas/response"}
