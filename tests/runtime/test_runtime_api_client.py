@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import threading
 from typing import Any, Optional
 
 import pytest
@@ -814,3 +815,21 @@ def test_the_default_client_is_per_class() -> None:
         assert Mine.get_default() is not replacement
     finally:
         Mine.set_default(None)
+
+
+def test_building_a_default_may_ask_for_another_classs_default() -> None:
+    # An aio client made from the blocking default does this; a lock shared by the
+    # classes would never be released.
+    class Base(ApiClient):
+        configuration_class = Config
+
+    class Derived(Base):
+        def __init__(self) -> None:
+            super().__init__(Base.get_default().configuration)
+
+    built: list[ApiClient] = []
+    thread = threading.Thread(target=lambda: built.append(Derived.get_default()), daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive(), "Derived.get_default() waits for a lock it holds"
+    assert built[0].configuration is Base.get_default().configuration

@@ -255,11 +255,16 @@ class Run(Generic[T]):
 class DefaultClient(Generic[_C]):
     """``get_default`` and ``set_default`` of an ApiClient class (``_C``: the clients it takes).
 
-    Each class has its own default, built on first use.
+    Each class has its own default, built on first use, and its own lock: building one
+    class's default may ask for another's (an aio client made from the blocking default).
     """
 
     _default: ClassVar[Optional[Any]] = None
     _default_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._default_lock = threading.Lock()
 
     @classmethod
     def get_default(cls: type[_Default]) -> _Default:
