@@ -50,6 +50,14 @@ def read_config(path: Path) -> dict[str, object]:
     return config
 
 
+def read_spec(path: Path) -> dict[str, object]:
+    """A spec file: JSON read as JSON, which allows control characters in strings that
+    YAML refuses (SendGrid's U+009F); anything else as YAML."""
+    text = path.read_text(encoding="utf-8")
+    spec: dict[str, object] = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    return spec
+
+
 def package_folder(config: dict[str, object], root: Path) -> Path:
     """Where the generated Python package's code lands."""
     properties = config.get("additionalProperties") or {}
@@ -416,7 +424,7 @@ def _generator_configs(
     given = []
     for path, config in parsed.items():
         spec_path = str(config["inputSpec"])
-        spec = yaml.safe_load((root / spec_path).read_text(encoding="utf-8"))
+        spec = read_spec(root / spec_path)
         normalised = normalise_spec(spec)
         if config.get("generatorName") == "python":
             runtime = root / str(config["templateDir"]) / "runtime"
