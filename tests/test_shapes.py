@@ -129,12 +129,14 @@ def test_a_nameless_parameter_a_one_member_oneof_body_and_a_model_without_proper
 ) -> None:
     httpserver.expect_request(
         "/v1/filters", method="PUT", json={"email": "a@example.com"}
-    ).respond_with_json({"filters": {}})
+    ).respond_with_json({"filters": {"category": "online", "value": 5}})
     put_filter = api(probe, httpserver).put_filter
     assert list(inspect.signature(put_filter).parameters) == ["body", "_request_timeout"]
     search = put_filter(probe.Owner(email="a@example.com"))
     assert isinstance(search, probe.Search) and isinstance(search.filters, probe.SearchFilters)
-    assert search.to_dict() == {"filters": {}} and probe.SearchFilters().to_dict() == {}
+    assert search.filters.additional_properties == {"category": "online", "value": 5}
+    assert search.to_dict() == {"filters": {"category": "online", "value": 5}}
+    assert probe.SearchFilters().to_dict() == {}
     with pytest.raises(probe.ApiTypeError):
         put_filter(probe.Problem(title="not an owner"))
     assert len(httpserver.log) == 1
