@@ -50,6 +50,14 @@ def read_config(path: Path) -> dict[str, object]:
     return config
 
 
+def read_spec(path: Path) -> dict[str, object]:
+    """A spec file: JSON read as JSON, which allows control characters in strings that
+    YAML refuses (SendGrid's U+009F); anything else as YAML."""
+    text = path.read_text(encoding="utf-8")
+    spec: dict[str, object] = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    return spec
+
+
 def package_folder(config: dict[str, object], root: Path) -> Path:
     """Where the generated Python package's code lands."""
     properties = config.get("additionalProperties") or {}
@@ -64,8 +72,10 @@ FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 def normalise_spec(spec: dict[str, object]) -> dict[str, object]:
     """The spec as the generator should read it; ``spec`` itself is left as it is.
 
-    Answers: see ``_normalise_answers``. Request bodies: see ``_content_types``. Token operations (``x-token-manager``): see
-    ``_token_operations``, which computes what their TokenManager prints.
+    Answers: see ``_normalise_answers``. Request bodies: see ``_content_types`` and
+    ``_one_member_bodies``. Token operations (``x-token-manager``): see
+    ``_token_operations``, which computes what their TokenManager prints. Parameters
+    without a name are dropped (``_unnamed_parameters``).
 
     An operation with ``x-form-model`` takes its form body as ONE model argument. The
     generator would flatten a form body into one parameter per property, so its request
@@ -107,7 +117,46 @@ def normalise_spec(spec: dict[str, object]) -> dict[str, object]:
                 body["description"] = form_model["description"]
             body["content"] = {"application/json": media}
     _content_types(normalised)
+    _unnamed_parameters(normalised)
+    _one_member_bodies(normalised)
     return normalised
+
+
+def _unnamed_parameters(spec: dict[str, object]) -> None:
+    """Drop parameters with an empty name, in place: no request can carry them (a header
+    named ``""``), and the generator would print an argument with no name."""
+    paths = spec.get("paths") or {}
+    for item in paths.values() if isinstance(paths, dict) else ():
+        if not isinstance(item, dict):
+            continue
+        for holder in (item, *(item.get(method) for method in HTTP_METHODS)):
+            if isinstance(holder, dict) and isinstance(holder.get("parameters"), list):
+                holder["parameters"] = [p for p in holder["parameters"] if _named(spec, p)]
+
+
+def _named(spec: dict[str, object], parameter: object) -> bool:
+    """False for a parameter (or the local one its $ref names) with an empty name."""
+    if isinstance(parameter, dict) and isinstance(parameter.get("$ref"), str):
+        parameter = _local_ref(spec, parameter["$ref"]) or parameter
+    return not isinstance(parameter, dict) or "name" not in parameter or bool(parameter["name"])
+
+
+def _one_member_bodies(spec: dict[str, object]) -> None:
+    """Point a request body whose schema is a $ref to a ``oneOf``/``anyOf`` of one $ref
+    at that member, in place. The generator types the argument as the member already, but
+    flags it a primitive, so it has no schema to print; the argument stays ``body``."""
+    for operation in _operations(spec):
+        body = operation.get("requestBody")
+        content = body.get("content") if isinstance(body, dict) else None
+        for media in content.values() if isinstance(content, dict) else ():
+            ref = (media.get("schema") or {}).get("$ref") if isinstance(media, dict) else None
+            target = _local_ref(spec, ref) if isinstance(ref, str) else None
+            if not isinstance(target, dict) or set(target) - UNTYPED_KEYS - {"oneOf", "anyOf"}:
+                continue
+            members = [*target.get("oneOf", []), *target.get("anyOf", [])]
+            if len(members) == 1 and isinstance(members[0], dict) and set(members[0]) == {"$ref"}:
+                media["schema"] = dict(members[0])
+                operation.setdefault("x-codegen-request-body-name", "body")
 
 
 def _runtime_module(name: str) -> Any:
@@ -375,7 +424,7 @@ def _generator_configs(
     given = []
     for path, config in parsed.items():
         spec_path = str(config["inputSpec"])
-        spec = yaml.safe_load((root / spec_path).read_text(encoding="utf-8"))
+        spec = read_spec(root / spec_path)
         normalised = normalise_spec(spec)
         if config.get("generatorName") == "python":
             runtime = root / str(config["templateDir"]) / "runtime"

@@ -329,6 +329,14 @@ def test_json_media_without_a_schema_must_still_be_json(
     assert caught.value.body == "{oops"
 
 
+def test_a_json_spec_is_read_as_json_control_characters_and_all(tmp_path: Path) -> None:
+    spec = {"openapi": "3.0.3", "info": {"title": "t", "description": "a\u009fb"}, "paths": {}}
+    (tmp_path / "spec.json").write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    assert generate_script().read_spec(tmp_path / "spec.json") == spec  # YAML refuses U+009F
+    (tmp_path / "spec.yaml").write_text("openapi: 3.0.3\npaths: {}\n", encoding="utf-8")
+    assert generate_script().read_spec(tmp_path / "spec.yaml") == {"openapi": "3.0.3", "paths": {}}
+
+
 def _normalise(spec: dict[str, Any]) -> dict[str, Any]:
     """scripts/generate.py's normalise_spec: what the generator reads instead of ``spec``."""
     normalised: dict[str, Any] = generate_script().normalise_spec(spec)

@@ -4,12 +4,15 @@ Parameters, request bodies and answers by component ``$ref``; path-level paramet
 a global security requirement one operation lifts (``security: []``); answers declared
 only as ``default``; a media type with a charset parameter; ``nullable`` with ``allOf``;
 read-only and write-only fields; properties named as the Model class's own attributes
-(``validate``, ``encode``, ``to_dict``, ``additional_properties``), which get ``var_``.
+(``validate``, ``encode``, ``to_dict``, ``additional_properties``), which get ``var_``;
+three shapes whose code once did not parse (Notion's parameter without a name, Mux's
+body that is a oneOf of one $ref, Box's model without properties).
 """
 
 from __future__ import annotations
 
 import datetime
+import inspect
 import json
 from types import ModuleType
 from typing import Any
@@ -119,3 +122,21 @@ def test_an_undeclared_success_is_read_as_the_success_not_the_default(
     answer = api(probe, httpserver).put_thing_with_http_info(8, probe.Thing(name="lamp"))
     assert answer.status_code == 201
     assert isinstance(answer.data, probe.Thing) and answer.data.name == "lamp"
+
+
+def test_a_nameless_parameter_a_one_member_oneof_body_and_a_model_without_properties(
+    probe: ModuleType, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request(
+        "/v1/filters", method="PUT", json={"email": "a@example.com"}
+    ).respond_with_json({"filters": {"category": "online", "value": 5}})
+    put_filter = api(probe, httpserver).put_filter
+    assert list(inspect.signature(put_filter).parameters) == ["body", "_request_timeout"]
+    search = put_filter(probe.Owner(email="a@example.com"))
+    assert isinstance(search, probe.Search) and isinstance(search.filters, probe.SearchFilters)
+    assert search.filters.additional_properties == {"category": "online", "value": 5}
+    assert search.to_dict() == {"filters": {"category": "online", "value": 5}}
+    assert probe.SearchFilters().to_dict() == {}
+    with pytest.raises(probe.ApiTypeError):
+        put_filter(probe.Problem(title="not an owner"))
+    assert len(httpserver.log) == 1
